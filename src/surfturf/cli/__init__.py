@@ -1,0 +1,1 @@
+"""The `surfturf` command line."""
