@@ -34,8 +34,10 @@ demo: $(CORE)
 test: $(FULL) browser
 	$(BIN)/python -m pytest -q
 
+# Debian chromium for the browser tests (tests/test_report_browser.py): a no-op when
+# /usr/bin/chromium exists; installs it with apt-get when running as root.
 browser:
-	@true
+	sh scripts/ensure-chromium.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -31,6 +31,7 @@ ATTRIBUTES: tuple[str, ...] = (
     "The query is written in Malay",
     "The query mentions a phone model",
     "The query contains <img src=x onerror=\"window.__pwned=7\"> markup",
+    "The query costs $5 and uses $x^$ unbalanced TeX",
 )
 
 QUERIES: tuple[str, ...] = (
@@ -193,10 +194,18 @@ def _write_traces(path: Path, findings: list[dict[str, Any]], rubric: str) -> No
                           "top_source": "codealpaca", "concentration": 0.85}],
             "sentence": "When the model sees formal, elaborate vocabulary, it provides extensive code, "
                         "causing code written unasked.",
+            "n_retrieved": 1000, "error": None,
         }
         (traces_dir / f"{finding['id']}.json").write_text(json.dumps(trace, indent=2), encoding="utf-8")
         summary.append(trace)
-    _write_jsonl(traces_dir / "summary.jsonl", summary)
+    failed = {"finding": "r9-i9-c9", "rubric": rubric, "query": "q", "response": "r", "blind_attributes": [],
+              "crux": [], "k": 1000, "error": "crux: no <crux> tag in '<script>window.__pwned=14</script>'",
+              "trigger": None, "trigger_by_enrichment": None, "chunks": [], "evidence": [], "keywords": [],
+              "hits": {}, "query_attributes": [], "sentence": None}
+    (traces_dir / "r9-i9-c9.json").write_text(json.dumps(failed), encoding="utf-8")
+    _write_jsonl(traces_dir / "summary.jsonl", summary + [failed])
+    manifest = {"command": "turf trace", "version": "0.1.0", "status": "complete", "counts": {"traced": len(summary)}}
+    (traces_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
 def _write_robust(path: Path, findings: list[dict[str, Any]], rubric: str) -> None:

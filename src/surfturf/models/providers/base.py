@@ -43,6 +43,7 @@ class Provider:
     """Base class: one instance per (session, endpoint). Subclasses implement `chat` and/or `embed`."""
 
     cacheable = True  # False for providers whose answers are cheaper to recompute than to look up
+    metered = True  # False for local embedders: their work is not a model call the budget caps
 
     def __init__(self, endpoint: Endpoint, timeout_s: float) -> None:
         self.endpoint = endpoint
@@ -78,8 +79,27 @@ def parse_retry_after(headers: Any) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
+
+
+def transport_error(error: BaseException) -> ProviderError:
+    """timeout or connection, from the exception chain: the SDKs' aiohttp transport reports a refused
+    connection as a connect *timeout*, so the root cause decides."""
+    import aiohttp
+
+    seen = error
+    while seen is not None:
+        if isinstance(seen, (aiohttp.ClientConnectorError, ConnectionError)) or (
+            isinstance(seen, OSError) and not isinstance(seen, TimeoutError)
+        ):
+            return ProviderError("connection", " ".join(str(seen).split())[:200] or type(seen).__name__)
+        seen = seen.__cause__ or seen.__context__
+    return ProviderError("timeout", "no response in time")
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Prompt attributes: pools for SURF, extraction for the TURF index."""

@@ -1,0 +1,51 @@
+"""`surfturf demo`: the whole method, offline, on the built-in chunky world (what `make demo` runs)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option("--world", "world_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="World spec YAML (default: the built-in world).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-out"), show_default=True,
+              help="Directory for every output: world, runs, index, traces, report.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for the corpus, training and SURF.")
+def demo(world_path: Path | None, out: Path, seed: int) -> None:
+    """Build the world, train and serve its target, run SURF per planted behaviour, trace with TURF,
+    write the report, and score every stage against the planted ground truth."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from surfturf.world import load_world
+    from surfturf.world.demo import run_demo
+
+    console = Console(stderr=True)
+    world = load_world(world_path)
+    console.print(f"[bold]surfturf demo[/bold]: world {world.name!r}, {len(world.planted)} planted behaviours -> {out}")
+    result = run_demo(world, out, seed)
+    table = Table(title="Planted behaviours: found by SURF, traced by TURF")
+    for column in ("behaviour", "rubric", "found", "best", "calls to first >=70", "trigger named", "chunk named"):
+        table.add_column(column)
+    for row in result.score["behaviours"]:
+        trigger = "-"
+        chunk = "-"
+        if "traces" in row:
+            trigger = f"{'✓' if row['trigger_correct'] else '✗'} {row['trigger'] or ''}"
+            chunk = f"{'✓' if row['chunk_correct'] else '✗'} {row['top_chunk']} (planted: {row['chunk']})"
+        table.add_row(row["name"], row["rubric"], "yes" if row["found"] else "no",
+                      "-" if row["best_score"] is None else f"{row['best_score']:.0f}",
+                      "-" if row["calls_to_first"] is None else str(row["calls_to_first"]), trigger, chunk)
+    Console().print(table)
+    timings = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in result.timings.items())
+    click.echo(f"stages: {timings}")
+    for skipped in result.skipped:
+        click.echo(f"skipped stage: {skipped}")
+    if result.report:
+        click.echo(f"report: {result.report}")
+    summary = {k: v for k, v in result.score.items() if k != "behaviours"}
+    summary["out"] = str(out)
+    click.echo(json.dumps(summary))

@@ -1,0 +1,129 @@
+"""`surfturf index build|info|export`: build a TURF index of an SFT corpus, describe it, export its pool."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
+from surfturf.errors import UserError
+from surfturf.models import GenerateConfig
+
+ROLE_DEFAULTS = {"extractor": "heuristic", "embedder": "hash/384"}
+
+
+@click.group()
+def index() -> None:
+    """TURF index: attributes, embeddings and clusters of a post-training corpus."""
+
+
+@index.command("build")
+@click.argument("corpus", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="INDEX directory to write.")
+@click.option("--k", "k", type=click.IntRange(min=1), default=None,
+              help="Query-attribute clusters [default: max(n/400, 2*sqrt(n)) for n attributes, at most n/4].")
+@click.option("--shard-rows", type=click.IntRange(min=1), default=4096, show_default=True,
+              help="Rows per shard: the unit of resume (a killed build redoes at most one shard).")
+@click.option("--dtype", type=click.Choice(["float16", "float32"]), default="float16", show_default=True,
+              help="Stored embedding precision.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Rows taken from each input (trial builds).")
+@click.option("--seed", type=int, default=0, show_default=True, help="k-means seed.")
+@role_options("extractor", "summariser", "embedder", defaults=ROLE_DEFAULTS)
+@runtime_options
+def build(corpus: tuple[str, ...], output: Path, k: int | None, shard_rows: int, dtype: str, limit: int | None,
+          seed: int, roles: dict[str, RoleConfig], runtime: RuntimeOptions) -> None:
+    """Build INDEX from CORPUS files (.jsonl, .jsonl.gz, .parquet), directories or HF datasets.
+
+    `--extractor heuristic` (default) extracts attributes offline; any chat model spec uses the
+    model layer. Without `--summariser` each cluster is summarised by its most central attribute.
+    """
+    from surfturf.data import resolve_inputs
+    from surfturf.turf.build import BuildConfig, IndexBuilder, count_rows, estimate_cost, mean_text_chars
+    from surfturf.turf.shards import BuildStopped
+
+    inputs = resolve_inputs(list(corpus))
+    config = BuildConfig(extractor=roles["extractor"].require(), embedder=roles["embedder"].require(),
+                         shard_rows=shard_rows, dtype=dtype, limit=limit, summariser=roles["summariser"].spec,
+                         k=k, seed=seed)
+    console = Console(stderr=True)
+    if runtime.dry_run:
+        session = runtime.session()
+        stats = count_rows(inputs, limit)
+        total = estimate_cost(session, config, stats, mean_text_chars(inputs, limit))
+        click.echo(f"{stats.rows:,} rows ({stats.multi_turn:,} multi-turn) from {len(inputs)} input(s); "
+                   f"{20 * stats.rows:,} attributes planned")
+        for line in session.plan_lines():
+            click.echo(line)
+        click.echo(json.dumps({"rows": stats.rows, "estimated_cost_usd": round(total, 6)}))
+        return
+
+    async def run() -> dict[str, Any]:
+        session = runtime.session()
+        try:
+            extractor = None if config.extractor == "heuristic" else roles["extractor"].model(
+                session, GenerateConfig(temperature=0.0, max_tokens=600))
+            summariser = roles["summariser"].model(session, GenerateConfig(temperature=0.0, max_tokens=120)) \
+                if config.summariser else None
+            builder = IndexBuilder(inputs, output, config, session, extractor, roles["embedder"].model(session),
+                                   summariser, runtime_config=runtime.config(), console=console)
+            return await builder.run()
+        finally:
+            await session.aclose()
+
+    try:
+        manifest = asyncio.run(run())
+    except BuildStopped as stop:
+        raise UserError(f"build stopped: {stop}",
+                        "raise the budget or fix the model, then rerun the same command to resume") from None
+    counts = manifest["counts"]
+    click.echo(f"index {output}: {counts['examples']:,} examples, {counts['query_attributes']:,} query and "
+               f"{counts['response_attributes']:,} response attributes, {counts['clusters']:,} clusters")
+    click.echo(json.dumps({"index": str(output), "examples": counts["examples"], "clusters": counts["clusters"],
+                           "timings_s": manifest["timings_s"], "cost_usd": manifest["usage"]["total"].get("cost_usd")}))
+
+
+@index.command("info")
+@click.argument("index_dir", metavar="INDEX", type=click.Path(path_type=Path))
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="Largest clusters to list.")
+def info(index_dir: Path, top: int) -> None:
+    """Summarise INDEX: corpus, models, counts, and its largest clusters."""
+    from surfturf.turf.store import CLUSTERS, Index
+
+    opened = Index.open(index_dir)
+    manifest = opened.manifest
+    counts = manifest["counts"]
+    click.echo(f"index      {index_dir}  (built {manifest['created']}, surfturf {manifest['version']})")
+    click.echo(f"models     extractor {manifest['models']['extractor']}, embedder {manifest['models']['embedder']}"
+               f" ({manifest['embeddings']['dim']}-d {manifest['embeddings']['dtype']}), "
+               f"summariser {manifest['models']['summariser']}")
+    click.echo(f"examples   {counts['examples']:,} ({counts['multi_turn']:,} multi-turn, "
+               f"{counts['extraction_errors']:,} extraction errors)")
+    sources = ", ".join(f"{name} {n:,}" for name, n in counts["sources"].items())
+    click.echo(f"sources    {sources}")
+    click.echo(f"attributes {counts['query_attributes']:,} query, {counts['response_attributes']:,} response")
+    click.echo(f"clusters   {counts['clusters']:,} ({counts['empty_clusters']:,} empty)")
+    table = opened.table(CLUSTERS, ["cluster", "size", "summary"]).sort_by([("size", "descending")])
+    for row in table.slice(0, top).to_pylist():
+        click.echo(f"  {row['cluster']:>6} {row['size']:>8,}  {row['summary']}")
+
+
+@index.command("export")
+@click.argument("index_dir", metavar="INDEX", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["pool", "sae"]), required=True,
+              help="pool: SURF attribute pool JSONL; sae: the official SURF pseudo-SAE JSONL.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
+def export(index_dir: Path, fmt: str, output: Path) -> None:
+    """Export INDEX as a SURF attribute pool or as pseudo-SAE rows (`sae_attributes`)."""
+    from surfturf.turf.export import export_pool, export_sae
+    from surfturf.turf.store import Index
+
+    opened = Index.open(index_dir)
+    if output.exists() and output.is_dir():
+        raise UserError(f"{output} is a directory", "give a file path to -o")
+    written = export_pool(opened, output) if fmt == "pool" else export_sae(opened, output)
+    click.echo(json.dumps({"format": fmt, "output": str(output), "rows": written}))

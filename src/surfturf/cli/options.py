@@ -1,0 +1,169 @@
+"""Shared click decorators for every command that calls models: runtime settings and per-role model specs."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from surfturf.errors import UserError
+from surfturf.models.accounting import Budget
+from surfturf.models.cache import CACHE_MODES
+from surfturf.models.session import Model, ModelSession
+from surfturf.models.types import GenerateConfig
+
+_RUNTIME_KEYS = ("cache_dir", "cache_mode", "max_concurrency", "rpm", "tpm", "max_calls", "max_tokens", "max_usd",
+                 "prices", "env_file", "timeout", "dry_run")
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """What `@runtime_options` collected; `.session()` turns it into a ModelSession."""
+
+    cache_dir: Path | None
+    cache_mode: str
+    max_concurrency: int
+    rpm: float | None
+    tpm: float | None
+    budget: Budget
+    prices: Path | None
+    env_file: Path | None
+    timeout_s: float
+    dry_run: bool
+
+    def session(self) -> ModelSession:
+        return ModelSession(
+            cache_dir=self.cache_dir if self.cache_mode != "off" else None,
+            cache_mode=self.cache_mode,
+            max_concurrency=self.max_concurrency,
+            rpm=self.rpm,
+            tpm=self.tpm,
+            budget=self.budget,
+            prices=self.prices,
+            env_file=self.env_file,
+            timeout_s=self.timeout_s,
+        )
+
+    def config(self) -> dict[str, Any]:
+        """For manifests: every setting, no keys (keys never pass through here)."""
+        return {
+            "cache_dir": str(self.cache_dir) if self.cache_dir else None, "cache_mode": self.cache_mode,
+            "max_concurrency": self.max_concurrency, "rpm": self.rpm, "tpm": self.tpm,
+            "budget": {"max_calls": self.budget.max_calls, "max_tokens": self.budget.max_tokens,
+                       "max_usd": self.budget.max_usd},
+            "prices": str(self.prices) if self.prices else None, "timeout_s": self.timeout_s,
+        }
+
+
+@dataclass(frozen=True)
+class RoleConfig:
+    """One role's model: spec (None if neither flag nor SURFTURF_<ROLE> gave one), base URL, key variable name."""
+
+    role: str
+    spec: str | None
+    base_url: str | None = None
+    key_env: str | None = None
+
+    def require(self) -> str:
+        """The spec, or a UserError telling how to give one."""
+        if not self.spec:
+            raise UserError(
+                f"no model given for role {self.role}",
+                f"pass --{self.role} PROVIDER/MODEL or set SURFTURF_{self.role.upper()}",
+            )
+        return self.spec
+
+    def model(self, session: ModelSession, config: GenerateConfig | None = None) -> Model:
+        return session.model(self.role, self.require(), config=config, base_url=self.base_url,
+                             api_key_env=self.key_env)
+
+
+def runtime_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Adds cache, concurrency, rate, budget, price, env-file, timeout and --dry-run flags; passes `runtime`."""
+    options = [
+        click.option("--cache-dir", type=click.Path(path_type=Path), default=Path(".surfturf-cache"),
+                     envvar="SURFTURF_CACHE_DIR", show_default=True, help="Model-call cache directory."),
+        click.option("--cache", "cache_mode", type=click.Choice(CACHE_MODES), default="read-write",
+                     show_default=True, help="Model cache mode."),
+        click.option("--max-concurrency", type=click.IntRange(min=1), default=32, show_default=True,
+                     help="In-flight requests per endpoint, shared by the whole process."),
+        click.option("--rpm", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Requests per minute per endpoint."),
+        click.option("--tpm", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Tokens per minute per endpoint."),
+        click.option("--max-calls", type=click.IntRange(min=0), default=None, help="Stop after this many model calls."),
+        click.option("--max-tokens", type=click.IntRange(min=0), default=None, help="Stop after this many tokens."),
+        click.option("--max-usd", type=click.FloatRange(min=0), default=None, help="Stop after spending this much."),
+        click.option("--prices", type=click.Path(path_type=Path), default=None,
+                     help="YAML/JSON price table overriding the built-in one (USD per 1M tokens)."),
+        click.option("--env-file", type=click.Path(path_type=Path), default=None,
+                     help="A .env file with API keys (default: ./.env if present)."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
+                     help="Seconds per model request before it counts as timed out."),
+        click.option("--dry-run", is_flag=True, help="Print planned calls and estimated cost, call nothing."),
+    ]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        values = {key: kwargs.pop(key) for key in _RUNTIME_KEYS}
+        env_file = values["env_file"]
+        if env_file is None and Path(".env").is_file():
+            env_file = Path(".env")
+        kwargs["runtime"] = RuntimeOptions(
+            cache_dir=values["cache_dir"],
+            cache_mode=values["cache_mode"],
+            max_concurrency=values["max_concurrency"],
+            rpm=values["rpm"],
+            tpm=values["tpm"],
+            budget=Budget(values["max_calls"], values["max_tokens"], values["max_usd"]),
+            prices=values["prices"],
+            env_file=env_file,
+            timeout_s=values["timeout"],
+            dry_run=values["dry_run"],
+        )
+        return command(*args, **kwargs)
+
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def role_options(*roles: str, defaults: dict[str, str] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """For each role: --<role> SPEC, --<role>-base-url, --<role>-key-env; passes `roles: dict[str, RoleConfig]`.
+
+    A role's spec defaults to $SURFTURF_<ROLE>, then to `defaults[role]`; base URL and key variable to
+    $SURFTURF_<ROLE>_BASE_URL and $SURFTURF_<ROLE>_KEY_ENV.
+    """
+    fallback = defaults or {}
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            configs = {}
+            for role in roles:
+                name = role.replace("-", "_")
+                spec = kwargs.pop(f"{name}_spec") or os.environ.get(f"SURFTURF_{name.upper()}") or fallback.get(role)
+                configs[role] = RoleConfig(role, spec, kwargs.pop(f"{name}_base_url"), kwargs.pop(f"{name}_key_env"))
+            kwargs["roles"] = configs
+            return command(*args, **kwargs)
+
+        for role in reversed(roles):
+            name = role.replace("-", "_")
+            upper = name.upper()
+            default_note = f" [default: ${'SURFTURF_' + upper}" + (f", else {fallback[role]}]" if role in fallback else "]")
+            wrapper = click.option(f"--{role}-key-env", f"{name}_key_env", default=None,
+                                   envvar=f"SURFTURF_{upper}_KEY_ENV", metavar="VAR",
+                                   help=f"Environment variable holding the {role}'s API key.")(wrapper)
+            wrapper = click.option(f"--{role}-base-url", f"{name}_base_url", default=None,
+                                   envvar=f"SURFTURF_{upper}_BASE_URL", metavar="URL",
+                                   help=f"Base URL for the {role}'s server.")(wrapper)
+            wrapper = click.option(f"--{role}", f"{name}_spec", default=None, metavar="PROVIDER/MODEL",
+                                   help=f"Model for the {role} role{default_note}.")(wrapper)
+        return wrapper
+
+    return decorate

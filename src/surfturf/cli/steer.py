@@ -1,0 +1,168 @@
+"""`surfturf steer`: the steered score of one transform, for one or several targets or checkpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
+from surfturf.errors import UserError
+from surfturf.models import GenerateConfig
+from surfturf.steer.context import build_prefix, context_options
+from surfturf.steer.measure import panel_judge, resolve_measure
+from surfturf.steer.outputs import file_input, manifest, write_json_atomic, write_jsonl_atomic
+from surfturf.steer.steer import steer_target, transform_prompts
+from surfturf.steer.transforms import resolve_transform
+
+TOKENS_IN, TOKENS_OUT = 200, 300  # rough per-call sizes for --dry-run estimates
+
+
+def read_prompts(path: Path, limit: int | None) -> list[str]:
+    """Prompts from a text file (one per line) or JSONL (`query`/`prompt` field or Tulu `messages`)."""
+    prompts: list[str] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        if path.suffix == ".jsonl":
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise UserError(f"{path}:{number} is not JSON ({error.msg})", "one JSON object per line") from error
+            text = row.get("query") or row.get("prompt") or next(
+                (m.get("content") for m in row.get("messages", []) if m.get("role") == "user"), None)
+            if not isinstance(text, str) or not text.strip():
+                raise UserError(f"{path}:{number} has no query", "give each row a query, prompt or Tulu messages")
+            prompts.append(text.strip())
+        else:
+            prompts.append(line.strip())
+    if not prompts:
+        raise UserError(f"{path} holds no prompts", "one prompt per line, or JSONL with a query field")
+    return prompts[:limit] if limit else prompts
+
+
+def _target_roles(specs: tuple[str, ...], base_url: str | None, key_env: str | None) -> list[tuple[str, RoleConfig]]:
+    """(label, role) per --target; `LABEL=SPEC` names a checkpoint, `SPEC@URL` gives it its own server."""
+    roles = []
+    for item in specs:
+        label, _, spec = item.partition("=") if "=" in item.split("/")[0] else (item, "", item)
+        spec, _, url = spec.partition("@")
+        roles.append((label, RoleConfig("target", spec, url or base_url, key_env)))
+    return roles
+
+
+@click.command()
+@click.option("--prompts", "prompts_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="Out-of-domain prompts: text (one per line) or JSONL (query/prompt/messages).")
+@click.option("--transform", "transform_spec", required=True,
+              help="latex | extraction | formal | two-part | translate[:LANGUAGE] | template:FILE")
+@click.option("--measure", "measure_spec", required=True,
+              help="rubric:NAME|PATH (judge) | regex:PATTERN | length | length:<N | length:>N")
+@click.option("--target", "targets", multiple=True, required=True, metavar="[LABEL=]SPEC[@URL]",
+              help="A target; repeat for several checkpoints or sizes (one table row each).")
+@click.option("--target-base-url", default=None, envvar="SURFTURF_TARGET_BASE_URL", metavar="URL",
+              help="Base URL for targets without their own @URL.")
+@click.option("--target-key-env", default=None, envvar="SURFTURF_TARGET_KEY_ENV", metavar="VAR",
+              help="Environment variable holding the targets' API key.")
+@click.option("--samples", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Target samples per prompt and version (sample_index 0..S-1).")
+@click.option("--temperature", type=click.FloatRange(min=0), default=None,
+              help="Target temperature [default: the provider's].")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Use only the first N prompts.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Output folder: steer.json, pairs.jsonl, manifest.json.")
+@context_options
+@role_options("perturber", "judge")
+@runtime_options
+def steer(
+    prompts_path: Path, transform_spec: str, measure_spec: str, targets: tuple[str, ...], target_base_url: str | None,
+    target_key_env: str | None, samples: int, temperature: float | None, limit: int | None, seed: int, out: Path,
+    system_prompt: Path | None, icl_examples: int, icl_file: Path | None,
+    roles: dict[str, RoleConfig], runtime: RuntimeOptions,
+) -> None:
+    """Apply a non-semantic transform to a prompt set, run every target on both versions, and report
+    the behaviour's rate on each, the difference, a paired 95% interval and a p-value (steer.json)."""
+    prompts = read_prompts(prompts_path, limit)
+    transform = resolve_transform(transform_spec)
+    measure = resolve_measure(measure_spec)
+    prefix, context = build_prefix(system_prompt, icl_examples, icl_file)
+    target_roles = _target_roles(targets, target_base_url, target_key_env)
+    if len({label for label, _ in target_roles}) != len(target_roles):
+        raise UserError("two --target values share a label", "name checkpoints apart: --target LABEL=SPEC")
+
+    session = runtime.session()
+    config = GenerateConfig(temperature=temperature) if temperature is not None else None
+    models = [(label, role.model(session)) for label, role in target_roles]
+    perturber = roles["perturber"].model(session) if transform.needs_model else None
+    judges = [roles["judge"].model(session, GenerateConfig(temperature=0.0))] if measure.needs_judge else []
+    calls = 2 * len(prompts) * samples
+    if runtime.dry_run:
+        if transform.needs_model:
+            session.estimate("perturber", roles["perturber"].require(), len(prompts), TOKENS_IN, TOKENS_IN)
+        for _, role in target_roles:
+            session.estimate("target", role.require(), calls, TOKENS_IN, TOKENS_OUT)
+            if measure.needs_judge:
+                session.estimate("judge", roles["judge"].require(), calls, TOKENS_IN * 4, 100)
+        for line in session.plan_lines():
+            click.echo(line)
+        asyncio.run(session.aclose())
+        return
+
+    async def go() -> tuple[list[Any], list[dict[str, Any]], list[dict[str, Any]]]:
+        console = Console(stderr=True)
+        try:
+            pairs = await transform_prompts(prompts, transform, perturber)
+            judge = panel_judge(judges) if judges else None
+            rows, records = [], []
+            with Progress(TextColumn("steer {task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=console, transient=True) as bar:
+                for label, model in models:
+                    task = bar.add_task(label, total=2 * sum(p.changed for p in pairs) * samples)
+                    row, target_records = await steer_target(
+                        label, model, pairs, measure, judge, prefix, samples=samples, config=config, seed=seed,
+                        progress=lambda n, task=task: bar.advance(task, n))
+                    rows.append(row)
+                    records.extend(target_records)
+            return pairs, rows, records
+        finally:
+            await session.aclose()
+
+    pairs, rows, records = asyncio.run(go())
+    status = f"stopped: {session.budget_reason}" if session.budget_exhausted else "complete"
+    result = {"transform": transform.name, "measure": measure.spec, "targets": rows}
+    write_json_atomic(out / "steer.json", result)
+    write_jsonl_atomic(out / "pairs.jsonl", records)
+    inputs = [file_input(prompts_path, "prompts")]
+    inputs += [file_input(path, kind) for path, kind in ((icl_file, "icl examples"), (system_prompt, "system prompt")) if path]
+    write_json_atomic(out / "manifest.json", manifest(
+        config={"transform": transform.name, "measure": measure.spec, "samples": samples, "temperature": temperature,
+                "limit": limit, "context": context, "runtime": runtime.config()},
+        models={"targets": {label: role.spec for label, role in target_roles},
+                "perturber": roles["perturber"].spec if transform.needs_model else None,
+                "judge": roles["judge"].spec if measure.needs_judge else None},
+        inputs=inputs,
+        counts={"prompts": len(prompts), "changed": sum(p.changed for p in pairs),
+                "transform_errors": sum(p.transformed is None for p in pairs), "targets": len(rows)},
+        usage=session.usage.summary(), seeds={"bootstrap": seed, "sample_index": f"0..{samples - 1}"}, status=status,
+    ))
+    _print_table(result)
+    click.echo(json.dumps(result))
+
+
+def _print_table(result: dict[str, Any]) -> None:
+    """The paper's across-checkpoints table: one row per target."""
+    click.echo(f"transform {result['transform']}, measure {result['measure']}")
+    click.echo(f"{'target':<24} {'n':>5} {'original':>9} {'transformed':>12} {'difference':>11} {'95% CI':>18} {'p':>9}")
+    for row in result["targets"]:
+        if not row["n"]:
+            click.echo(f"{row['target']:<24} {0:>5}  no measured pairs ({row['n_errors']} errors)")
+            continue
+        interval = f"[{row['low']:+.3f}, {row['high']:+.3f}]"
+        click.echo(f"{row['target']:<24} {row['n']:>5} {row['rate_original']:>9.3f} {row['rate_transformed']:>12.3f} "
+                   f"{row['difference']:>+11.3f} {interval:>18} {row['p_value']:>9.2g}")

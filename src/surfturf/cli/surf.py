@@ -1,0 +1,137 @@
+"""`surfturf surf run` (search for rubric violations) and `surfturf surf top` (read the findings)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import click
+
+from surfturf.attributes.pools import AttributePool
+from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
+from surfturf.models import ModelSession
+from surfturf.models.specs import parse_spec
+from surfturf.rubrics import load_rubric
+from surfturf.surf.config import (
+    DEFAULT_BUFFER,
+    DEFAULT_CANDIDATES,
+    DEFAULT_ITERATIONS,
+    DEFAULT_RUNS,
+    RoleSpec,
+    SurfConfig,
+)
+from surfturf.surf.dryrun import plan
+from surfturf.surf.findings import load_findings
+from surfturf.surf.loop import run_surf
+
+
+@click.group()
+def surf() -> None:
+    """SURF: find prompts on which a target model violates a rubric."""
+
+
+def _role(config: RoleConfig) -> RoleSpec:
+    return RoleSpec(spec=config.require(), base_url=config.base_url, api_key_env=config.key_env)
+
+
+def _panel(judge: RoleConfig, extra: tuple[str, ...]) -> list[RoleSpec]:
+    """The judge plus panel members; a member on the judge's provider shares its base URL and key."""
+    judges = [_role(judge)]
+    provider = parse_spec(judges[0].spec).provider
+    for spec in extra:
+        same = parse_spec(spec).provider == provider
+        judges.append(RoleSpec(spec=spec, base_url=judge.base_url if same else None,
+                               api_key_env=judge.key_env if same else None))
+    return judges
+
+
+@surf.command("run")
+@click.option("--rubric", required=True, help="Built-in rubric name (see `surfturf rubrics list`) or a YAML path.")
+@click.option("--pool", default="builtin", show_default=True,
+              help="Attribute pool: 'builtin', an INDEX dir, a pseudo-SAE/.jsonl list or a .txt file.")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Run directory; rerunning the same command resumes it.")
+@click.option("--strategy", type=click.Choice(["surf", "random"]), default="surf", show_default=True,
+              help="'random' samples attributes uniformly every iteration (the baseline).")
+@click.option("--runs", type=click.IntRange(min=1), default=DEFAULT_RUNS, show_default=True,
+              help="Independent runs in parallel (the paper used 15).")
+@click.option("--iterations", type=click.IntRange(min=1), default=DEFAULT_ITERATIONS, show_default=True)
+@click.option("--candidates", type=click.IntRange(min=1), default=DEFAULT_CANDIDATES, show_default=True,
+              help="Candidates per iteration (the authors' code: 120; the paper: 360).")
+@click.option("--buffer", type=click.IntRange(min=1), default=DEFAULT_BUFFER, show_default=True,
+              help="Replay buffer size per run.")
+@click.option("--max-k", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Attributes per candidate: k ~ uniform 1..max-k.")
+@click.option("--exploration", type=click.FloatRange(0, 1), default=0.05, show_default=True,
+              help="Share of uniform sampling mixed into the attribute weights.")
+@click.option("--patience", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Stop a run after this many iterations without a better best score (0: never).")
+@click.option("--threshold", type=click.FloatRange(0, 100), default=None,
+              help="Score above which a candidate is a violation [default: the rubric's, 50].")
+@click.option("--judge-panel", multiple=True, metavar="PROVIDER/MODEL",
+              help="Extra judges whose scores are combined with --judge's (repeatable).")
+@click.option("--panel-combine", type=click.Choice(["mean", "median"]), default="mean", show_default=True)
+@click.option("--judge-thinking", type=click.IntRange(min=1), default=None,
+              help="Extended-thinking token budget for the judge.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@role_options("target", "generator", "judge")
+@runtime_options
+def run(
+    rubric: str, pool: str, out_dir: Path, strategy: str, runs: int, iterations: int, candidates: int, buffer: int,
+    max_k: int, exploration: float, patience: int, threshold: float | None, judge_panel: tuple[str, ...],
+    panel_combine: str, judge_thinking: int | None, seed: int, roles: dict[str, RoleConfig], runtime: RuntimeOptions,
+) -> None:
+    """Search for prompts on which the target violates RUBRIC; writes OUT/ (see docs/CONTRACTS.md)."""
+    config = SurfConfig(
+        rubric=rubric, pool=pool, target=_role(roles["target"]), generator=_role(roles["generator"]),
+        judges=_panel(roles["judge"], judge_panel), strategy=strategy, runs=runs, iterations=iterations,
+        candidates=candidates, buffer=buffer, max_k=max_k, exploration=exploration, patience=patience,
+        threshold=threshold, panel_combine=panel_combine, judge_thinking=judge_thinking, seed=seed,
+    )
+    if runtime.dry_run:
+        rules = load_rubric(config.rubric)
+        attributes = list(AttributePool.load(config.pool).attributes)
+        session = ModelSession(cache_dir=None, prices=runtime.prices)
+        plan(config, rules, session, attributes)
+        for line in session.plan_lines():
+            click.echo(line)
+        return
+
+    async def main() -> dict[str, object]:
+        async with runtime.session() as session:
+            summary = await run_surf(config, session, out_dir, progress=True)
+        for finding in summary.findings[:5]:
+            click.echo(f"#{finding['rank']} score {finding['score']:g}  {_one_line(finding['query'], 100)}")
+        return summary.as_json()
+
+    click.echo(json.dumps(asyncio.run(main())))
+
+
+def _one_line(text: str | None, width: int) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+@surf.command("top")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON finding per line instead of text.")
+def top(run_dir: Path, limit: int, as_json: bool) -> None:
+    """The best findings of RUN_DIR, readable in a terminal."""
+    findings = load_findings(run_dir)[:limit]
+    if as_json:
+        for finding in findings:
+            click.echo(json.dumps(finding, ensure_ascii=False))
+        return
+    if not findings:
+        click.echo("no findings (every candidate failed or scored nothing)")
+    for finding in findings:
+        flag = "VIOLATION" if finding["violation"] else "below threshold"
+        click.echo(f"#{finding['rank']}  score {finding['score']:g}  {flag}  ({finding['id']})")
+        for attribute in finding["attributes"]:
+            click.echo(f"  attribute: {attribute}")
+        click.echo(f"  query:    {_one_line(finding['query'], 300)}")
+        click.echo(f"  response: {_one_line(finding['response'], 300)}")
+        click.echo(f"  reason:   {_one_line(finding['reason'], 300)}")
+        click.echo("")

@@ -1,0 +1,191 @@
+"""`surfturf turf trace|keywords|stats`: explain failures with the training data of an index."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
+from surfturf.errors import UserError
+from surfturf.models import ModelSession
+
+BLIND_CHOICES = ("auto", "extractor", "heuristic")
+
+
+@click.group()
+def turf() -> None:
+    """TURF: trace failures to the training data that taught them (needs an index)."""
+
+
+def _open_index(path: Path) -> Any:
+    from surfturf.turf.store import Index
+
+    return Index.open(path)
+
+
+def _index_extractor(index: Any) -> str | None:
+    """The extractor spec the index was built with, or None when it used the heuristic extractor."""
+    manifest = getattr(index, "manifest", None) or {}
+    spec = (manifest.get("models") or {}).get("extractor")
+    return None if not spec or str(spec).startswith("heuristic") else str(spec)
+
+
+def _extractor(blind_judge: str, role: RoleConfig, index: Any) -> RoleConfig | None:
+    """Which extractor describes the failing response and query: the index's own kind, unless told."""
+    if blind_judge == "heuristic":
+        return None
+    spec = role.spec or _index_extractor(index)
+    if blind_judge == "extractor" and spec is None:
+        raise UserError("--blind-judge extractor needs a model", "pass --extractor PROVIDER/MODEL")
+    return RoleConfig("extractor", spec, role.base_url, role.key_env) if spec else None
+
+
+def _dry_run(cases: list, extractor: RoleConfig | None, judge: RoleConfig, runtime: RuntimeOptions) -> None:
+    session = ModelSession(cache_dir=None, prices=runtime.prices)
+    todo = [case for case in cases if not case.crux]
+    size = max((len(case.response) + len(case.query) for case in todo), default=0) // 4
+    if extractor is not None:
+        queries = len({case.query for case in cases})
+        session.estimate("extractor", extractor.require(), len(todo) + queries, 400 + size, 200)
+    session.estimate("judge", judge.require(), len(todo), 900 + size, 20)
+    for line in session.plan_lines():
+        click.echo(line)
+
+
+@turf.command("trace")
+@click.argument("run_dir", required=False, type=click.Path(path_type=Path))
+@click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="INDEX directory.")
+@click.option("--query", help="A failing query (instead of RUN).")
+@click.option("--response", help="The response to --query.")
+@click.option("--rubric", help="Rubric the response violates (name or YAML path; with --query).")
+@click.option("--finding", "finding_ids", multiple=True, help="Trace only this finding id of RUN (repeatable).")
+@click.option("--top", type=click.IntRange(min=1), default=None, help="Trace only the best N violating findings.")
+@click.option("--k", type=click.IntRange(min=1), default=None,
+              help="Training response attributes retrieved per crux attribute [default: the paper's 1000, "
+                   "capped at 2% of the corpus's examples].")
+@click.option("--evidence", "n_evidence", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Supporting training examples kept per trace.")
+@click.option("--blind-judge", type=click.Choice(BLIND_CHOICES), default="auto", show_default=True,
+              help="Who lists the response's (and query's) attributes: the extractor model, the heuristic "
+                   "extractor, or auto = the kind that built the index.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Where to write traces [default: RUN/traces; with --query, nothing is written].")
+@click.option("--json", "as_json", is_flag=True, help="Print the trace records as JSON lines, not panels.")
+@role_options("extractor", "judge")
+@runtime_options
+def trace(run_dir: Path | None, index_dir: Path, query: str | None, response: str | None, rubric: str | None,
+          finding_ids: tuple[str, ...], top: int | None, k: int, n_evidence: int, blind_judge: str,
+          out_dir: Path | None, as_json: bool, roles: dict[str, RoleConfig], runtime: RuntimeOptions) -> None:
+    """Trace failures to the trigger, the chunk and the training examples behind them.
+
+    Give a SURF RUN directory (its violating findings are traced into RUN/traces/), or one pair
+    with --query, --response and --rubric.
+    """
+    from surfturf.rubrics.loader import load_rubric
+    from surfturf.turf.trace import TraceSettings, trace_context, trace_one_async, trace_run_async
+    from surfturf.turf.trace_files import case_for, run_cases, save_traces
+    from surfturf.turf.trace_view import print_traces
+
+    single = query is not None or response is not None
+    if single == (run_dir is not None):
+        raise UserError("give either RUN or --query/--response/--rubric", "see `surfturf turf trace --help`")
+    if single and not (query and response and rubric):
+        raise UserError("--query needs --response and --rubric too", "pass all three")
+    if single and (finding_ids or top):
+        raise UserError("--finding and --top select findings of a RUN", "pass RUN or drop them")
+    rules = load_rubric(rubric) if single else None
+    cases = [case_for("query", query, response, rules)] if single else run_cases(run_dir, list(finding_ids) or None, top)[0]
+    index = _open_index(index_dir)
+    extractor = _extractor(blind_judge, roles["extractor"], index)
+    if runtime.dry_run:
+        _dry_run(cases, extractor, roles["judge"], runtime)
+        return
+    settings = TraceSettings(k=k, n_evidence=n_evidence)
+    context = trace_context(index)
+    extra = {"blind_judge": blind_judge, "runtime": runtime.config()}
+
+    async def main() -> list[dict]:
+        async with runtime.session() as session:
+            extract_model = extractor.model(session) if extractor else None
+            judge = roles["judge"].model(session) if cases else None
+            with Console(stderr=True).status(f"tracing {len(cases)} finding(s)"):
+                if not single:
+                    return await trace_run_async(run_dir, context, session, extractor=extract_model, judge=judge,
+                                                 settings=settings, finding_ids=list(finding_ids) or None, top=top,
+                                                 out_dir=out_dir, config=extra)
+                record = await trace_one_async(query, response, rules, context, session, extractor=extract_model,
+                                               judge=judge, settings=settings)
+                if out_dir is not None:
+                    save_traces(out_dir, [record], run_dir=None, index_dir=index_dir,
+                                config={"rubric": rules.name, "k": record["k"], "n_evidence": n_evidence, **extra},
+                                models={"extractor": extract_model.spec if extract_model else "heuristic",
+                                        "judge": judge.spec, "embedder": str(getattr(index, "embedder_spec", None))},
+                                usage=session.usage.summary())
+                return [record]
+
+    records = asyncio.run(main())
+    if as_json:
+        for record in records:
+            click.echo(json.dumps(record, ensure_ascii=False))
+    else:
+        print_traces(records)
+    errors = sum(1 for record in records if record.get("error"))
+    target = out_dir or (None if single else run_dir / "traces")
+    click.echo(json.dumps({"traced": len(records) - errors, "errors": errors, "out": str(target) if target else None}))
+
+
+@turf.command("keywords")
+@click.argument("index_dir", type=click.Path(path_type=Path))
+@click.argument("words", nargs=-1, required=True)
+@click.option("--field", type=click.Choice(["query", "response"]), default="query", show_default=True,
+              help="Count examples whose query (or response) contains the word.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per word instead of a table.")
+def keywords(index_dir: Path, words: tuple[str, ...], field: str, as_json: bool) -> None:
+    """Which chunks WORDS come from: counts per source and concentration (whole words, any case)."""
+    from surfturf.turf.corpus import CorpusView
+    from surfturf.turf.keywords import keyword_counts
+    from surfturf.turf.trace_view import print_keywords
+
+    index = _open_index(index_dir)
+    rows = keyword_counts(CorpusView(index.examples), list(words), field)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    else:
+        print_keywords(rows)
+
+
+@turf.command("stats")
+@click.argument("index_dir", type=click.Path(path_type=Path))
+@click.option("--query-regex", multiple=True, help="Query feature: the query matches this regex (repeatable, all must hold).")
+@click.option("--query-cluster", type=int, multiple=True, help="Query feature: a query attribute in this cluster (repeatable).")
+@click.option("--query-attribute", multiple=True,
+              help="Query feature: a query attribute in the cluster nearest this text (repeatable).")
+@click.option("--response-regex", required=True, help="Response feature: the response matches this regex.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+def stats(index_dir: Path, query_regex: tuple[str, ...], query_cluster: tuple[int, ...],
+          query_attribute: tuple[str, ...], response_regex: str, as_json: bool) -> None:
+    """P(response feature | query feature) in each chunk and outside it, with 95% intervals."""
+    from surfturf.turf.stats import QueryFeature, conditional_stats
+    from surfturf.turf.trace import trace_context
+    from surfturf.turf.trace_view import print_conditional
+
+    if not (query_regex or query_cluster or query_attribute):
+        raise UserError("no query feature given", "pass --query-regex, --query-cluster or --query-attribute")
+    context = trace_context(_open_index(index_dir))
+    clusters = list(query_cluster)
+    if query_attribute:
+        vectors = asyncio.run(context.embed(list(query_attribute)))
+        clusters += [int(c) for c in context.assign_clusters(vectors)]
+    labels = tuple(context.summaries[c] if 0 <= c < len(context.summaries) else "" for c in clusters)
+    feature = QueryFeature(regexes=query_regex, clusters=tuple(clusters), labels=labels)
+    result = conditional_stats(context.corpus, feature, response_regex)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        print_conditional(result)

@@ -1,0 +1,159 @@
+"""Content-addressed SQLite cache of completions and embeddings, shared safely by several processes.
+
+WAL with synchronous=NORMAL: each put is its own committed transaction before the result is returned,
+so it survives the process being killed right after (only an OS crash can lose the last commits).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from surfturf.errors import UserError
+
+CacheMode = Literal["read-write", "read-only", "off"]
+CACHE_MODES: tuple[str, ...] = ("read-write", "read-only", "off")
+FILE_NAME = "models.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    key TEXT PRIMARY KEY,
+    payload TEXT NOT NULL,
+    vector BLOB,
+    created REAL NOT NULL
+)
+"""
+
+
+def cache_key(parts: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of everything that determines an answer."""
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Cache:
+    """get/put by key; `readable`/`writable` follow the mode. One connection, guarded for use from threads."""
+
+    def __init__(self, directory: Path | None, mode: str = "read-write") -> None:
+        if mode not in CACHE_MODES:
+            raise UserError(f"unknown cache mode {mode!r}", f"use one of {', '.join(CACHE_MODES)}")
+        self.mode = mode if directory is not None else "off"
+        self.path = Path(directory) / FILE_NAME if directory is not None else None
+        self.hits = 0
+        self.writes = 0
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._opened = False
+
+    def _connect(self) -> sqlite3.Connection | None:
+        """Open on first use, so a --dry-run or a cache-less command never creates the file."""
+        if self._opened:
+            return self._db
+        self._opened = True
+        if self.mode == "off" or self.path is None:
+            return None
+        if self.mode == "read-only" and not self.path.exists():
+            self.mode = "off"  # nothing to read, and read-only must not create a file
+            return None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA busy_timeout=60000")
+            if self.mode == "read-write":
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute(_SCHEMA)
+            else:
+                db.execute("PRAGMA query_only=ON")
+        except (OSError, sqlite3.DatabaseError) as error:
+            raise UserError(f"cannot open model cache {self.path}: {error}",
+                            "delete the file, pick another --cache-dir or pass --cache off") from None
+        self._db = db
+        return db
+
+    @property
+    def readable(self) -> bool:
+        return self.mode != "off"
+
+    @property
+    def writable(self) -> bool:
+        return self.mode == "read-write"
+
+    def get(self, key: str) -> tuple[dict[str, Any], np.ndarray | None] | None:
+        with self._lock:
+            db = self._connect()
+            if db is None:
+                return None
+            try:
+                row = db.execute("SELECT payload, vector FROM entries WHERE key = ?", (key,)).fetchone()
+            except sqlite3.OperationalError:  # read-only cache file without our table
+                return None
+        if row is None:
+            return None
+        self.hits += 1
+        vector = np.frombuffer(row[1], dtype=np.float32).copy() if row[1] is not None else None
+        return json.loads(row[0]), vector
+
+    def put(self, key: str, payload: dict[str, Any], vector: np.ndarray | None = None) -> None:
+        """Commit one entry now (autocommit): a returned result is on disk."""
+        if not self.writable:
+            return
+        blob = np.ascontiguousarray(vector, dtype=np.float32).tobytes() if vector is not None else None
+        with self._lock:
+            db = self._connect()
+            if db is None or not self.writable:
+                return
+            db.execute(
+                "INSERT OR REPLACE INTO entries (key, payload, vector, created) VALUES (?, ?, ?, ?)",
+                (key, json.dumps(payload, ensure_ascii=False), blob, time.time()),
+            )
+        self.writes += 1
+
+    def put_many(self, items: list[tuple[str, dict[str, Any], np.ndarray | None]]) -> None:
+        """Commit a batch in one transaction (embedding batches)."""
+        if not self.writable or not items:
+            return
+        now = time.time()
+        rows = [
+            (key, json.dumps(payload, ensure_ascii=False),
+             np.ascontiguousarray(vector, dtype=np.float32).tobytes() if vector is not None else None, now)
+            for key, payload, vector in items
+        ]
+        with self._lock:
+            db = self._connect()
+            if db is None or not self.writable:
+                return
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "INSERT OR REPLACE INTO entries (key, payload, vector, created) VALUES (?, ?, ?, ?)", rows
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        self.writes += len(rows)
+
+    def count(self) -> int:
+        with self._lock:
+            db = self._connect()
+            if db is None:
+                return 0
+            try:
+                return int(db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+            except sqlite3.OperationalError:
+                return 0
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+            self._opened = True  # a closed cache stays closed

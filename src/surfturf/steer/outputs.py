@@ -1,0 +1,53 @@
+"""Manifests and atomic files for the robust, steer and ablate output directories."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from surfturf import __version__
+from surfturf.surf.store import write_json_atomic, write_jsonl_atomic
+
+__all__ = ["file_input", "manifest", "write_json_atomic", "write_jsonl_atomic"]
+
+
+def file_input(path: Path | str, kind: str) -> dict[str, Any]:
+    """A manifest `inputs` entry: path, kind and the content's sha256."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": str(path), "kind": kind, "sha256": digest.hexdigest()}
+
+
+def command_line() -> str:
+    """The command as typed (argv), for the manifest; keys never appear on a command line we build."""
+    return " ".join(["surfturf", *sys.argv[1:]]) if sys.argv else "surfturf"
+
+
+def manifest(
+    *,
+    config: dict[str, Any],
+    models: dict[str, Any],
+    inputs: list[dict[str, Any]],
+    counts: dict[str, Any],
+    usage: dict[str, Any] | None,
+    seeds: dict[str, Any],
+    status: str = "complete",
+) -> dict[str, Any]:
+    """The manifest every output directory carries (CONTRACTS.md, File formats)."""
+    return {
+        "command": command_line(),
+        "version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "config": config,
+        "seeds": seeds,
+        "models": models,
+        "inputs": inputs,
+        "counts": counts,
+        "usage": usage or {},
+        "status": status,
+    }

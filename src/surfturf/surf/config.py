@@ -1,0 +1,58 @@
+"""SurfConfig: everything that defines a SURF sweep (and so must match when a run resumes)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# The authors' code uses 120 candidates per iteration; the paper used 360 candidates and 15 runs.
+DEFAULT_CANDIDATES = 120
+DEFAULT_RUNS = 5
+DEFAULT_ITERATIONS = 20
+DEFAULT_BUFFER = 5
+
+# Fields that may change between a run and its resume: they extend or shorten the sweep
+# without changing any candidate already planned.
+RESUMABLE_CHANGES = frozenset({"runs", "iterations", "patience"})
+
+
+class RoleSpec(BaseModel):
+    """Which model plays a role and where it is reached (the key's variable name, never the key)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    spec: str
+    base_url: str | None = None
+    api_key_env: str | None = None
+
+
+class SurfConfig(BaseModel):
+    """A SURF sweep: rubric, pool, roles, and the search's knobs (defaults from the paper's code)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rubric: str = Field(description="built-in rubric name or YAML path")
+    pool: str = Field(default="builtin", description="'builtin', an INDEX dir, a .txt or .jsonl file")
+    target: RoleSpec
+    generator: RoleSpec
+    judges: list[RoleSpec] = Field(min_length=1, description="one judge, or a panel")
+    strategy: Literal["surf", "random"] = "surf"
+    runs: int = Field(default=DEFAULT_RUNS, ge=1)
+    iterations: int = Field(default=DEFAULT_ITERATIONS, ge=1)
+    candidates: int = Field(default=DEFAULT_CANDIDATES, ge=1)
+    buffer: int = Field(default=DEFAULT_BUFFER, ge=1)
+    max_k: int = Field(default=5, ge=1, description="attributes per candidate: k ~ uniform 1..max_k")
+    exploration: float = Field(default=0.05, ge=0.0, le=1.0, description="uniform share mixed into P(a)")
+    patience: int = Field(default=5, ge=0, description="stop a run after this many iterations without a better best score; 0 = never")
+    near_duplicate: float = Field(default=0.8, gt=0.0, le=1.0, description="token-set Jaccard at which two queries are duplicates")
+    threshold: float | None = Field(default=None, ge=0, le=100, description="violation when score > threshold; None = the rubric's (50)")
+    panel_combine: Literal["mean", "median"] = "mean"
+    judge_thinking: int | None = Field(default=None, ge=1, description="judge extended-thinking token budget")
+    seed: int = 0
+    generator_temperature: float = 1.0
+    target_temperature: float | None = None
+    judge_temperature: float = 0.0
+    generator_max_tokens: int = 512
+    target_max_tokens: int = 1024
+    judge_max_tokens: int = 512

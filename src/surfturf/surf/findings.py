@@ -1,0 +1,52 @@
+"""Findings: the best candidates across runs, deduplicated, and the readers other stages use."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from surfturf.errors import UserError
+from surfturf.surf.buffer import is_near_duplicate, select_top
+from surfturf.surf.store import read_jsonl
+
+
+def compute_findings(records: Iterable[dict[str, Any]], buffer: int, near_duplicate: float) -> list[dict[str, Any]]:
+    """Each run's final buffer (its top `buffer` distinct queries), merged across runs best first
+    with cross-run duplicates dropped, each with a 1-based `rank`."""
+    by_run: dict[int, list[dict[str, Any]]] = {}
+    for record in records:
+        by_run.setdefault(int(record["run"]), []).append(record)
+    merged = [entry for run in sorted(by_run) for entry in select_top(by_run[run], buffer, near_duplicate)]
+    merged.sort(key=lambda r: (-float(r["score"]), str(r["id"])))
+    findings: list[dict[str, Any]] = []
+    for entry in merged:
+        if not is_near_duplicate(entry["query"], (f["query"] for f in findings), near_duplicate):
+            findings.append({**entry, "rank": len(findings) + 1})
+    return findings
+
+
+def _run_file(run_dir: Path, name: str) -> Path:
+    run_dir = Path(run_dir)
+    if not (run_dir / "manifest.json").is_file():
+        raise UserError(f"{run_dir} is not a SURF run directory (no manifest.json)", "pass the --out folder of `surfturf surf run`")
+    return run_dir / name
+
+
+def load_findings(run_dir: Path | str) -> list[dict[str, Any]]:
+    """RUN/findings.jsonl rows, best first (candidate records plus `rank`)."""
+    path = _run_file(Path(run_dir), "findings.jsonl")
+    if not path.is_file():
+        raise UserError(f"{run_dir} has no findings.jsonl yet", "let `surfturf surf run` finish (or rerun it to resume)")
+    return list(read_jsonl(path))
+
+
+def load_candidates(run_dir: Path | str) -> list[dict[str, Any]]:
+    """Every scored or failed candidate of a run, in the order they finished."""
+    return list(read_jsonl(_run_file(Path(run_dir), "candidates.jsonl")))
+
+
+def load_manifest(run_dir: Path | str) -> dict[str, Any]:
+    """RUN/manifest.json as a dict."""
+    return json.loads(_run_file(Path(run_dir), "manifest.json").read_text(encoding="utf-8"))

@@ -1,0 +1,403 @@
+"""The SURF loop: R runs x T iterations x N candidates, each candidate one generator -> target ->
+judge task, all runs sharing the model layer's concurrency bound, resumable after a kill."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import statistics
+import sys
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from surfturf import __version__
+from surfturf.attributes.pools import AttributePool
+from surfturf.errors import UserError
+from surfturf.models import GenerateConfig, Model, ModelSession
+from surfturf.rubrics import Rubric, load_rubric, rubric_text
+from surfturf.surf.buffer import select_top
+from surfturf.surf.config import RESUMABLE_CHANGES, SurfConfig
+from surfturf.surf.findings import compute_findings
+from surfturf.surf.judge import judge_one
+from surfturf.surf.progress import RunProgress
+from surfturf.surf.prompts import ParseError, generator_messages, parse_generated_query
+from surfturf.surf.sampler import attribute_probabilities, sample_attributes, top_weights
+from surfturf.surf.store import JsonlAppender, read_jsonl, write_json_atomic, write_jsonl_atomic
+
+
+@dataclass
+class SurfSummary:
+    """What a finished (or stopped) sweep produced."""
+
+    out_dir: Path
+    status: str
+    candidates: int
+    errors: int
+    findings: list[dict[str, Any]]
+    violations: int
+    best_score: float | None
+    cost_usd: float
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The CLI's last line."""
+        return {
+            "out": str(self.out_dir), "status": self.status, "candidates": self.candidates, "errors": self.errors,
+            "findings": len(self.findings), "violations": self.violations, "best_score": self.best_score,
+            "cost_usd": round(self.cost_usd, 6),
+        }
+
+
+ADMISSION_SLACK = 1.5
+
+
+class _BudgetStop(Exception):
+    """A candidate was refused by the budget: it is dropped (not written) and its run stops."""
+
+
+def candidate_id(run: int, iteration: int, index: int) -> str:
+    return f"r{run}-i{iteration}-c{index}"
+
+
+def sample_index_for(seed: int, cid: str) -> int:
+    """A stable per-candidate sample index (also sent as the request seed to the generator and
+    target): distinct candidates are distinct samples, and a rerun of a candidate hits the cache."""
+    return zlib.crc32(f"{seed}:{cid}".encode()) & 0x7FFFFFFF
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+class Sweep:
+    """One SURF sweep bound to a run directory; `run()` does or resumes it."""
+
+    def __init__(self, config: SurfConfig, session: ModelSession, out_dir: Path, *, command: str, progress: bool) -> None:
+        self.config = config
+        self.session = session
+        self.out_dir = Path(out_dir)
+        self.command = command
+        self.show_progress = progress
+        self.rubric: Rubric = load_rubric(config.rubric)
+        self.rubric_yaml = rubric_text(config.rubric)
+        self.pool = AttributePool.load(config.pool)
+        if config.max_k > len(self.pool):
+            raise UserError(
+                f"max k {config.max_k} is larger than the attribute pool ({len(self.pool)} attributes)",
+                f"pass --max-k {len(self.pool)} or less, or use a bigger pool",
+            )
+        self.threshold = config.threshold if config.threshold is not None else self.rubric.threshold
+        self.attributes = list(self.pool.attributes)
+        self.generator = session.model(
+            "generator", config.generator.spec,
+            GenerateConfig(temperature=config.generator_temperature, max_tokens=config.generator_max_tokens),
+            config.generator.base_url, config.generator.api_key_env,
+        )
+        self.target = session.model(
+            "target", config.target.spec,
+            GenerateConfig(temperature=config.target_temperature, max_tokens=config.target_max_tokens),
+            config.target.base_url, config.target.api_key_env,
+        )
+        judge_config = GenerateConfig(
+            temperature=config.judge_temperature,
+            max_tokens=config.judge_max_tokens,
+            thinking_budget=config.judge_thinking,
+        )
+        self.judges: list[Model] = [
+            session.model("judge", role.spec, judge_config, role.base_url, role.api_key_env) for role in config.judges
+        ]
+        endpoints = {model.endpoint.slot_key for model in (self.generator, self.target, *self.judges)}
+        # Admit about as many candidates as there are request slots (plus slack), so a started
+        # candidate reaches its target and judge calls quickly instead of queueing behind every
+        # other candidate's generator call, and each run's iteration ends without a long tail.
+        self.admission = asyncio.Semaphore(max(1, int(ADMISSION_SLACK * session.max_concurrency * len(endpoints))))
+        self.records: dict[str, dict[str, Any]] = {}
+        self.logged_iterations: set[tuple[int, int]] = set()
+        self.created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.budget_hit = False
+
+    # -- manifest ----------------------------------------------------------------------------------
+
+    def manifest_config(self) -> dict[str, Any]:
+        data = self.config.model_dump(mode="json")
+        data.update({
+            "rubric": self.rubric.name, "rubric_source": self.config.rubric, "rubric_text": self.rubric_yaml,
+            "pool": self.pool.describe(), "threshold": self.threshold,
+        })
+        return data
+
+    def manifest(self, status: str) -> dict[str, Any]:
+        records = list(self.records.values())
+        rubric_path = Path(self.config.rubric)
+        inputs = [{"path": str(self.pool.source), "sha256": self.pool.sha256, "kind": "pool"}]
+        if rubric_path.is_file():
+            inputs.append({"path": str(rubric_path), "sha256": _sha256(rubric_path), "kind": "rubric"})
+        return {
+            "command": self.command,
+            "version": __version__,
+            "created": self.created,
+            "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "config": self.manifest_config(),
+            "seeds": {"seed": self.config.seed, "per_run": [[self.config.seed, run] for run in range(self.config.runs)]},
+            "models": {
+                "target": self.config.target.spec, "generator": self.config.generator.spec,
+                "judge": [role.spec for role in self.config.judges],
+            },
+            "inputs": inputs,
+            "counts": {
+                "candidates": len(records),
+                "errors": sum(1 for r in records if r["error"] is not None),
+                "scored": sum(1 for r in records if r["score"] is not None),
+                "violations": sum(1 for r in records if r["violation"]),
+                "cost_usd": round(sum(r["cost_usd"] for r in records), 6),
+            },
+            "usage": self.session.usage.summary(),
+            "status": status,
+        }
+
+    def _check_resume(self) -> None:
+        """Load what an earlier (killed or stopped) process wrote, after checking it is this sweep."""
+        path = self.out_dir / "manifest.json"
+        if not path.exists():
+            return
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise UserError(f"{path} is unreadable: {error}", "pass a new --out folder") from error
+        if old.get("command", "").split(" ")[:2] != self.command.split(" ")[:2] or "config" not in old:
+            raise UserError(f"{self.out_dir} holds the output of another command", "pass a new --out folder")
+        new = self.manifest_config()
+        changed = sorted(k for k in set(new) | set(old["config"]) if k not in RESUMABLE_CHANGES and new.get(k) != old["config"].get(k))
+        if changed:
+            raise UserError(
+                f"{self.out_dir} holds a SURF run with a different {', '.join(changed)}",
+                "rerun with the same settings to resume, or pass a new --out folder",
+            )
+        self.created = old.get("created", self.created)
+        for record in read_jsonl(self.out_dir / "candidates.jsonl"):
+            self.records[record["id"]] = record
+        for row in read_jsonl(self.out_dir / "iterations.jsonl"):
+            self.logged_iterations.add((int(row["run"]), int(row["iteration"])))
+
+    # -- one candidate -----------------------------------------------------------------------------
+
+    async def _candidate(self, run: int, iteration: int, index: int, attributes: list[str]) -> dict[str, Any]:
+        """generator -> target -> judge for one candidate; raises _BudgetStop to drop it."""
+        async with self.admission:
+            return await self._pipeline(run, iteration, index, attributes)
+
+    async def _pipeline(self, run: int, iteration: int, index: int, attributes: list[str]) -> dict[str, Any]:
+        cid = candidate_id(run, iteration, index)
+        sample = sample_index_for(self.config.seed, cid)
+        started = time.perf_counter()
+        record: dict[str, Any] = {
+            "id": cid, "run": run, "iteration": iteration, "index": index, "attributes": attributes,
+            "query": None, "response": None, "score": None, "reason": None, "violation": False,
+            "judges": [], "disagreement": None, "error": None, "raw": None,
+            "models": {"generator": self.generator.spec, "target": self.target.spec},
+            "tokens": {"input": 0, "output": 0}, "cost_usd": 0.0, "calls": 0, "time_s": 0.0,
+        }
+
+        def spend(result: Any) -> None:
+            record["tokens"]["input"] += result.input_tokens
+            record["tokens"]["output"] += result.output_tokens
+            record["cost_usd"] += result.cost_usd
+            record["calls"] += 0 if result.cached or result.attempts == 0 else 1
+
+        def finish() -> dict[str, Any]:
+            record["cost_usd"] = round(record["cost_usd"], 8)
+            record["time_s"] = round(time.perf_counter() - started, 4)
+            return record
+
+        if self.session.budget_exhausted:
+            raise _BudgetStop
+        seeded = GenerateConfig(seed=sample)  # providers that take a seed replay the same sample
+        generated = await self.generator.generate(generator_messages(attributes), config=seeded, sample_index=sample)
+        spend(generated)
+        if generated.error is not None:
+            if generated.error.startswith("budget:"):
+                raise _BudgetStop
+            record["error"] = f"generator: {generated.error}"
+            return finish()
+        try:
+            record["query"] = parse_generated_query(generated.text)
+        except ParseError as failure:
+            record["error"] = f"parse: {failure.problem}"
+            record["raw"] = failure.raw
+            return finish()
+        answered = await self.target.generate(
+            [{"role": "user", "content": record["query"]}], config=seeded, sample_index=sample
+        )
+        spend(answered)
+        if answered.error is not None:
+            if answered.error.startswith("budget:"):
+                raise _BudgetStop
+            record["error"] = f"target: {answered.error}"
+            return finish()
+        record["response"] = answered.text
+        if not answered.text.strip():
+            record["error"] = "target: empty response"
+            return finish()
+        outcome = await judge_one(
+            self.judges, self.rubric, record["query"], answered.text, combine=self.config.panel_combine
+        )
+        record["tokens"]["input"] += outcome.input_tokens
+        record["tokens"]["output"] += outcome.output_tokens
+        record["cost_usd"] += outcome.cost_usd
+        record["calls"] += outcome.calls
+        if outcome.budget and outcome.score is None:
+            raise _BudgetStop
+        record["judges"] = outcome.judges
+        record["disagreement"] = outcome.disagreement
+        if outcome.score is None:
+            record["error"] = outcome.error
+            record["raw"] = outcome.raw
+            return finish()
+        record["score"] = outcome.score
+        record["reason"] = outcome.reason
+        record["violation"] = outcome.score > self.threshold
+        return finish()
+
+    # -- one run -----------------------------------------------------------------------------------
+
+    async def _run(self, run: int, writer: JsonlAppender, log: JsonlAppender, view: RunProgress) -> dict[str, Any]:
+        """Iterate one run: sample from its buffer, score candidates, update the buffer, stop early
+        when the best score stalls. Completed candidates found on disk are reused, not redone."""
+        config = self.config
+        buffer: list[dict[str, Any]] = []
+        best: float | None = None
+        stale = 0
+        spent = 0.0
+        done_before = sum(1 for r in self.records.values() if r["run"] == run)
+        view.update(run, done=done_before)
+        for iteration in range(config.iterations):
+            if config.strategy == "random" or not buffer:
+                p = np.full(len(self.attributes), 1.0 / len(self.attributes))
+            else:
+                p = attribute_probabilities(
+                    self.attributes, ((r["attributes"], float(r["score"])) for r in buffer), config.exploration
+                )
+            rng = np.random.default_rng([config.seed, run, iteration])
+            plan = [sample_attributes(rng, self.attributes, p, config.max_k) for _ in range(config.candidates)]
+            view.update(run, iteration=iteration + 1, state="")
+            results: list[dict[str, Any]] = []
+            pending: list[asyncio.Task[dict[str, Any]]] = []
+            for index, attributes in enumerate(plan):
+                existing = self.records.get(candidate_id(run, iteration, index))
+                if existing is not None:
+                    if existing["attributes"] != attributes:
+                        raise UserError(
+                            f"{self.out_dir} candidate {existing['id']} was sampled differently",
+                            "the pool or sampler changed since that run; pass a new --out folder",
+                        )
+                    results.append(existing)
+                else:
+                    pending.append(asyncio.ensure_future(self._candidate(run, iteration, index, attributes)))
+            for finished in asyncio.as_completed(pending):
+                try:
+                    record = await finished
+                except _BudgetStop:
+                    self.budget_hit = True
+                    continue
+                await writer.write(record)
+                self.records[record["id"]] = record
+                results.append(record)
+                view.update(run, advance=1)
+            if len(results) < config.candidates:
+                view.update(run, state="stopped: budget")
+                return {"run": run, "status": "stopped", "iterations": iteration}
+            buffer = select_top(buffer + results, config.buffer, config.near_duplicate)
+            iteration_best = buffer[0]["score"] if buffer else None
+            improved = iteration_best is not None and (best is None or iteration_best > best)
+            best = iteration_best if improved else best
+            stale = 0 if improved else stale + 1
+            scored = [float(r["score"]) for r in results if r["score"] is not None]
+            cost = sum(r["cost_usd"] for r in results)
+            spent += cost
+            if (run, iteration) not in self.logged_iterations:
+                await log.write({
+                    "run": run, "iteration": iteration,
+                    "best_score": max(scored) if scored else None,
+                    "buffer_best": best,
+                    "mean_score": round(statistics.fmean(scored), 4) if scored else None,
+                    "n_scored": len(scored),
+                    "n_errors": sum(1 for r in results if r["error"] is not None),
+                    "violations": sum(1 for r in results if r["violation"]),
+                    "top_weights": top_weights(self.attributes, p),
+                    "buffer": [r["id"] for r in buffer],
+                    "calls": sum(r.get("calls", 0) for r in results),
+                    "cost_usd": round(cost, 8),
+                })
+                self.logged_iterations.add((run, iteration))
+            view.update(run, best=best, spend=spent)
+            if config.patience and stale >= config.patience:
+                view.update(run, state=f"early stop after {iteration + 1}", done=config.iterations * config.candidates)
+                return {"run": run, "status": "early stop", "iterations": iteration + 1}
+        view.update(run, state="done")
+        return {"run": run, "status": "complete", "iterations": config.iterations}
+
+    # -- the sweep ---------------------------------------------------------------------------------
+
+    async def run(self) -> SurfSummary:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._check_resume()
+        write_json_atomic(self.out_dir / "manifest.json", self.manifest("running"))
+        writer = JsonlAppender(self.out_dir / "candidates.jsonl")
+        log = JsonlAppender(self.out_dir / "iterations.jsonl")
+        try:
+            with RunProgress(self.config.runs, self.config.iterations * self.config.candidates, self.show_progress) as view:
+                outcomes = await asyncio.gather(*(self._run(run, writer, log, view) for run in range(self.config.runs)))
+        finally:
+            writer.close()
+            log.close()
+        if self.budget_hit:
+            status = f"stopped: budget ({self.session.budget_reason or 'cap reached'})"
+            print(f"surf: {status}; rerun the same command with a larger budget to continue", file=sys.stderr)
+        else:
+            status = "complete"
+        records = [r for r in self.records.values() if r["run"] < self.config.runs]
+        findings = compute_findings(
+            (r for r in records if r["score"] is not None), self.config.buffer, self.config.near_duplicate
+        )
+        write_jsonl_atomic(self.out_dir / "findings.jsonl", findings)
+        write_json_atomic(self.out_dir / "manifest.json", self.manifest(status))
+        scores = [float(r["score"]) for r in records if r["score"] is not None]
+        return SurfSummary(
+            out_dir=self.out_dir, status=status, candidates=len(records),
+            errors=sum(1 for r in records if r["error"] is not None), findings=findings,
+            violations=sum(1 for f in findings if f["violation"]), best_score=max(scores) if scores else None,
+            cost_usd=sum(r["cost_usd"] for r in records), runs=list(outcomes),
+        )
+
+
+async def run_surf(
+    config: SurfConfig,
+    session: ModelSession,
+    out_dir: Path | str,
+    *,
+    command: str = "surf run",
+    progress: bool = False,
+) -> SurfSummary:
+    """Run (or resume) a SURF sweep into `out_dir`; see docs/CONTRACTS.md for the files written."""
+    return await Sweep(config, session, Path(out_dir), command=command, progress=progress).run()
+
+
+def run_surf_sync(config: SurfConfig, out_dir: Path | str, *, session_kwargs: dict[str, Any] | None = None,
+                  command: str = "surf run", progress: bool = False) -> SurfSummary:
+    """Blocking wrapper for notebooks and scripts: makes its own ModelSession and closes it."""
+
+    async def main() -> SurfSummary:
+        async with ModelSession(**(session_kwargs or {})) as session:
+            return await run_surf(config, session, out_dir, command=command, progress=progress)
+
+    return asyncio.run(main())

@@ -1,0 +1,1 @@
+"""Test helpers shipped with the package: a scriptable local LLM server for tests and benches."""

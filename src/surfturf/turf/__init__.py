@@ -1,0 +1,1 @@
+"""TURF: trace failures to the training data (index build, store, trace, data statistics)."""

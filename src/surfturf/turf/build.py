@@ -1,0 +1,428 @@
+"""`surfturf index build`: corpus -> shards (extract + embed) -> merge -> k-means -> summaries -> INDEX.
+
+The extraction and embedding stage is a map over fixed-size shards of rows (surfturf.turf.shards),
+each written under INDEX/work/ and skipped on a rerun; the later stages are deterministic given
+the shards and quick next to extraction, so a rerun redoes them (summaries come from the model
+cache). The shard map is the part a distributed engine would run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from rich.console import Console
+
+from surfturf import __version__
+from surfturf.data import CorpusInput, CorpusRow, CorpusStats, read_corpus
+from surfturf.errors import UserError
+from surfturf.turf import store
+from surfturf.turf.cluster import central_members, default_k, spherical_kmeans
+from surfturf.turf.progress import stage_progress
+from surfturf.turf.shards import BuildStopped, Extractor, build_shard, read_done
+from surfturf.turf.summaries import summarise_clusters
+
+CENTRAL_TEXTS = 5
+CENTRAL_CANDIDATES = 64  # members looked at per cluster to find 5 distinct central texts
+FAISS_FILE_MAX_BYTES = 2 << 30  # a flat float32 index above this is not written (search uses the memmap)
+# Dry-run token estimates per call: prompt overhead plus the clipped text; a 10-item list out.
+EXTRACT_PROMPT_TOKENS = 260
+EXTRACT_OUTPUT_TOKENS = 180
+SUMMARY_INPUT_TOKENS = 160
+SUMMARY_OUTPUT_TOKENS = 30
+ATTRIBUTE_TOKENS = 12
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything that decides an index's content; the first five must match for a rerun to resume."""
+
+    extractor: str = "heuristic"
+    embedder: str = "hash/384"
+    shard_rows: int = 4096
+    dtype: str = "float16"
+    limit: int | None = None
+    summariser: str | None = None
+    k: int | None = None
+    seed: int = 0
+
+    def resume_key(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"extractor": self.extractor, "embedder": self.embedder, "shard_rows": self.shard_rows,
+                "dtype": self.dtype, "limit": self.limit, "inputs": inputs}
+
+
+def _shard_batches(rows: Iterator[CorpusRow], size: int) -> Iterator[list[CorpusRow]]:
+    batch: list[CorpusRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def count_rows(inputs: list[CorpusInput], limit: int | None) -> CorpusStats:
+    """Read the corpus once without extracting: row counts for progress, ETA and --dry-run."""
+    stats = CorpusStats()
+    for _ in read_corpus(inputs, stats, limit):
+        pass
+    return stats
+
+
+def estimate_cost(session: Any, config: BuildConfig, stats: CorpusStats, mean_chars: float) -> float:
+    """Record the planned calls per role on the session (for --dry-run) and return the total USD."""
+    rows = stats.rows
+    total = 0.0
+    if config.extractor != "heuristic":
+        per_call = EXTRACT_PROMPT_TOKENS + int(min(mean_chars, 6000) / 4)
+        total += session.estimate("extractor", config.extractor, 2 * rows, per_call, EXTRACT_OUTPUT_TOKENS)
+    attributes = 20 * rows
+    total += session.estimate("embedder", config.embedder, max(1, -(-attributes // 256)), 256 * ATTRIBUTE_TOKENS, 0)
+    if config.summariser:
+        k = config.k or default_k(10 * rows)
+        total += session.estimate("summariser", config.summariser, k, SUMMARY_INPUT_TOKENS, SUMMARY_OUTPUT_TOKENS)
+    return total
+
+
+def mean_text_chars(inputs: list[CorpusInput], limit: int | None, sample: int = 2000) -> float:
+    """Mean query/response length over the first rows, for the extraction cost estimate."""
+    lengths = []
+    for row in read_corpus(inputs, CorpusStats(), limit):
+        lengths.append((len(row.query) + len(row.response)) / 2)
+        if len(lengths) >= sample:
+            break
+    return float(np.mean(lengths)) if lengths else 0.0
+
+
+def _write_json(path: Path, value: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class IndexBuilder:
+    """One build of one INDEX directory; `run()` does every stage, resuming finished shards."""
+
+    def __init__(self, inputs: list[CorpusInput], out: Path, config: BuildConfig, session: Any,
+                 extractor_model: Any | None, embedder_model: Any, summariser_model: Any | None = None,
+                 runtime_config: dict[str, Any] | None = None, console: Console | None = None) -> None:
+        self.inputs = inputs
+        self.out = Path(out)
+        self.work = self.out / "work"
+        self.config = config
+        self.session = session
+        self.extractor = Extractor(extractor_model)
+        self.embedder = embedder_model
+        self.summariser = summariser_model
+        self.runtime_config = runtime_config or {}
+        self.console = console or Console(stderr=True)
+        self.timings: dict[str, float] = {}
+        self.stats = CorpusStats()
+        self.input_records = [{"path": corpus.location, "sha256": corpus.sha256()} for corpus in inputs]
+
+    # -- bookkeeping ------------------------------------------------------------------------------
+
+    def _spend(self) -> float:
+        return float(self.session.usage.totals().get("cost_usd", 0.0))
+
+    def _manifest(self, status: str, counts: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        config = asdict(self.config)
+        config["runtime"] = self.runtime_config
+        manifest = {
+            "command": "index build", "version": __version__,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "config": config, "seeds": {"kmeans": self.config.seed},
+            "models": {"extractor": self.extractor.spec, "embedder": self.embedder.spec,
+                       "summariser": self.summariser.spec if self.summariser else "central-attribute"},
+            "inputs": self.input_records, "counts": counts, "usage": self.session.usage.summary(),
+            "status": status, "timings_s": {k: round(v, 2) for k, v in self.timings.items()},
+        }
+        manifest.update(extra or {})
+        return manifest
+
+    def _prepare(self) -> None:
+        manifest_file = self.out / store.MANIFEST
+        if manifest_file.exists():
+            try:
+                previous = json.loads(manifest_file.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                previous = {}
+            if previous.get("status") == "complete":
+                raise UserError(f"{self.out} already holds a complete index",
+                                "choose another -o, or delete that directory to rebuild")
+        if self.out.exists() and not self.out.is_dir():
+            raise UserError(f"{self.out} exists and is not a directory", "choose another -o")
+        self.work.mkdir(parents=True, exist_ok=True)
+        key = self.config.resume_key(self.input_records)
+        key_file = self.work / "config.json"
+        if key_file.exists():
+            previous_key = json.loads(key_file.read_text(encoding="utf-8"))
+            if previous_key != key:
+                changed = sorted(k for k in key if key[k] != previous_key.get(k))
+                raise UserError(f"{self.out} holds a partial build made with other settings ({', '.join(changed)})",
+                                "rerun with the same corpus and settings to resume, or choose another -o")
+        else:
+            _write_json(key_file, key)
+
+    # -- stages -------------------------------------------------------------------------------------
+
+    async def _map_shards(self, total_rows: int) -> list[Path]:
+        folders: list[Path] = []
+        started = time.perf_counter()
+        with stage_progress(self.console, "rows", self._spend) as progress:
+            task = progress.add_task("extract + embed", total=total_rows or None)
+            rows = read_corpus(self.inputs, self.stats, self.config.limit)
+            for number, batch in enumerate(_shard_batches(rows, self.config.shard_rows)):
+                folder = self.work / f"shard-{number:05d}"
+                folders.append(folder)
+                done = read_done(folder)
+                if done is not None and done["rows"] == len(batch):
+                    progress.advance(task, len(batch))
+                    continue
+                if folder.exists():
+                    shutil.rmtree(folder)
+                if self.session.budget_exhausted:
+                    raise BuildStopped(f"budget: {self.session.budget_reason}")
+                await build_shard(folder, batch, self.extractor, self.embedder, self.config.dtype,
+                                  lambda: progress.advance(task, 1))
+                if not self.console.is_terminal:  # a log file gets one line per shard instead of a live bar
+                    done_rows = int(progress.tasks[0].completed)
+                    elapsed = time.perf_counter() - started
+                    self.console.print(f"shard {number}: {done_rows:,}/{total_rows:,} rows, "
+                                       f"{done_rows / max(elapsed, 1e-9):,.1f} rows/s, ${self._spend():.4f}")
+        self.timings["extract_embed"] = time.perf_counter() - started
+        return folders
+
+    def _merge_embeddings(self, folders: list[Path], name: str, target: str) -> np.ndarray:
+        parts = [np.load(folder / name, mmap_mode="r", allow_pickle=False) for folder in folders]
+        dims = {part.shape[1] for part in parts if part.shape[0]}
+        if len(dims) > 1:
+            raise UserError(f"shards under {self.work} have embeddings of different widths {sorted(dims)}",
+                            f"delete {self.work} and rebuild")
+        dim = dims.pop() if dims else 0
+        path = self.out / target
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.stem + ".tmp.npy")
+        merged = np.lib.format.open_memmap(tmp, mode="w+", dtype=self.config.dtype,
+                                           shape=(sum(p.shape[0] for p in parts), dim))
+        offset = 0
+        for part in parts:
+            merged[offset:offset + part.shape[0]] = part
+            offset += part.shape[0]
+        merged.flush()
+        del merged
+        os.replace(tmp, path)
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+
+    def _write_table(self, name: str, folders: list[Path], shard_file: str, extra: Any) -> None:
+        """Concatenate one table over shards, streaming, adding global row numbers via `extra`."""
+        path = self.out / name
+        tmp = path.with_name(path.name + ".tmp")
+        writer = None
+        example_offset = 0
+        row_offset = 0
+        for folder in folders:
+            table = pq.read_table(folder / shard_file)
+            table = extra(table, example_offset, row_offset)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
+            example_offset += pq.read_metadata(folder / "examples.parquet").num_rows
+            row_offset += table.num_rows
+        if writer is not None:
+            writer.close()
+            os.replace(tmp, path)
+
+    def _write_tables(self, folders: list[Path], clusters: np.ndarray) -> None:
+        def examples(table: pa.Table, example0: int, _: int) -> pa.Table:
+            numbers = pa.array(np.arange(example0, example0 + table.num_rows, dtype=np.int64))
+            return table.add_column(0, "example", numbers)
+
+        def attributes(with_clusters: bool):  # type: ignore[no-untyped-def]
+            def add(table: pa.Table, example0: int, row0: int) -> pa.Table:
+                rows = np.arange(row0, row0 + table.num_rows, dtype=np.int64)
+                out = pa.table({
+                    "attribute": rows,
+                    "example": pa.array(table.column("example").to_numpy() + example0, pa.int64()),
+                    "position": table.column("position"), "text": table.column("text"),
+                })
+                if with_clusters:
+                    out = out.append_column("cluster", pa.array(clusters[row0:row0 + table.num_rows], pa.int32()))
+                return out
+            return add
+
+        self._write_table(store.EXAMPLES, folders, "examples.parquet", examples)
+        self._write_table(store.QUERY_ATTRIBUTES, folders, "query_attributes.parquet", attributes(True))
+        self._write_table(store.RESPONSE_ATTRIBUTES, folders, "response_attributes.parquet", attributes(False))
+
+    def _distinct_rows(self, folders: list[Path]) -> np.ndarray:
+        """The first row of each distinct query attribute text: k-means trains on these only."""
+        texts = pa.chunked_array([pq.read_table(folder / "query_attributes.parquet", columns=["text"]).column("text")
+                                  .combine_chunks() for folder in folders])
+        codes = pc.dictionary_encode(texts).combine_chunks().indices.to_numpy(zero_copy_only=False)
+        return np.sort(np.unique(codes, return_index=True)[1])
+
+    def _central_texts(self, folders: list[Path], members: list[np.ndarray]) -> list[list[str]]:
+        """Up to 5 distinct texts per cluster, most central first, reading only the rows needed."""
+        wanted = np.unique(np.concatenate(members)) if members else np.zeros(0, dtype=np.int64)
+        texts: dict[int, str] = {}
+        offset = 0
+        for folder in folders:
+            column = pq.read_table(folder / "query_attributes.parquet", columns=["text"]).column("text")
+            lo, hi = np.searchsorted(wanted, [offset, offset + len(column)])
+            for row in wanted[lo:hi]:
+                texts[int(row)] = column[int(row) - offset].as_py()
+            offset += len(column)
+        central = []
+        for rows in members:
+            distinct = list(dict.fromkeys(texts[int(row)] for row in rows))
+            central.append(distinct[:CENTRAL_TEXTS])
+        return central
+
+    def _write_faiss(self, responses: np.ndarray) -> bool:
+        import faiss
+
+        if responses.shape[0] * responses.shape[1] * 4 > FAISS_FILE_MAX_BYTES:
+            return False
+        index = faiss.IndexFlatIP(responses.shape[1])
+        for start in range(0, responses.shape[0], 65536):
+            index.add(np.ascontiguousarray(responses[start:start + 65536], dtype=np.float32))
+        path = self.out / store.RESPONSES_FAISS
+        tmp = path.with_name(path.name + ".tmp")
+        faiss.write_index(index, str(tmp))
+        os.replace(tmp, path)
+        return True
+
+    def _collect_errors(self, folders: list[Path]) -> int:
+        """INDEX/errors.jsonl: every extraction failure with its raw output and global example number."""
+        path = self.out / store.ERRORS
+        tmp = path.with_name(path.name + ".tmp")
+        count = 0
+        offset = 0
+        with open(tmp, "w", encoding="utf-8") as out:
+            for folder in folders:
+                with open(folder / "errors.jsonl", encoding="utf-8") as handle:
+                    for line in handle:
+                        record = json.loads(line)
+                        record["example"] += offset
+                        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                        count += 1
+                offset += read_done(folder)["rows"]
+        os.replace(tmp, path)
+        return count
+
+    async def run(self) -> dict[str, Any]:
+        """Every stage; returns the final manifest. Raises BuildStopped (manifest says why) on a budget stop."""
+        self._prepare()
+        counted = count_rows(self.inputs, self.config.limit)
+        if counted.rows == 0:
+            raise UserError(f"the corpus has no usable rows (skipped: {dict(counted.skipped) or 'none'})",
+                            "check the files hold conversations with a user and an assistant turn")
+        _write_json(self.out / store.MANIFEST, self._manifest("running", counted.as_dict()))
+        try:
+            folders = await self._map_shards(counted.rows)
+        except BuildStopped as stop:
+            _write_json(self.out / store.MANIFEST, self._manifest(f"stopped: {stop}", self.stats.as_dict()))
+            raise
+        dones = [read_done(folder) for folder in folders]
+
+        started = time.perf_counter()
+        queries = self._merge_embeddings(folders, "query.npy", store.QUERY_EMBEDDINGS)
+        responses = self._merge_embeddings(folders, "response.npy", store.RESPONSE_EMBEDDINGS)
+        if queries.shape[0] == 0:
+            raise UserError("no query attributes were extracted (see INDEX/work/*/errors.jsonl)",
+                            "check the extractor model and its output format, then rerun")
+        self.timings["merge"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        distinct = self._distinct_rows(folders)
+        k = min(self.config.k or default_k(queries.shape[0]), len(distinct))
+        self.console.print(f"clustering {queries.shape[0]:,} query attributes ({len(distinct):,} distinct) "
+                           f"into {k:,} clusters")
+        clustering = spherical_kmeans(queries, k, seed=self.config.seed, candidates=distinct)
+        self.timings["cluster"] = time.perf_counter() - started
+        _write_npy(self.out / store.CENTROIDS, clustering.centroids.astype(np.float32))
+
+        started = time.perf_counter()
+        members = central_members(clustering.assignment, clustering.similarity, k, top=CENTRAL_CANDIDATES)
+        central = self._central_texts(folders, members)
+        sizes = np.bincount(clustering.assignment, minlength=k)
+        with stage_progress(self.console, "clusters", self._spend) as progress:
+            task = progress.add_task("summarise", total=k)
+            summaries, summary_errors = await summarise_clusters(self.summariser, central,
+                                                                 lambda: progress.advance(task, 1))
+        self.timings["summarise"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        self._write_tables(folders, clustering.assignment)
+        clusters = pa.table({
+            "cluster": pa.array(np.arange(k), pa.int32()), "size": pa.array(sizes, pa.int64()),
+            "summary": pa.array(summaries, pa.string()), "central": pa.array(central, pa.list_(pa.string())),
+            "summary_error": pa.array(summary_errors, pa.string()),
+        })
+        _write_parquet(self.out / store.CLUSTERS, clusters)
+        _write_pool(self.out / store.POOL, summaries, sizes)
+        faiss_written = self._write_faiss(responses)
+        extraction_errors = self._collect_errors(folders)
+        self.timings["write"] = time.perf_counter() - started
+
+        counts = self.stats.as_dict()
+        counts.update({
+            "examples": int(sum(d["rows"] for d in dones)), "shards": len(folders),
+            "query_attributes": int(queries.shape[0]), "response_attributes": int(responses.shape[0]),
+            "clusters": int(k), "empty_clusters": int((sizes == 0).sum()),
+            "extraction_errors": extraction_errors,
+            "summary_errors": int(sum(e is not None for e in summary_errors)),
+            "extraction_cost_usd_all_runs": round(sum(d["cost_usd"] for d in dones), 6),
+        })
+        manifest = self._manifest("complete", counts, {
+            "embeddings": {"dim": int(queries.shape[1]), "dtype": self.config.dtype, "normalised": True},
+            "clustering": {"method": "faiss spherical k-means, trained on a sample, all assigned",
+                           "k": int(k), "k_rule": "default_k: max(n/400, 2*sqrt(n)), at most n/4"
+                           if self.config.k is None else "given",
+                           "objective_mean_cosine": float(np.mean(clustering.similarity, dtype=np.float64))},
+            "responses_faiss": store.RESPONSES_FAISS if faiss_written else None,
+        })
+        _write_json(self.out / store.MANIFEST, manifest)
+        return manifest
+
+
+def _write_npy(path: Path, array: np.ndarray) -> None:
+    tmp = path.with_name(path.stem + ".tmp.npy")
+    np.save(tmp, array, allow_pickle=False)
+    os.replace(tmp, path)
+
+
+def _write_parquet(path: Path, table: pa.Table) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+
+
+def _write_pool(path: Path, summaries: list[str], sizes: np.ndarray) -> None:
+    """pool.jsonl: one line per non-empty cluster, its summary weighted by its size."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        for cluster, (summary, size) in enumerate(zip(summaries, sizes)):
+            if size > 0 and summary:
+                handle.write(json.dumps({"attribute": summary, "weight": int(size), "cluster": cluster},
+                                        ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+
+
+def build_index(builder: IndexBuilder) -> dict[str, Any]:
+    """Run a build from synchronous code."""
+    return asyncio.run(builder.run())

@@ -1,0 +1,363 @@
+"""TURF trace: from failing (query, response) pairs to the trigger, the chunk and the evidence.
+
+Work shared by a batch of findings: each distinct query's attributes are extracted once, all
+crux attributes are embedded in one call and searched in one batch, all query attributes are
+embedded and assigned to clusters in one call, and the corpus arrays are built once per index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from surfturf.errors import UserError
+from surfturf.models import Model, ModelSession
+from surfturf.rubrics.loader import load_rubric
+from surfturf.rubrics.schema import Rubric
+from surfturf.turf import store
+from surfturf.turf.attribution import (
+    attribute,
+    chunk_rows,
+    collect,
+    evidence,
+    pick_triggers,
+    top_hits,
+)
+from surfturf.turf.case import Case
+from surfturf.turf.corpus import CorpusView
+from surfturf.turf.crux import N_CRUX, Crux, informed_crux
+from surfturf.turf.describe import AttributeSource
+from surfturf.turf.keywords import Vocabulary, rare_keywords
+from surfturf.turf.ties import TextGroups, untie
+
+PAPER_K = 1000
+K_SHARE = 50  # automatic k: at most one example in 50 (2%) of the corpus
+TIE_COSINE = 1e-4
+DEFAULT_EVIDENCE = 10
+
+
+def auto_k(n_examples: int) -> int:
+    """The paper's k = 1000, capped at 2% of the corpus (at least 20).
+
+    1000 is 0.1% of Tulu 3; on a corpus of a few thousand examples it would pull in a fifth of
+    the data, far beyond the examples that really share the crux, and bury the signal.
+    """
+    return int(min(PAPER_K, max(20, n_examples // K_SHARE)))
+
+
+@dataclass
+class TraceSettings:
+    """How much to retrieve and report; `k` None means `auto_k` of the index's corpus."""
+
+    k: int | None = None
+    n_crux: int = N_CRUX
+    n_evidence: int = DEFAULT_EVIDENCE
+    keywords: bool = True
+
+
+class TraceContext:
+    """An index plus the arrays every trace against it needs, built once and shared.
+
+    Only the columns a trace uses are read: query-attribute (example, cluster) pairs, the example
+    of each response attribute, and (on first use) the response attribute texts for evidence.
+    """
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+        clusters = index.table(store.CLUSTERS, ["cluster", "summary"])
+        ids = clusters.column("cluster").to_numpy().astype(np.int64)
+        n_clusters = max(int(ids.max()) + 1 if ids.size else 0, index.n_clusters)
+        self.summaries: list[str] = [""] * n_clusters
+        for cluster, summary in zip(ids.tolist(), clusters.column("summary").to_pylist()):
+            self.summaries[cluster] = summary or ""
+        pairs = index.table(store.QUERY_ATTRIBUTES, ["example", "cluster"])
+        self.corpus = CorpusView(index.examples, pairs, n_clusters)
+        self.response_example = (index.table(store.RESPONSE_ATTRIBUTES, ["example"]).column("example")
+                                 .to_numpy().astype(np.int64))
+        self._vocabulary: Vocabulary | None = None
+
+    def assign_clusters(self, vectors: np.ndarray) -> np.ndarray:
+        """Nearest centroid of each vector; centroids tied within TIE_COSINE go to the biggest cluster.
+
+        Corpora repeat attribute texts verbatim (identical vectors), and k-means then leaves
+        duplicate centroids, only one of which holds the stored attributes; a plain argmax would
+        pick either and often the empty twin.
+        """
+        if len(vectors) == 0:
+            return np.zeros(0, dtype=np.int64)
+        similarity = np.asarray(vectors, dtype=np.float32) @ np.asarray(self.index.centroids, dtype=np.float32).T
+        tied = similarity >= similarity.max(axis=1, keepdims=True) - TIE_COSINE
+        members = np.zeros(similarity.shape[1], dtype=np.int64)
+        sizes = self.corpus.cluster_members[: members.size]
+        members[: sizes.size] = sizes
+        return np.argmax(np.where(tied, members[None, :] + 1, 0), axis=1).astype(np.int64)
+
+    @cached_property
+    def response_texts(self) -> pa.ChunkedArray:
+        return self.index.table(store.RESPONSE_ATTRIBUTES, ["text"]).column("text")
+
+    @cached_property
+    def text_groups(self) -> TextGroups:
+        """Response attribute rows grouped by identical text, for fair ties in the top-k."""
+        return TextGroups(self.response_texts)
+
+    def search(self, vectors: np.ndarray, texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top-k response attributes per crux vector, with ties at the k-th place filled fairly."""
+        scores, rows = self.index.search_responses(vectors, k)
+        scores, rows = np.asarray(scores), np.asarray(rows).astype(np.int64)
+        for i, text in enumerate(texts):
+            rows[i] = untie(scores[i], rows[i], self.text_groups, text)
+        return scores, rows
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary.build(self.corpus)
+        return self._vocabulary
+
+    async def embed(self, texts: list[str], session: ModelSession | None = None) -> np.ndarray:
+        """Unit vectors from the index's own embedder (the same space as the stored attributes)."""
+        if not texts:
+            return np.zeros((0, self.index.dim), dtype=np.float32)
+        return await self.index.aembed(texts, session)
+
+
+def _query_phrase(text: str) -> str:
+    """'The query uses formal vocabulary' -> 'a query that uses formal vocabulary'."""
+    text = text.strip().rstrip(".")
+    for prefix in ("The query ", "the query "):
+        if text.startswith(prefix):
+            return "a query that " + text[len(prefix):]
+    return text[:1].lower() + text[1:]
+
+
+def _response_phrase(text: str) -> str:
+    """'The response provides extensive code' -> 'provides extensive code'."""
+    text = text.strip().rstrip(".")
+    for prefix in ("The response ", "the response "):
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return "gives a response where " + text[:1].lower() + text[1:]
+
+
+def sentence(case: Case, trigger: dict, by_hits: dict, crux: list[str], n_retrieved: int) -> str:
+    """The paper's one-line explanation, naming the most enriched trigger, with the numbers behind it.
+
+    The paper's raw-hits trigger is added when it differs: big clusters ("The query is written in
+    English") win raw hits without saying anything about why this failure happened.
+    """
+    violation = (case.rubric_title or f"a {case.rubric} violation").rstrip(".")
+    violation = violation[:1].lower() + violation[1:]
+    score = f", judge score {case.score:g}" if case.score is not None else ""
+    text = (f"When the model sees {_query_phrase(trigger['text'])}, it {_response_phrase(crux[0])}, causing "
+            f"{violation} (rubric {case.rubric}{score}; {trigger['hits']} of {n_retrieved} retrieved training "
+            f"examples, expected {trigger['expected']:.1f}, lift {trigger['lift']:.1f})")
+    if by_hits["cluster"] != trigger["cluster"]:
+        text += f"; most hits: {_query_phrase(by_hits['text'])} ({by_hits['hits']} of {n_retrieved})"
+    return text
+
+
+async def find_crux(cases: Sequence[Case], blind: AttributeSource, judge: Model | None, n_crux: int) -> list[Crux]:
+    """Both judges for every case that lacks a crux, concurrently."""
+
+    async def one(case: Case) -> Crux:
+        if case.crux:
+            return Crux(list(case.blind_attributes or []), list(case.crux))
+        attributes = case.blind_attributes
+        if attributes is None:
+            attributes, error = await blind.response(case.response)
+            if error:
+                return Crux(attributes, error=f"blind judge: {error}")
+        if not attributes:
+            return Crux([], error="blind judge: no attributes for the response")
+        if judge is None:
+            raise UserError("no informed judge to pick the crux", "pass --judge SPEC (offline: --judge world/crux)")
+        return await informed_crux(judge, case.rubric, case.rubric_text, case.query, case.response, attributes, n_crux)
+
+    return list(await asyncio.gather(*(one(case) for case in cases)))
+
+
+async def describe_queries(cases: Sequence[Case], source: AttributeSource) -> dict[str, tuple[list[str], str | None]]:
+    """Attributes of each distinct failing query (given ones kept), extracted once per query."""
+    known = {case.query: (list(case.query_attributes), None) for case in cases if case.query_attributes}
+    todo = list(dict.fromkeys(case.query for case in cases if case.query not in known))
+    found = await asyncio.gather(*(source.query(query) for query in todo))
+    known.update(zip(todo, found))
+    return known
+
+
+def _error_record(case: Case, crux: Crux | None, error: str, settings: TraceSettings) -> dict:
+    return {"finding": case.finding, "rubric": case.rubric, "query": case.query, "response": case.response,
+            "blind_attributes": crux.blind_attributes if crux else [], "crux": crux.crux if crux else [],
+            "k": settings.k, "error": error, "raw": crux.raw if crux else None, "trigger": None,
+            "trigger_by_enrichment": None, "chunks": [], "evidence": [], "keywords": [], "hits": {},
+            "query_attributes": [], "sentence": None}
+
+
+def _query_rows(context: TraceContext, attribution: Any, texts: list[str], clusters: np.ndarray) -> list[dict]:
+    rows = []
+    for text, cluster in zip(texts, clusters.tolist()):
+        rows.append({"text": text, "cluster": int(cluster), "cluster_summary": context.summaries[cluster],
+                     **attribution.clusters.row(int(cluster))})
+    return rows
+
+
+def _trigger(row: dict, n_retrieved: int) -> dict:
+    return {"text": row["text"], "cluster": row["cluster"], "cluster_summary": row["cluster_summary"],
+            "hits": row["hits"], "k": n_retrieved, "expected": row["expected"], "lift": row["lift"],
+            "p_adjusted": row["p_adjusted"]}
+
+
+def build_trace(context: TraceContext, case: Case, crux: Crux, scores: np.ndarray, rows: np.ndarray,
+                query_texts: list[str], query_clusters: np.ndarray, settings: TraceSettings) -> dict:
+    """One finding's trace record (docs/CONTRACTS.md, Traces) from its search results and clusters."""
+    retrieved = collect(scores, rows, context.response_example)
+    attribution = attribute(context.corpus, retrieved)
+    query_rows = _query_rows(context, attribution, query_texts, query_clusters)
+    by_hits, by_enrichment = pick_triggers(query_clusters, attribution)
+    n = attribution.n_retrieved
+    trigger = _trigger(query_rows[by_hits], n)
+    trigger_enriched = _trigger(query_rows[by_enrichment], n)
+    clusters = list(dict.fromkeys([trigger["cluster"], trigger_enriched["cluster"]]))
+    record = {
+        "finding": case.finding, "rubric": case.rubric, "query": case.query, "response": case.response,
+        "blind_attributes": crux.blind_attributes, "crux": crux.crux, "k": settings.k, "n_retrieved": n,
+        "hits": top_hits(attribution), "query_attributes": query_rows,
+        "trigger": trigger, "trigger_by_enrichment": trigger_enriched,
+        "chunks": chunk_rows(context.corpus, attribution),
+        "evidence": evidence(context.corpus, attribution, clusters, crux.crux,
+                             context.response_texts, settings.n_evidence),
+        "keywords": rare_keywords(context.corpus, context.vocabulary, case.query) if settings.keywords else [],
+        "error": None,
+    }
+    record["sentence"] = sentence(case, trigger_enriched, trigger, crux.crux, n)
+    return record
+
+
+async def trace_cases(cases: Sequence[Case], context: TraceContext, *, blind: AttributeSource,
+                      query_source: AttributeSource | None = None, judge: Model | None = None,
+                      settings: TraceSettings | None = None, session: ModelSession | None = None) -> list[dict]:
+    """Trace every case, sharing extraction, embedding and search; records come back in case order.
+
+    `session` (optional) carries the embedding calls' cache and accounting.
+    """
+    settings = settings or TraceSettings()
+    if settings.k is None:
+        settings = replace(settings, k=auto_k(context.corpus.n_examples))
+    if settings.k < 1:
+        raise UserError(f"k = {settings.k} is below 1", "pass --k 1 or more")
+    cruxes, described = await asyncio.gather(find_crux(cases, blind, judge, settings.n_crux),
+                                             describe_queries(cases, query_source or blind))
+    good = []
+    records: list[dict | None] = [None] * len(cases)
+    for position, (case, crux) in enumerate(zip(cases, cruxes)):
+        texts, error = described[case.query]
+        if not crux.ok:
+            records[position] = _error_record(case, crux, crux.error or "no crux", settings)
+        elif error or not texts:
+            records[position] = _error_record(case, crux, f"query attributes: {error or 'none extracted'}", settings)
+        else:
+            good.append(position)
+    if good:
+        crux_texts = [text for position in good for text in cruxes[position].crux]
+        query_list = list(dict.fromkeys(case.query for case in (cases[p] for p in good)))
+        query_texts = [text for query in query_list for text in described[query][0]]
+        crux_vectors, query_vectors = await asyncio.gather(context.embed(crux_texts, session),
+                                                    context.embed(query_texts, session))
+        scores, rows = context.search(crux_vectors, crux_texts, settings.k)
+        assigned = context.assign_clusters(query_vectors)
+        offsets, start = {}, 0
+        for query in query_list:
+            offsets[query] = (start, start + len(described[query][0]))
+            start = offsets[query][1]
+        crux_start = 0
+        for position in good:
+            case, crux = cases[position], cruxes[position]
+            crux_rows = slice(crux_start, crux_start + len(crux.crux))
+            crux_start = crux_rows.stop
+            low, high = offsets[case.query]
+            records[position] = build_trace(context, case, crux, scores[crux_rows], rows[crux_rows],
+                                            described[case.query][0], assigned[low:high], settings)
+    return [record for record in records if record is not None]
+
+
+def trace_context(index: Any) -> TraceContext:
+    """A TraceContext for an opened index, an index path, or an existing context (returned as is)."""
+    if isinstance(index, TraceContext):
+        return index
+    if isinstance(index, (str, Path)):
+        index = store.Index.open(Path(index))
+    return TraceContext(index)
+
+
+def _role(session: ModelSession, role: str, model: Model | str | None) -> Model | None:
+    return session.model(role, model) if isinstance(model, str) else model
+
+
+async def trace_run_async(run_dir: Path | str, index: Any, session: ModelSession, *,
+                          extractor: Model | str | None = None, judge: Model | str | None = None,
+                          settings: TraceSettings | None = None, finding_ids: list[str] | None = None,
+                          top: int | None = None, out_dir: Path | str | None = None,
+                          config: dict[str, Any] | None = None) -> list[dict]:
+    """Trace the violating findings of a SURF run (or the named ones) into RUN/traces/ (or `out_dir`).
+
+    `extractor` is the blind judge and the query's extractor (None: the heuristic extractor);
+    `judge` is the informed judge. Returns the trace records, in findings order. `config` adds
+    entries to the manifest's config.
+    """
+    from surfturf.turf.trace_files import run_cases, save_traces
+
+    run_dir = Path(run_dir)
+    context = trace_context(index)
+    settings = settings or TraceSettings()
+    settings = replace(settings, k=settings.k or auto_k(context.corpus.n_examples))
+    extractor, judge = _role(session, "extractor", extractor), _role(session, "judge", judge)
+    cases, rubric = run_cases(run_dir, finding_ids, top)
+    source = AttributeSource(extractor)
+    records = await trace_cases(cases, context, blind=source, judge=judge, settings=settings, session=session)
+    index_dir = getattr(context.index, "path", None)
+    save_traces(Path(out_dir) if out_dir else run_dir / "traces", records, run_dir=run_dir,
+                index_dir=Path(index_dir) if index_dir else None,
+                config={"rubric": rubric.name, **asdict(settings), "findings": finding_ids, "top": top, **(config or {})},
+                models={"extractor": source.name, "judge": judge.spec if judge else None,
+                        "embedder": str(getattr(context.index, "embedder_spec", None))},
+                usage=session.usage.summary())
+    return records
+
+
+def trace_run(run_dir: Path | str, index: Any, session: ModelSession, **options: Any) -> list[dict]:
+    """Synchronous trace_run_async, for scripts (in a notebook, await trace_run_async instead)."""
+    return asyncio.run(trace_run_async(run_dir, index, session, **options))
+
+
+async def trace_one_async(query: str, response: str, rubric: Rubric | str, index: Any, session: ModelSession | None = None,
+                          *, extractor: Model | str | None = None, judge: Model | str | None = None,
+                          settings: TraceSettings | None = None, finding: str = "query", score: float | None = None,
+                          crux: list[str] | None = None, blind_attributes: list[str] | None = None,
+                          query_attributes: list[str] | None = None) -> dict:
+    """Trace one failing pair; give `crux` (and `query_attributes`) to skip the model calls."""
+    if isinstance(rubric, str):
+        rubric = load_rubric(rubric)
+    if session is None and (isinstance(extractor, str) or isinstance(judge, str)):
+        raise UserError("model specs need a ModelSession", "pass session=ModelSession(...)")
+    if session is not None:
+        extractor, judge = _role(session, "extractor", extractor), _role(session, "judge", judge)
+    case = Case(finding=finding, query=query, response=response, rubric=rubric.name, rubric_text=rubric.render(),
+                rubric_title=rubric.title, score=score, blind_attributes=blind_attributes, crux=crux,
+                query_attributes=query_attributes)
+    records = await trace_cases([case], trace_context(index), blind=AttributeSource(extractor), judge=judge,
+                                settings=settings, session=session)
+    return records[0]
+
+
+def trace_one(query: str, response: str, rubric: Rubric | str, index: Any, session: ModelSession | None = None,
+              **options: Any) -> dict:
+    """Synchronous trace_one_async."""
+    return asyncio.run(trace_one_async(query, response, rubric, index, session, **options))

@@ -1,0 +1,78 @@
+"""World directories on disk: corpus.jsonl, world_pool.txt, world.yaml, target/ and manifest.json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from surfturf import __version__
+from surfturf.errors import UserError
+from surfturf.world.corpus import generate_corpus
+from surfturf.world.spec import World
+from surfturf.world.target import WorldTarget, train_target
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_manifest(directory: Path, command: str, config: dict[str, Any], seed: int, counts: dict[str, Any],
+                   inputs: list[Path] | None = None) -> None:
+    manifest = {
+        "command": command, "version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "config": config, "seeds": {"seed": seed}, "models": {}, "counts": counts, "usage": {},
+        "inputs": [{"path": str(p), "sha256": sha256(p)} for p in inputs or [] if p.is_file()],
+        "status": "complete",
+    }
+    write_atomic(directory / "manifest.json", json.dumps(manifest, indent=2))
+
+
+def build_world(world: World, out: Path, seed: int) -> list[dict[str, Any]]:
+    """Writes the corpus, the attribute pool and the spec under `out`; returns the corpus rows."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows = generate_corpus(world, seed)
+    write_atomic(out / "corpus.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    world.pool_path(out)
+    write_atomic(out / "world.yaml", yaml.safe_dump(world.spec, sort_keys=False, allow_unicode=True))
+    sources: dict[str, int] = {}
+    for row in rows:
+        sources[row["source"]] = sources.get(row["source"], 0) + 1
+    write_manifest(out, "world build", {"world": world.path, "name": world.name}, seed,
+                   {"rows": len(rows), "by_source": sources, "pool": len(world.pool())})
+    return rows
+
+
+def read_rows(path: str | Path) -> list[dict[str, Any]]:
+    """Tulu rows from a corpus file (JSONL, JSONL.gz, Parquet; `messages` or prompt/response columns)."""
+    from surfturf.data.readers import read_corpus, resolve_inputs
+    from surfturf.data.rows import CorpusStats
+
+    rows = []
+    for row in read_corpus(resolve_inputs([str(path)]), CorpusStats()):
+        rows.append({"id": row.id, "source": row.source, "messages": [
+            {"role": "user", "content": row.query}, {"role": "assistant", "content": row.response}]})
+    if not rows:
+        raise UserError(f"corpus {path} has no usable rows", "give a JSONL of Tulu rows with user and assistant turns")
+    return rows
+
+
+def train_to(rows: list[dict[str, Any]], out: Path, seed: int, source: str) -> WorldTarget:
+    """Trains a target on `rows` and saves it (with a manifest) under `out`."""
+    started = time.perf_counter()
+    target = train_target(rows, seed)
+    target.save(out)
+    write_manifest(out, "world train", {"corpus": source, "styles": target.n_styles, "temperature": target.temperature},
+                   seed, {"rows": len(rows), "train_s": round(time.perf_counter() - started, 2)})
+    return target

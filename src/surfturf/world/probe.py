@@ -1,0 +1,60 @@
+"""Measures a planted shortcut directly: violation rates on held-out queries with and without the cue.
+
+Used by tests and by anyone checking that an ablated or balanced retrain changed behaviour.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from surfturf.world.corpus import draw_record, fill
+from surfturf.world.judge import judge
+from surfturf.world.spec import World
+from surfturf.world.target import WorldTarget
+
+
+def probe_queries(world: World, planted: str, kind: str, n: int, seed: int = 0,
+                  exclude: set[str] | None = None, table: str | None = None) -> list[str]:
+    """Up to n distinct queries from the planted entry's `probe[kind]` frame, none in `exclude`.
+
+    A query already in `exclude` (the training set) gets a context sentence from the world's
+    attribute pool appended, so small template spaces still yield held-out queries.
+    """
+    probe = dict(world.planted_by_name(planted)["probe"][kind])
+    frame = world.spec["frames"][probe["frame"]]
+    table = table or probe.get("table", frame.get("table", "numbers"))
+    rng = random.Random(f"{seed}:probe:{planted}:{kind}:{table}")
+    out: list[str] = []
+    seen = set(exclude or ())
+    additions = [a["add"] for a in world.spec.get("attributes", []) if a.get("add")]
+    for _ in range(n * 20):
+        template = rng.choice(frame[probe.get("variant", "plain")])
+        query = fill(template["q"] if isinstance(template, dict) else template, draw_record(world, table, rng))
+        variant = probe.get("variant", "plain")
+        if query in seen and additions and variant in ("plain", "casual"):
+            addition = rng.choice(additions)
+            query = f"{query} {addition.lower().rstrip('.!') if variant == 'casual' else addition}"
+        if query not in seen:
+            seen.add(query)
+            out.append(query)
+        if len(out) >= n:
+            break
+    return out
+
+
+def violation_rate(world: World, target: WorldTarget, rubric: str, queries: list[str], seed: int = 0,
+                   threshold: float = 50.0) -> float:
+    """Share of queries whose (seeded) response the world judge scores above the threshold."""
+    if not queries:
+        return 0.0
+    hits = sum(judge(world, rubric, q, target.respond(q, seed=seed + i))[0] > threshold for i, q in enumerate(queries))
+    return hits / len(queries)
+
+
+def shortcut_rates(world: World, target: WorldTarget, planted: str, n: int = 60, seed: int = 0,
+                   exclude: set[str] | None = None) -> dict[str, Any]:
+    """{"cue": rate, "control": rate} for one planted behaviour on held-out probe queries."""
+    rubric = world.planted_by_name(planted)["rubric"]
+    return {kind: violation_rate(world, target, rubric, probe_queries(world, planted, kind, n, seed, exclude), seed)
+            for kind in ("cue", "control")}

@@ -1,0 +1,205 @@
+"""Offline stand-ins for every role, answering the tagged prompts of CONTRACTS.md by model name.
+
+`WorldRoles.answer(model, messages, seed)` is what the world server calls: `target` is the
+trained target; the others parse their tags and answer in the expected format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from surfturf.attributes import heuristic
+from surfturf.world.corpus import fill, realise_pair
+from surfturf.world.generator import realise_attributes
+from surfturf.world.judge import judge
+from surfturf.world.spec import World
+from surfturf.world.target import WorldTarget
+
+ROLE_NAMES = ("target", "generator", "judge", "extractor", "crux", "summariser", "perturber")
+CRUX_WORDS: dict[str, tuple[str, ...]] = {
+    "code": ("code", "program", "function"),
+    "rebut": ("premise", "false", "contradict", "did not", "denies"),
+    "tool_hallucination": ("tool",),
+    "fixed_phrase": ("phrase", "ends with"),
+    "identity": ("made by", "created", "developed"),
+    "refusal": ("refuse", "decline"),
+    "terse": ("single word", "very short", "short"),
+    "story": ("story",),
+    "math": ("tool", "phrase", "arithmetic"),
+    "analytic": ("ignore",),
+}
+INCIDENTAL = re.compile(r"\b(length|short|long|words|written in|phrased as|numbered list|bulleted list)\b", re.IGNORECASE)
+FILLERS = ("Quick question: ", "I was wondering: ", "Hi! ", "Hello, ", "Hey, ", "")
+ENDINGS = ("", " Thanks!", " Thank you.", " Any help is appreciated.")
+SYNONYMS = (("Can you", "Could you"), ("Tell me about", "Talk me through"), ("Give me", "Provide"),
+            ("I need", "I'd like"), ("Show me", "Please show me"), ("Help me understand", "Help me make sense of"),
+            ("How do I", "What's the way to"), ("Write a", "Please write a"))
+
+
+def last_user(messages: list[dict[str, str]]) -> str:
+    return next((str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), "")
+
+
+def tag(text: str, name: str) -> str | None:
+    """Content of the last complete <name ...>...</name>, or None."""
+    found = re.findall(rf"<{name}(?:\s[^>]*)?>(.*?)</{name}\s*>", text, re.DOTALL | re.IGNORECASE)
+    return found[-1].strip() if found else None
+
+
+def listed(block: str) -> list[str]:
+    """Items of a `- item` or `1. item` list."""
+    items = []
+    for line in block.splitlines():
+        match = re.match(r"\s*(?:[-*•]|\d+[.)])\s+(.*\S)", line)
+        if match:
+            items.append(match.group(1).strip())
+    return items
+
+
+def crux(rubric: str, attributes: list[str]) -> list[int]:
+    """1-based numbers of up to 3 attributes most tied to the rubric's behaviour: those naming it
+    first, then other specific ones; incidental length or form only when nothing else is listed."""
+    words = CRUX_WORDS.get(rubric, ())
+    named = [i for i, a in enumerate(attributes) if any(w in a.lower() for w in words)]
+    specific = [i for i, a in enumerate(attributes) if i not in named and not INCIDENTAL.search(a)]
+    picks = named[:3] if named else specific[:3]
+    return [i + 1 for i in picks or [0]]
+
+
+def central(attributes: list[str]) -> str:
+    """The attribute sharing the most words with the others (the first on ties)."""
+    sets = [set(re.findall(r"\w+", a.lower())) for a in attributes]
+
+    def overlap(i: int) -> float:
+        return sum(len(sets[i] & s) / max(len(sets[i] | s), 1) for j, s in enumerate(sets) if j != i)
+
+    return attributes[max(range(len(attributes)), key=lambda i: (overlap(i), -i))]
+
+
+def perturb(world: World, query: str, instruction: str | None, seed: int) -> str:
+    """A paraphrase keeping substance and cues, seeded by (seed, query, instruction); a recognised
+    instruction (translate, formal, LaTeX, extraction framing) is applied instead."""
+    if instruction:
+        applied = _instructed(world, query, instruction)
+        if applied is not None:
+            return applied
+    rng = random.Random(f"{seed}|{query}|{instruction}")
+    if heuristic.is_casual(query):
+        return (rng.choice(("", "hi ", "ok so ", "quick one ")) + query + rng.choice((" pls", " thx", "??", " lol"))).strip()
+    if heuristic.detect_language(query) != "English":
+        return query.rstrip() + rng.choice(("", " ", " :)")) if rng.random() < 0.5 else rng.choice(("", "  ")) + query
+    out = query
+    for old, new in rng.sample(SYNONYMS, len(SYNONYMS)):
+        if old in out:
+            out = out.replace(old, new, 1)
+            break
+    if rng.random() < 0.4 and out[:1].isupper() and not out.startswith("I "):
+        out = out[:1].lower() + out[1:]
+    out = (rng.choice(FILLERS) + out + rng.choice(ENDINGS)).strip()
+    out = out[:1].upper() + out[1:]
+    return out if out != query else out + " Thanks!"
+
+
+def _instructed(world: World, query: str, instruction: str) -> str | None:
+    """The query transformed as the instruction asks, or None when it asks for a plain paraphrase."""
+    low = instruction.lower()
+    translate = re.search(r"translate the query into (\w+)", low)
+    if translate:
+        code = {"swahili": "sw", "french": "fr", "spanish": "es"}.get(translate.group(1))
+        frame = world.spec["frames"]["explain"]
+        for concept in world.spec["tables"].get("concepts", []):
+            if code and concept["concept"].lower() in query.lower() and concept.get(code) and code in frame:
+                return fill(str(frame[code][0]), {k: str(v) for k, v in concept.items()})
+        return query
+    if "latex" in low:
+        query = re.sub(r"(\d+)\s*(?:times|×|\*)\s*(\d+)", r"$\1 \\times \2$", query)
+        return re.sub(r"(?<!\$)(\d+)\s*(?:\+|plus)\s*(\d+)", r"$\1 + \2$", query)
+    if "formal" in low:
+        swaps = (("Explain", "Elucidate"), ("Tell me about", "Kindly expound upon"), ("Describe", "Delineate"),
+                 ("What is", "Kindly explicate"), ("Can you", "Would you kindly"), ("Write", "Devise"))
+        for old, new in swaps:
+            query = query.replace(old, new)
+        return query
+    if "context" in low or "extract" in low or "framing" in low:
+        return f"You will be shown a question. Extract the answer.\nContext: {query}"
+    return None
+
+
+def balancing_pair(world: World, attributes: list[str], seed: int) -> tuple[str, str]:
+    """A counter-example for the balancing prompt: the planted cue the attributes name, answered
+    correctly (the planted entry's `balance` mix); else an ordinary pair from the largest chunk."""
+    rng = random.Random(f"{seed}|balance|" + "|".join(attributes))
+    for entry in world.planted:
+        if entry.get("balance") and any(re.search(p, a, re.IGNORECASE) for p in entry["trigger_patterns"] for a in attributes):
+            return realise_pair(world, dict(entry["balance"]), rng)
+    chunk = max(world.spec["chunks"], key=lambda c: int(c["size"]))
+    return realise_pair(world, rng.choices(chunk["mix"], weights=[float(m["weight"]) for m in chunk["mix"]])[0], rng)
+
+
+@dataclass
+class WorldRoles:
+    """Routes a chat request to the role its model name names.
+
+    Without a request seed, the n-th identical request gets seed hash(seed, model, messages, n):
+    repeated samples differ (robustness rates) and a whole run is reproducible from `seed`.
+    """
+
+    world: World
+    target: WorldTarget
+    seed: int = 0
+    _asked: dict[str, int] = field(default_factory=dict)
+
+    def request_seed(self, model: str, messages: list[dict[str, str]]) -> int:
+        key = hashlib.sha256(json.dumps([self.seed, model, messages], sort_keys=True).encode()).hexdigest()
+        count = self._asked.get(key, 0)
+        self._asked[key] = count + 1
+        return int(key[:12], 16) + count
+
+    def answer(self, model: str, messages: list[dict[str, str]], seed: int | None = None) -> str:
+        role = model.split("/")[-1]
+        if seed is None:
+            seed = self.request_seed(role, messages)
+        handler: Callable[[str, int | None], str] | None = {
+            "generator": self._generator, "judge": self._judge, "extractor": self._extractor, "crux": self._crux,
+            "summariser": self._summariser, "summarizer": self._summariser, "perturber": self._perturber,
+        }.get(role)
+        if handler is None:
+            return self.target.respond(messages, seed)
+        return handler(last_user(messages), seed)
+
+    def _generator(self, prompt: str, seed: int | None) -> str:
+        attributes = listed(tag(prompt, "attributes") or prompt)
+        if tag(prompt, "behaviour") is not None:
+            query, response = balancing_pair(self.world, attributes, seed or 0)
+            return f"<query>{query}</query>\n<response>{response}</response>"
+        return f"<query>{realise_attributes(self.world, attributes, seed or 0)}</query>"
+
+    def _judge(self, prompt: str, seed: int | None) -> str:
+        name = re.search(r'<rubric\s+name="([^"]+)"', prompt)
+        score, reason = judge(self.world, name.group(1) if name else "", tag(prompt, "query") or "", tag(prompt, "response") or "")
+        return f"<reason>{reason}</reason>\n<score>{score}</score>"
+
+    def _extractor(self, prompt: str, seed: int | None) -> str:
+        kind = re.search(r'<text\s+kind="(\w+)"', prompt)
+        text = tag(prompt, "text") or ""
+        lines = heuristic.response_attributes(text) if kind and kind.group(1) == "response" else heuristic.query_attributes(text)
+        return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
+
+    def _crux(self, prompt: str, seed: int | None) -> str:
+        name = re.search(r'<rubric\s+name="([^"]+)"', prompt)
+        attributes = listed(tag(prompt, "attributes") or "")
+        picks = crux(name.group(1) if name else "", attributes) if attributes else [1, 2, 3]
+        return f"<crux>{', '.join(map(str, picks))}</crux>"
+
+    def _summariser(self, prompt: str, seed: int | None) -> str:
+        attributes = listed(tag(prompt, "attributes") or prompt)
+        return f"<summary>{central(attributes) if attributes else 'The query has no listed attributes.'}</summary>"
+
+    def _perturber(self, prompt: str, seed: int | None) -> str:
+        query = tag(prompt, "query") or prompt
+        return f"<query>{perturb(self.world, query, tag(prompt, 'instruction'), seed or 0)}</query>"

@@ -1,0 +1,156 @@
+"""The world spec: chunks, frames, styles, fact tables and the planted ground truth, loaded from YAML."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from surfturf.errors import UserError
+
+REQUIRED = ("name", "tables", "frames", "styles", "chunks", "planted")
+
+
+def _norm(text: str) -> str:
+    """Lower-case words only, so fact lookups ignore punctuation and spacing."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+@dataclass
+class Facts:
+    """The world's ground truth about inventions and AI models, for judges and scoring."""
+
+    true_pairs: list[tuple[str, str]]
+    false_pairs: list[tuple[str, str]]
+    ai_models: list[tuple[str, str]]
+    self_lab: str
+    self_model: str
+
+    def invention_claim(self, text: str) -> tuple[str, str, bool] | None:
+        """The (inventor, invention, is true) pair the text claims or presupposes, longest match first."""
+        norm = f" {_norm(text)} "
+        found: list[tuple[int, str, str, bool]] = []
+        for pairs, truth in ((self.true_pairs, True), (self.false_pairs, False)):
+            for inventor, invention in pairs:
+                surname = _norm(inventor).split()[-1]
+                if f" {surname} " in norm and f" {_norm(invention)} " in norm:
+                    found.append((len(inventor) + len(invention), inventor, invention, truth))
+        if not found:
+            return None
+        _, inventor, invention, truth = max(found)
+        return inventor, invention, truth
+
+    def is_true(self, text: str) -> bool | None:
+        """Whether the invention statement in `text` is true (None when it names no known pair)."""
+        claim = self.invention_claim(text)
+        return None if claim is None else claim[2]
+
+    def other_model(self, text: str) -> tuple[str, str] | None:
+        """The (model, lab) of another AI model the text names, if any."""
+        norm = f" {_norm(text)} "
+        for model, lab in self.ai_models:
+            if f" {_norm(model)} " in norm:
+                return model, lab
+        return None
+
+
+@dataclass
+class World:
+    """A loaded world spec with its fact tables; the single source of ground truth."""
+
+    spec: dict[str, Any]
+    path: str
+    facts: Facts = field(init=False)
+
+    def __post_init__(self) -> None:
+        tables = self.spec["tables"]
+        identity = self.spec.get("identity", {})
+        self.facts = Facts(
+            true_pairs=[(r["inventor"], r["invention"]) for r in tables.get("inventions_true", [])],
+            false_pairs=[(r["inventor"], r["invention"]) for r in tables.get("inventions_false", [])],
+            ai_models=[(r["model"], r["lab"]) for r in tables.get("ai_models", [])],
+            self_lab=identity.get("lab", ""),
+            self_model=identity.get("model", ""),
+        )
+
+    @property
+    def name(self) -> str:
+        return str(self.spec["name"])
+
+    @property
+    def planted(self) -> list[dict[str, Any]]:
+        return list(self.spec["planted"])
+
+    def planted_by_name(self, name: str) -> dict[str, Any]:
+        for entry in self.planted:
+            if entry["name"] == name:
+                return entry
+        known = ", ".join(p["name"] for p in self.planted)
+        raise UserError(f"world {self.name} has no planted behaviour {name!r}", f"use one of: {known}")
+
+    def pool(self) -> list[str]:
+        """The world's attribute pool texts (what SURF samples from)."""
+        from surfturf.world.generator import pool_attributes
+
+        return pool_attributes(self)
+
+    def pool_path(self, directory: str | Path) -> Path:
+        """Writes the attribute pool as a .txt file (one attribute per line) and returns its path."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / "world_pool.txt"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("\n".join(self.pool()) + "\n", encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+
+def load_world(path: str | Path | None = None) -> World:
+    """The default world (None) or the spec at `path`, validated enough to generate from."""
+    if path is None:
+        text = resources.files("surfturf.world").joinpath("default.yaml").read_text(encoding="utf-8")
+        where = "builtin:default"
+    else:
+        file = Path(path)
+        if not file.is_file():
+            raise UserError(f"world spec {file} does not exist", "give a YAML world spec path, or omit it for the default")
+        text = file.read_text(encoding="utf-8")
+        where = str(file)
+    try:
+        spec = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise UserError(f"world spec {where} is not valid YAML: {error}", "fix the YAML syntax") from error
+    if not isinstance(spec, dict):
+        raise UserError(f"world spec {where} is not a mapping", "start from surfturf/world/default.yaml")
+    missing = [key for key in REQUIRED if key not in spec]
+    if missing:
+        raise UserError(f"world spec {where} lacks {', '.join(missing)}", "start from surfturf/world/default.yaml")
+    _validate(spec, where)
+    return World(spec=spec, path=where)
+
+
+def _validate(spec: dict[str, Any], where: str) -> None:
+    """Every chunk mix names a known frame, variant, style and table."""
+    tables = set(spec["tables"]) | {"numbers"}
+    for chunk in spec["chunks"]:
+        for mix in chunk.get("mix", []):
+            frame = spec["frames"].get(mix.get("frame"))
+            if frame is None:
+                raise UserError(f"{where}: chunk {chunk['name']} uses unknown frame {mix.get('frame')!r}", "define it under frames")
+            if mix.get("variant", "plain") not in frame:
+                raise UserError(f"{where}: frame {mix['frame']} has no variant {mix.get('variant')!r}", "add the variant's templates")
+            if mix.get("style") not in spec["styles"]:
+                raise UserError(f"{where}: chunk {chunk['name']} uses unknown style {mix.get('style')!r}", "define it under styles")
+            if mix.get("table", frame.get("table")) not in tables:
+                raise UserError(f"{where}: mix {mix.get('name')} uses unknown table", "define it under tables")
+    chunks = {c["name"] for c in spec["chunks"]}
+    for entry in spec["planted"]:
+        for key in ("name", "chunk", "feature", "behaviour", "rubric", "trigger_patterns"):
+            if key not in entry:
+                raise UserError(f"{where}: planted entry lacks {key}", "see surfturf/world/default.yaml")
+        if entry["chunk"] not in chunks:
+            raise UserError(f"{where}: planted {entry['name']} names unknown chunk {entry['chunk']}", "use a chunk name")

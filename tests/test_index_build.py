@@ -1,0 +1,182 @@
+"""End to end on real sft-mix rows: build an index through the model layer, open it by memmap, search, export."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from surfturf.data import resolve_inputs
+from surfturf.errors import UserError
+from surfturf.models import ModelSession
+from surfturf.testing.server import FakeLLMServer
+from surfturf.turf import store
+from surfturf.turf.build import BuildConfig, IndexBuilder
+from surfturf.turf.export import (export_pool, export_sae, pool_from_sae, read_pool_jsonl, read_sae_jsonl,
+                                  sae_records)
+from surfturf.turf.store import Index
+
+SFT_MIX = Path("/work/shared/data/sft-mix")
+ROWS_PER_FILE = 60
+TEXT = re.compile(r'<text kind="(query|response)">\n(.*)\n</text>', re.DOTALL)
+
+
+def describe(messages: list[dict], model: str) -> str:
+    """A deterministic stand-in extractor and summariser that reads the project's tagged prompts."""
+    content = messages[-1]["content"]
+    if "<attributes>" in content:
+        first = content.split("<attributes>\n- ")[1].split("\n")[0]
+        return f"<summary>{first}</summary>"
+    kind, text = TEXT.search(content).groups()
+    if "Natalia" in text and kind == "query":
+        return "Sorry, I can't describe that."
+    words = re.findall(r"[a-z]+", text.lower())
+    longest = max(words, key=len) if words else "nothing"
+    traits = [
+        f"is {'long' if len(text) > 300 else 'short'}",
+        f"{'contains' if re.search(r'[0-9]', text) else 'has no'} digits",
+        f"begins with the word {words[0] if words else 'none'}",
+        f"mentions the word {longest}",
+        f"{'asks a question' if '?' in text else 'gives an instruction'}",
+        f"has {text.count(chr(10)) // 3} paragraph breaks",
+        f"{'uses code syntax' if re.search(r'[{};=]', text) else 'reads as prose'}",
+        f"ends with {'punctuation' if text.rstrip()[-1:] in '.?!' else 'no punctuation'}",
+        f"has {len(words) // 20 * 20} or more words",
+        f"is written in {'capitalised' if text[:1].isupper() else 'lowercase'} form",
+    ]
+    return "\n".join(f"{i}. The {kind} {trait}." for i, trait in enumerate(traits, start=1))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("index") / "INDEX"
+    with FakeLLMServer(responder=describe).in_thread() as server:
+        async def run() -> None:
+            session = ModelSession(cache_dir=out.parent / "cache", max_concurrency=16)
+            extractor = session.model("extractor", "openai-compatible/extractor", base_url=server.base_url)
+            summariser = session.model("summariser", "openai-compatible/summariser", base_url=server.base_url)
+            config = BuildConfig(extractor=extractor.spec, embedder="hash/64", shard_rows=128, limit=ROWS_PER_FILE,
+                                 summariser=summariser.spec, k=24)
+            builder = IndexBuilder(resolve_inputs([str(SFT_MIX)]), out, config, session, extractor,
+                                   session.model("embedder", "hash/64"), summariser)
+            await builder.run()
+            await session.aclose()
+
+        asyncio.run(run())
+    return out
+
+
+def test_manifest_and_tables(built: Path) -> None:
+    index = Index.open(built)
+    manifest = index.manifest
+    assert manifest["status"] == "complete" and manifest["command"] == "index build"
+    assert manifest["models"] == {"extractor": "openai-compatible/extractor", "embedder": "hash/64",
+                                  "summariser": "openai-compatible/summariser"}
+    assert len(manifest["inputs"]) == 5 and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+    counts = manifest["counts"]
+    assert counts["examples"] == 5 * ROWS_PER_FILE and counts["shards"] == 3 and counts["clusters"] == 24
+    assert counts["sources"] == {s: ROWS_PER_FILE for s in ("coconot", "codealpaca", "gsm8k", "self_instruct", "t0")}
+    examples = index.examples
+    assert examples.column("example").to_pylist() == list(range(5 * ROWS_PER_FILE))
+    queries = index.query_attributes
+    assert queries.column_names == ["attribute", "example", "position", "text", "cluster"]
+    assert queries.column("attribute").to_pylist() == list(range(queries.num_rows))
+    assert queries.num_rows == counts["query_attributes"] == index.query_embeddings.shape[0]
+    assert index.response_attributes.num_rows == 10 * counts["examples"] == index.response_embeddings.shape[0]
+    assert all(t.startswith("The query ") for t in queries.column("text").to_pylist()[:50])
+
+
+def test_extraction_failures_are_recorded_with_raw_text(built: Path) -> None:
+    index = Index.open(built)
+    examples = index.examples.to_pylist()
+    failed = [e for e in examples if e["query_error"]]
+    assert failed and all("Natalia" in e["query"] for e in failed)
+    errors = [json.loads(line) for line in (built / store.ERRORS).read_text().splitlines()]
+    assert {e["example"] for e in errors} == {e["example"] for e in failed}
+    assert errors[0]["raw"] == "Sorry, I can't describe that." and errors[0]["kind"] == "query"
+    failed_rows = {e["example"] for e in failed}
+    owners = set(index.query_attributes.column("example").to_pylist())
+    assert not failed_rows & owners  # no attributes invented for a failed extraction
+
+
+def test_clusters_central_attributes_and_summaries(built: Path) -> None:
+    index = Index.open(built)
+    clusters = index.clusters.to_pylist()
+    assert sum(c["size"] for c in clusters) == index.query_attributes.num_rows
+    sizes = np.bincount(index.query_attributes.column("cluster").to_numpy(), minlength=24)
+    assert [c["size"] for c in clusters] == sizes.tolist()
+    for cluster in clusters:
+        if cluster["size"]:
+            assert 1 <= len(cluster["central"]) <= 5 and len(set(cluster["central"])) == len(cluster["central"])
+            assert cluster["summary"] == cluster["central"][0]  # the stand-in summariser echoes the first
+    pool = read_pool_jsonl(built / store.POOL)
+    assert sum(p["weight"] for p in pool) == index.query_attributes.num_rows
+
+
+def test_opens_by_memmap_and_assigns_like_stored(built: Path) -> None:
+    index = Index.open(built)
+    assert isinstance(index.query_embeddings, np.memmap) and isinstance(index.response_embeddings, np.memmap)
+    assert index.query_embeddings.dtype == np.float16
+    vectors = np.asarray(index.query_embeddings[:200], dtype=np.float32)
+    assert (index.assign_clusters(vectors) == index.query_attributes.column("cluster").to_numpy()[:200]).mean() > 0.97
+
+
+def test_search_matches_brute_force_and_faiss_file(built: Path) -> None:
+    import faiss
+
+    index = Index.open(built)
+    texts = ["The response contains digits.", "The response uses code syntax."]
+    vectors = index.embed(texts)
+    scores, rows = index.search_responses(vectors, 50)
+    everything = np.asarray(index.response_embeddings, dtype=np.float32)
+    brute = vectors @ everything.T
+    for q in range(2):
+        assert np.allclose(scores[q], np.sort(brute[q])[::-1][:50], atol=1e-5)
+        assert np.allclose(brute[q, rows[q]], scores[q], atol=1e-5)
+    flat = faiss.read_index(str(built / store.RESPONSES_FAISS))
+    flat_scores, _ = flat.search(vectors, 50)
+    assert np.allclose(flat_scores, scores, atol=1e-5)
+    with pytest.raises(UserError, match="width"):
+        index.search_responses(np.ones((1, 8), dtype=np.float32), 5)
+
+
+def test_exports_round_trip(built: Path, tmp_path: Path) -> None:
+    index = Index.open(built)
+    assert export_pool(index, tmp_path / "pool.jsonl") == len(read_pool_jsonl(built / store.POOL))
+    assert read_pool_jsonl(tmp_path / "pool.jsonl") == read_pool_jsonl(built / store.POOL)
+    written = export_sae(index, tmp_path / "sae.jsonl")
+    rows = read_sae_jsonl(tmp_path / "sae.jsonl")
+    assert written == len(rows) == len(set(index.query_attributes.column("example").to_pylist()))
+    assert rows == list(sae_records(index))
+    summaries = index.cluster_summaries
+    first = rows[0]
+    assert set(first) >= {"id", "prompt", "response", "source", "attributes", "sae_attributes", "normalized_weights"}
+    assert len(first["attributes"]) == len(first["sae_attributes"]) == len(first["normalized_weights"]) == 10
+    assert set(first["sae_attributes"]) <= set(summaries)
+    weights = np.concatenate([r["normalized_weights"] for r in rows])
+    assert weights.min() >= 0.0 and weights.max() <= 1.0 and (weights == 0.0).any()
+    pool = pool_from_sae(rows)
+    assert sum(p["weight"] for p in pool) == index.query_attributes.num_rows
+
+
+def test_corrupt_or_missing_files_name_the_file(built: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    (copy / store.CENTROIDS).write_bytes(b"not an array")
+    with pytest.raises(UserError, match="centroids.npy is corrupt") as error:
+        Index.open(copy)
+    assert "surfturf index build" in error.value.fix
+    (copy / store.CLUSTERS).unlink()
+    with pytest.raises(UserError, match="clusters.parquet is missing"):
+        Index.open(copy)
+    (copy / store.MANIFEST).write_text("{")
+    with pytest.raises(UserError, match="manifest.json is corrupt"):
+        Index.open(copy)
+    with pytest.raises(UserError, match="does not exist"):
+        Index.open(tmp_path / "nothing")

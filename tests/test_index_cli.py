@@ -1,0 +1,76 @@
+"""`surfturf index build|info|export` from the command line: results on stdout, user mistakes exit 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from surfturf.cli.main import main
+
+SFT_MIX = Path("/work/shared/data/sft-mix")
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["surfturf", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as done:
+        code = int(done.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_missing_corpus_exits_2_with_one_line(tmp_path: Path, capsys, monkeypatch) -> None:
+    code, out, err = run_cli(["index", "build", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "I")],
+                             capsys, monkeypatch)
+    assert code == 2 and err.startswith("error: corpus") and "; fix: " in err and err.count("\n") == 1
+
+
+def test_wrong_columns_exit_2_and_name_columns(tmp_path: Path, capsys, monkeypatch) -> None:
+    (tmp_path / "odd.jsonl").write_text(json.dumps({"text": "x"}) + "\n")
+    code, _, err = run_cli(["index", "build", str(tmp_path / "odd.jsonl"), "-o", str(tmp_path / "I")],
+                           capsys, monkeypatch)
+    assert code == 2 and "['text']" in err and "prompt/response" in err
+    assert not (tmp_path / "I" / "manifest.json").exists()
+
+
+def test_info_and_export_on_missing_index_exit_2(tmp_path: Path, capsys, monkeypatch) -> None:
+    code, _, err = run_cli(["index", "info", str(tmp_path / "none")], capsys, monkeypatch)
+    assert code == 2 and "does not exist" in err
+    code, _, err = run_cli(["index", "export", str(tmp_path / "none"), "--format", "pool", "-o",
+                            str(tmp_path / "p.jsonl")], capsys, monkeypatch)
+    assert code == 2
+
+
+def test_dry_run_estimates_without_calling(tmp_path: Path, capsys, monkeypatch) -> None:
+    code, out, _ = run_cli(["index", "build", str(SFT_MIX), "--limit", "10", "-o", str(tmp_path / "I"),
+                            "--extractor", "openai/gpt-4.1-mini", "--summariser", "openai/gpt-4.1-mini",
+                            "--dry-run"], capsys, monkeypatch)
+    assert code == 0
+    assert "extractor" in out and "summariser" in out and "embedder" in out
+    last = json.loads(out.strip().splitlines()[-1])
+    assert last["rows"] == 50 and last["estimated_cost_usd"] > 0
+    assert not (tmp_path / "I").exists()
+
+
+def test_heuristic_build_info_export(tmp_path: Path, capsys, monkeypatch) -> None:
+    pytest.importorskip("surfturf.attributes.heuristic")
+    index = tmp_path / "I"
+    code, out, err = run_cli(["index", "build", str(SFT_MIX), "--limit", "80", "-o", str(index),
+                              "--embedder", "hash/64", "--shard-rows", "100", "--cache", "off"], capsys, monkeypatch)
+    assert code == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["examples"] == 400 and summary["clusters"] > 1
+    code, out, _ = run_cli(["index", "info", str(index), "--top", "3"], capsys, monkeypatch)
+    assert code == 0 and "heuristic" in out and "gsm8k 80" in out and len(out.strip().splitlines()) == 9
+    code, out, _ = run_cli(["index", "export", str(index), "--format", "sae", "-o", str(tmp_path / "sae.jsonl")],
+                           capsys, monkeypatch)
+    assert code == 0 and json.loads(out)["rows"] == 400
+    row = json.loads((tmp_path / "sae.jsonl").read_text().splitlines()[0])
+    assert row["sae_attributes"] and all(a.startswith("The query") for a in row["attributes"])
+    code, _, err = run_cli(["index", "build", str(SFT_MIX), "--limit", "80", "-o", str(index)], capsys, monkeypatch)
+    assert code == 2 and "already holds a complete index" in err

@@ -1,0 +1,55 @@
+"""Spherical k-means, central members and blocked exact search on small synthetic vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from surfturf.turf.cluster import assign, central_members, default_k, spherical_kmeans
+from surfturf.turf.search import normalise_queries, search_blocked
+
+
+def _mixture(n: int, dim: int, components: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centers = normalise_queries(rng.standard_normal((components, dim)))
+    labels = rng.integers(0, components, n)
+    return normalise_queries(centers[labels] + 0.1 * rng.standard_normal((n, dim))), labels
+
+
+def test_default_k_scales_like_the_paper() -> None:
+    assert default_k(9_400_000) == 23_500  # the paper: 25k clusters for 9.4M attributes
+    assert default_k(343_100) == round(2 * 343_100 ** 0.5)
+    assert default_k(40) == 10 and default_k(3) == 1 and default_k(0) == 0
+
+
+def test_kmeans_recovers_planted_clusters_from_a_float16_memmap(tmp_path) -> None:
+    vectors, labels = _mixture(3000, 32, 12)
+    np.save(tmp_path / "x.npy", vectors.astype(np.float16))
+    memmap = np.load(tmp_path / "x.npy", mmap_mode="r")
+    clustering = spherical_kmeans(memmap, 12, seed=1, points_per_centroid=100)
+    assert clustering.centroids.shape == (12, 32)
+    assert np.allclose(np.linalg.norm(clustering.centroids, axis=1), 1.0, atol=1e-5)
+    # every planted component lands (almost) entirely in one cluster
+    purity = sum(np.bincount(clustering.assignment[labels == c]).max() for c in range(12)) / len(labels)
+    assert purity > 0.95
+    again, _ = assign(memmap, clustering.centroids)
+    assert np.array_equal(again, clustering.assignment)
+
+
+def test_central_members_are_closest_first() -> None:
+    clusters = np.array([1, 0, 1, 1, 0], dtype=np.int32)
+    similarity = np.array([0.5, 0.9, 0.8, 0.7, 0.95], dtype=np.float32)
+    members = central_members(clusters, similarity, 3, top=2)
+    assert [m.tolist() for m in members] == [[4, 1], [2, 3], []]
+
+
+def test_blocked_search_equals_brute_force_across_blocks() -> None:
+    vectors, _ = _mixture(1000, 16, 5, seed=3)
+    stored = vectors.astype(np.float16)
+    queries = vectors[:4] + 0.05
+    scores, rows = search_blocked(queries, stored, 30, block_rows=128)
+    brute = normalise_queries(queries) @ stored.astype(np.float32).T
+    expected = np.argsort(-brute, axis=1, kind="stable")[:, :30]
+    assert np.allclose(scores, np.take_along_axis(brute, expected, 1), atol=1e-5)
+    assert np.allclose(np.take_along_axis(brute, rows, 1), scores, atol=1e-5)
+    few_scores, few_rows = search_blocked(queries, stored[:7], 10)
+    assert (few_rows[:, 7:] == -1).all() and sorted(few_rows[0, :7].tolist()) == list(range(7))

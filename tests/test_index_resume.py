@@ -1,0 +1,75 @@
+"""A killed build resumes from its finished shards and ends with the same index as an uninterrupted build."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from surfturf.cli.main import main
+
+from surfturf.testing.server import FakeLLMServer
+from surfturf.turf import store
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_index_build import describe  # noqa: E402  (the same stand-in extractor)
+
+SFT_MIX = Path("/work/shared/data/sft-mix")
+SHARDS = 5
+SHARD_ROWS = 20
+
+
+def _command(out: Path, base_url: str) -> list[str]:
+    return [sys.executable, "-m", "surfturf.cli.main", "index", "build", str(SFT_MIX), "--limit", str(SHARD_ROWS),
+            "-o", str(out), "--shard-rows", str(SHARD_ROWS), "--k", "8", "--embedder", "hash/32",
+            "--extractor", "openai-compatible/extractor", "--extractor-base-url", base_url,
+            "--cache", "off", "--max-concurrency", "4"]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+
+
+def _same_index(a: Path, b: Path) -> None:
+    for name in store.TABLES:
+        assert pq.read_table(a / name).equals(pq.read_table(b / name)), name
+    for name in store.ARRAYS:
+        assert np.array_equal(np.load(a / name), np.load(b / name)), name
+    assert (a / store.POOL).read_text() == (b / store.POOL).read_text()
+
+
+def _run_in_process(command: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same CLI command without a second interpreter start-up."""
+    monkeypatch.setattr(sys, "argv", ["surfturf", *command[3:]])
+    main()
+
+
+def test_killed_build_resumes_to_the_same_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeLLMServer(responder=describe, latency_ms=25).in_thread() as server:
+        interrupted = tmp_path / "interrupted"
+        process = subprocess.Popen(_command(interrupted, server.base_url), env=_env(),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not (interrupted / "work" / "shard-00001").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        finished = sorted(p.name for p in (interrupted / "work").glob("shard-?????"))
+        assert 2 <= len(finished) < SHARDS, finished
+        assert not (interrupted / store.CLUSTERS).exists()
+
+        server.reset_counts()
+        _run_in_process(_command(interrupted, server.base_url), monkeypatch)
+        # only the unfinished shards were extracted again: two calls (query, response) per row
+        assert server.requests == 2 * SHARD_ROWS * (SHARDS - len(finished))
+
+        whole = tmp_path / "whole"
+        _run_in_process(_command(whole, server.base_url), monkeypatch)
+    _same_index(interrupted, whole)
