@@ -21,7 +21,7 @@ from surfturf.turf.export import (export_pool, export_sae, pool_from_sae, read_p
 from surfturf.turf.store import Index
 
 SFT_MIX = Path("/work/shared/data/sft-mix")
-ROWS_PER_FILE = 60
+ROWS_PER_FILE = 30
 TEXT = re.compile(r'<text kind="(query|response)">\n(.*)\n</text>', re.DOTALL)
 
 
@@ -59,7 +59,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
             session = ModelSession(cache_dir=out.parent / "cache", max_concurrency=16)
             extractor = session.model("extractor", "openai-compatible/extractor", base_url=server.base_url)
             summariser = session.model("summariser", "openai-compatible/summariser", base_url=server.base_url)
-            config = BuildConfig(extractor=extractor.spec, embedder="hash/64", shard_rows=128, limit=ROWS_PER_FILE,
+            config = BuildConfig(extractor=extractor.spec, embedder="hash/64", shard_rows=64, limit=ROWS_PER_FILE,
                                  summariser=summariser.spec, k=24)
             builder = IndexBuilder(resolve_inputs([str(SFT_MIX)]), out, config, session, extractor,
                                    session.model("embedder", "hash/64"), summariser)
@@ -74,6 +74,7 @@ def test_manifest_and_tables(built: Path) -> None:
     index = Index.open(built)
     manifest = index.manifest
     assert manifest["status"] == "complete" and manifest["command"] == "index build"
+    assert not (built / "work").exists()  # shards are folded into the final files
     assert manifest["models"] == {"extractor": "openai-compatible/extractor", "embedder": "hash/64",
                                   "summariser": "openai-compatible/summariser"}
     assert len(manifest["inputs"]) == 5 and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
@@ -150,6 +151,7 @@ def test_exports_round_trip(built: Path, tmp_path: Path) -> None:
     assert read_pool_jsonl(tmp_path / "pool.jsonl") == read_pool_jsonl(built / store.POOL)
     written = export_sae(index, tmp_path / "sae.jsonl")
     rows = read_sae_jsonl(tmp_path / "sae.jsonl")
+    assert (tmp_path / "sae.jsonl").read_bytes().isascii()  # no raw U+2028 for splitlines() readers
     assert written == len(rows) == len(set(index.query_attributes.column("example").to_pylist()))
     assert rows == list(sae_records(index))
     summaries = index.cluster_summaries

@@ -74,3 +74,22 @@ def test_heuristic_build_info_export(tmp_path: Path, capsys, monkeypatch) -> Non
     assert row["sae_attributes"] and all(a.startswith("The query") for a in row["attributes"])
     code, _, err = run_cli(["index", "build", str(SFT_MIX), "--limit", "80", "-o", str(index)], capsys, monkeypatch)
     assert code == 2 and "already holds a complete index" in err
+
+
+def test_budget_stop_exits_2_and_a_rerun_resumes(tmp_path: Path, capsys, monkeypatch, fake_llm) -> None:
+    from test_index_build import describe
+
+    fake_llm.responder = describe
+    index = tmp_path / "I"
+    command = ["index", "build", str(SFT_MIX / "self_instruct.jsonl.gz"), "--limit", "40", "-o", str(index),
+               "--shard-rows", "10", "--embedder", "hash/32", "--extractor", "openai-compatible/x",
+               "--extractor-base-url", fake_llm.base_url, "--cache-dir", str(tmp_path / "cache"),
+               "--max-concurrency", "2"]
+    code, _, err = run_cli([*command, "--max-calls", "45"], capsys, monkeypatch)
+    assert code == 2 and "build stopped: budget" in err and "rerun" in err
+    manifest = json.loads((index / "manifest.json").read_text())
+    assert manifest["status"].startswith("stopped: budget")
+    assert len(list((index / "work").glob("shard-?????"))) == 2  # 20 calls a shard: two fit in 45
+    code, out, err = run_cli(command, capsys, monkeypatch)
+    assert code == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["examples"] == 40

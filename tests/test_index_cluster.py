@@ -53,3 +53,18 @@ def test_blocked_search_equals_brute_force_across_blocks() -> None:
     assert np.allclose(np.take_along_axis(brute, rows, 1), scores, atol=1e-5)
     few_scores, few_rows = search_blocked(queries, stored[:7], 10)
     assert (few_rows[:, 7:] == -1).all() and sorted(few_rows[0, :7].tolist()) == list(range(7))
+
+
+def test_weighted_distinct_training_gives_frequent_texts_their_own_clusters() -> None:
+    rng = np.random.default_rng(5)
+    a, b = normalise_queries(rng.standard_normal((2, 16)))
+    b = normalise_queries(a + 0.9 * b)[0]  # a near neighbour of a (cosine ~0.75)
+    rare = normalise_queries(rng.standard_normal((1, 16)) + 0.3 * rng.standard_normal((60, 16)))
+    distinct = np.vstack([a, b, rare])
+    counts = np.array([2000, 1500] + [1] * 60)
+    vectors = np.repeat(distinct, counts, axis=0)  # the corpus: each distinct text repeated count times
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    clustering = spherical_kmeans(vectors, 4, seed=0, candidates=first, weights=counts)
+    heavy_a, heavy_b = clustering.assignment[0], clustering.assignment[2000]
+    assert heavy_a != heavy_b
+    assert np.bincount(clustering.assignment, minlength=4).min() > 0  # no empty twin centroids

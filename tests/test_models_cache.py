@@ -49,7 +49,8 @@ async def test_settings_and_host_are_part_of_the_key(fake_llm: FakeLLMServer, tm
     model = session.model("target", "openai-compatible/t", base_url=fake_llm.base_url)
     await model.generate("same", config=GenerateConfig(temperature=0.0))
     await model.generate("same", config=GenerateConfig(temperature=0.7))
-    other_host = session.model("target", "openai-compatible/t", base_url=fake_llm.base_url.replace("127.0.0.1", "localhost"))
+    localhost = fake_llm.base_url.replace("127.0.0.1", "localhost")
+    other_host = session.model("target", "openai-compatible/t", base_url=localhost)
     await other_host.generate("same", config=GenerateConfig(temperature=0.0))
     assert fake_llm.requests == 3
     await session.aclose()
@@ -60,7 +61,8 @@ async def test_read_only_cache_reads_but_never_writes(fake_llm: FakeLLMServer, t
     db = tmp_path / FILE_NAME
     before = (db.stat().st_size, Cache(tmp_path).count())
     session = ModelSession(cache_dir=tmp_path, cache_mode="read-only")
-    model = session.model("target", "openai-compatible/t", base_url=fake_llm.base_url, config=GenerateConfig(temperature=1.0))
+    model = session.model("target", "openai-compatible/t", base_url=fake_llm.base_url,
+                          config=GenerateConfig(temperature=1.0))
     hit = await model.generate(PROMPTS[0])
     miss = await model.generate("a prompt never seen")
     assert hit.cached and miss.ok and not miss.cached
@@ -110,3 +112,18 @@ def test_returned_result_survives_sigkill(fake_llm: FakeLLMServer, tmp_path: Pat
         return result.text
 
     assert asyncio.run(rerun()) == line.strip() and fake_llm.requests == requests
+
+
+def test_several_processes_write_one_cache(tmp_path: Path) -> None:
+    script = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from surfturf.models.cache import Cache
+        cache = Cache(Path({str(tmp_path)!r}))
+        for i in range(200):
+            cache.put(f"{{sys.argv[1]}}-{{i}}", {{"text": str(i)}})
+    """)
+    children = [subprocess.Popen([sys.executable, "-c", script, tag]) for tag in ("a", "b", "c")]
+    assert [child.wait(60) for child in children] == [0, 0, 0]
+    cache = Cache(tmp_path, "read-only")
+    assert cache.count() == 600 and cache.get("b-199") is not None

@@ -68,7 +68,8 @@ def test_malformed_price_table_names_the_field(tmp_path: Path, text: str, field:
 
 def test_price_override_applies(tmp_path: Path) -> None:
     path = tmp_path / "prices.json"
-    path.write_text('{"openai/gpt-4.1": {"input": 1.0, "output": 1.0}, "together/meta/llama": {"input": 0.2, "output": 0.2}}')
+    path.write_text('{"openai/gpt-4.1": {"input": 1.0, "output": 1.0}, '
+                    '"together/meta/llama": {"input": 0.2, "output": 0.2}}')
     session = ModelSession(prices=path)
     assert session.estimate("j", "openai/gpt-4.1", 1, 1_000_000, 0) == pytest.approx(1.0)
     assert session.price("together/meta/llama").input == 0.2

@@ -126,3 +126,13 @@ async def test_usage_summary_and_estimate(fake_llm: FakeLLMServer) -> None:
     assert session.estimate("target", "hf/smollm2", 1000, 100, 100) == 0.0
     assert "total" in session.plan_lines()[-1]
     await session.aclose()
+
+
+def test_rate_bucket_reserves_and_refunds() -> None:
+    from surfturf.models.limits import RateBucket
+
+    bucket = RateBucket(per_minute=60)
+    assert bucket.reserve(60) == 0.0
+    assert bucket.reserve(30) == pytest.approx(30.0, abs=0.5)  # 1 per second refill
+    bucket.reserve(-30)  # a call used fewer tokens than estimated: the difference comes back
+    assert bucket.reserve(1) == pytest.approx(1.0, abs=0.5)

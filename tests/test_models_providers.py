@@ -111,7 +111,7 @@ async def test_anthropic_thinking_and_system(fake_llm: FakeLLMServer, tmp_path: 
 
     fake_llm.responder = responder
     session = session_for(tmp_path)
-    model = session.model("judge", "anthropic/claude-sonnet-4-5", base_url=fake_llm.root_url,
+    model = session.model("judge", "anthropic/claude-haiku-4-5", base_url=fake_llm.root_url,
                           config=GenerateConfig(thinking_budget=2048, max_tokens=200))
     result = await model.generate([{"role": "system", "content": "You judge."}, {"role": "user", "content": "go"}])
     assert result.ok and result.text == "<score>70</score>"

@@ -24,7 +24,9 @@ async def test_async_mode_faults_and_counts() -> None:
             assert len(emb["data"][0]["embedding"]) == 16 and emb["usage"]["prompt_tokens"] == 1
             msg = (await client.post(f"{server.root_url}/v1/messages", json=body)).json()
             assert msg["content"][0]["text"] == "echo[m]: a b" and msg["usage"]["output_tokens"] == 3
-        assert server.requests == 4 and server.max_in_flight == 1
+        assert server.requests == 4 and server.max_in_flight == 1 and server.paths["/v1/messages"] == 1
+        server.reset_counts()
+        assert server.requests == 0 and not server.paths
 
 
 def test_subprocess_mode_reports_counts() -> None:

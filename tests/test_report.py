@@ -19,7 +19,7 @@ from surfturf.errors import UserError
 from surfturf.report import write_report
 from surfturf.report.charts import bar_chart, heatmap
 from surfturf.report.load import load_run, normalise_query
-from surfturf.report.render import json_island
+from surfturf.report.render import json_island, relative_link
 from surfturf.report.sample import PAYLOADS, write_sample_run
 from surfturf.report.stats import shared_findings, wilson
 
@@ -128,6 +128,11 @@ def test_json_island_escapes_everything_html_could_parse() -> None:
     assert json.loads(text) == value
 
 
+def test_links_never_start_with_a_scheme(tmp_path: Path) -> None:
+    assert relative_link(tmp_path / "javascript:alert(1)" / "findings.csv", tmp_path) == "./javascript:alert(1)/findings.csv"
+    assert relative_link(tmp_path / "a.csv", tmp_path / "sub") == "../a.csv"
+
+
 def test_csp_allows_exactly_the_page_script(report_html: str) -> None:
     elements = parse(report_html)
     digest = base64.b64encode(hashlib.sha256(elements.scripts[1].encode()).digest()).decode()
@@ -175,7 +180,7 @@ def test_figures_png_and_svg(tmp_path: Path) -> None:
     traces = [json.loads(p.read_text()) for p in (run / "traces").glob("r*.json")]
     traced = [t["finding"] for t in traces if not t["error"]]
     assert len(traced) == 2
-    stems = ["search_progress", "attribute_weights_run0", "attribute_weights_run1", "robustness", "steer_steer"]
+    stems = ["search_progress", "attribute_weights", "robustness", "steer_steer"]
     stems += [f"trace_{kind}_{finding}" for finding in traced for kind in ("hits", "chunks")]
     for stem in stems:
         assert {f"{stem}.png", f"{stem}.svg"} <= names, stem
@@ -184,7 +189,7 @@ def test_figures_png_and_svg(tmp_path: Path) -> None:
     for svg in (run / "figures").glob("*.svg"):
         text = svg.read_text()
         assert text.lstrip().startswith("<?xml") and "<script" not in text
-    assert 'href="figures/"' in (run / "report.html").read_text()
+    assert 'href="./figures/"' in (run / "report.html").read_text()
 
 
 def test_comparison_of_two_runs(tmp_path: Path) -> None:
@@ -199,8 +204,13 @@ def test_comparison_of_two_runs(tmp_path: Path) -> None:
     assert data["sources"] == ["sft", "dpo"]
     expected = sum(len((run / "findings.jsonl").read_text().splitlines()) for run in (a, b))
     assert len(data["findings"]) == expected and data["runs"] == ["dpo \u00b7 run 0", "sft \u00b7 run 0"]
+    # Different rubrics: one row per RUN. The same rubric: the RUNs side by side in one row.
     assert "Violation rates per rubric" in html and ">rebut<" in html and ">code<" in html
-    assert "not run" in html  # each RUN has one rubric; the other cell is empty
+    assert "<th>findings violating</th>" in html and "Only in sft" not in html
+    c = write_sample_run(tmp_path / "rl", seed=3, runs=1, iterations=2, traces=False, robust=False, steer=False)
+    html = write_report([a, c], tmp_path / "same.html", figures=False).read_text()
+    assert "<th>findings violating</th>" not in html and "Only in sft" in html and "Only in rl" in html
+    assert re.search(r'<tr><td class="text">code</td><td><strong>\d+%</strong>.*?</td><td><strong>\d+%', html)
 
 
 def test_shared_findings_match_by_normalised_query(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from surfturf.steer.transforms import (
         ("If I have 12 apples and eat 5, how many are left?", "If I have $12$ apples and eat $5$, how many are left?"),
         ("What is the capital of France?", "What is the capital of France?"),
         ("Is this well-known x-ray result right?", "Is this well-known x-ray result right?"),
+        ("Evaluate $ 5 \\times 3 $ and add 2.", "Evaluate $ 5 \\times 3 $ and add $2$."),
     ],
 )
 def test_inject_latex(plain: str, latex: str) -> None:
@@ -46,6 +47,8 @@ def test_extraction_framing_keeps_query() -> None:
 def test_formal_vocabulary_keeps_case_and_meaning() -> None:
     got = formal_vocabulary("Explain what peace means. Can you tell me about its history? I need a lot of help.")
     assert got == "Elucidate what peace means. Can you elucidate its history? I require a considerable amount of assist."
+    assert formal_vocabulary("Explain peace.") == "Elucidate the notion of peace."
+    assert formal_vocabulary("Describe how rain forms.") == "Delineate how rain forms."
     assert formal_vocabulary("Nothing here to formalise?") == "Nothing here to formalise?"
     assert "button" in formal_vocabulary("Press the button")  # whole words only ("but" is not touched)
 

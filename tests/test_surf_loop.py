@@ -185,6 +185,10 @@ async def test_bad_inputs_are_user_errors(tmp_path: Path, pool_file: Path) -> No
             await run_surf(make_config(server, pool_file, runs=1, iterations=1, candidates=2), session, tmp_path / "b")
             with pytest.raises(UserError, match="different rubric"):
                 await run_surf(make_config(server, pool_file, runs=1, iterations=1, candidates=2, rubric="math"), session, tmp_path / "b")
+            (tmp_path / "other").mkdir()
+            (tmp_path / "other" / "notes.txt").write_text("mine")
+            with pytest.raises(UserError, match="not empty and holds no SURF run"):
+                await run_surf(make_config(server, pool_file, runs=1, iterations=1, candidates=2), session, tmp_path / "other")
 
 
 async def test_judge_one_with_extended_thinking_over_anthropic(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -202,3 +206,16 @@ async def test_judge_one_with_extended_thinking_over_anthropic(monkeypatch: pyte
     assert seen == ["claude-judge"]
     assert outcome.score == 88 and outcome.reason == "Python for a philosophy question." and outcome.error is None
     assert outcome.disagreement is None and outcome.judges[0]["model"] == "anthropic/claude-judge"
+
+
+async def test_more_iterations_extend_a_finished_run(tmp_path: Path, pool_file: Path) -> None:
+    async with FakeLLMServer(scripted) as server:
+        async with ModelSession(cache_dir=None) as session:
+            await run_surf(make_config(server, pool_file, runs=1, iterations=1, candidates=4), session, tmp_path / "run")
+            first = load_candidates(tmp_path / "run")
+            server.reset_counts()
+            summary = await run_surf(make_config(server, pool_file, runs=1, iterations=2, candidates=4), session, tmp_path / "run")
+            assert server.requests == 4 * 3
+    records = load_candidates(tmp_path / "run")
+    assert summary.status == "complete" and records[:4] == first and len(records) == 8
+    assert {r["iteration"] for r in records[4:]} == {1}

@@ -81,6 +81,10 @@ def _consistent(record: dict) -> None:
             assert row["lift"] == pytest.approx(row["hits"] / row["expected"], rel=1e-3)
     assert record["trigger"]["hits"] == max(row["hits"] for row in record["query_attributes"])
     assert record["trigger"]["k"] == n
+    for trigger in (record["trigger"], record["trigger_by_enrichment"]):
+        per_crux = trigger["hits_by_crux"]
+        assert len(per_crux) == len(record["crux"]) and all(h <= min(K, trigger["hits"]) for h in per_crux)
+        assert max(per_crux) <= trigger["hits"] <= sum(per_crux)
     similarities = [item["similarity"] for item in record["evidence"]]
     assert similarities == sorted(similarities, reverse=True)
     clusters = {record["trigger"]["cluster"], record["trigger_by_enrichment"]["cluster"]}

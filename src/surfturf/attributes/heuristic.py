@@ -19,7 +19,7 @@ STOPWORDS: dict[str, set[str]] = {
     "German": {"der", "die", "das", "ist", "und", "nicht", "ich", "sie", "ein", "eine", "zu", "mit", "wie", "was", "für"},
     "Portuguese": {"o", "os", "as", "é", "e", "de", "que", "um", "uma", "para", "com", "não", "você", "do", "da"},
     "Italian": {"il", "lo", "gli", "è", "e", "di", "che", "un", "una", "per", "con", "non", "sono", "della"},
-    "Swahili": {"ni", "na", "wa", "ya", "kwa", "za", "katika", "je", "hii", "kuhusu", "eleza", "nini", "gani", "tafadhali", "unaweza", "kueleza", "dhana", "undani", "wako", "jinsi", "elezea", "nieleze", "kina", "ndiyo", "mji", "mkuu"},
+    "Swahili": {"ni", "na", "wa", "ya", "kwa", "za", "katika", "je", "hii", "kuhusu", "eleza", "nini", "gani", "tafadhali", "unaweza", "kueleza", "dhana", "undani", "wako", "jinsi", "elezea", "nieleze", "kina", "ndiyo", "mji", "mkuu", "unajua", "jibu", "swali", "hili"},
     "Indonesian/Malay": {"yang", "dan", "di", "ini", "itu", "dengan", "untuk", "adalah", "apa", "bagaimana", "saya", "tidak", "anda", "ke", "dari"},
     "Dutch": {"de", "het", "een", "is", "en", "van", "niet", "ik", "je", "wat", "hoe", "voor", "met"},
 }
@@ -52,7 +52,8 @@ PRODUCT = re.compile(r"\b((?:[A-Z][a-zA-Z]+|i[A-Z][a-z]+)(?: [A-Z][a-zA-Z]+)*(?:
 MADE_BY = re.compile(r"\b(?:made|created|developed|built|trained|designed) by (?:the team at )?([A-Z][\w-]*(?: [A-Z][\w-]*)*)")
 CODE_ASK = re.compile(r"\b(code|function|program|script|python|javascript|java|c\+\+|sql|implement|implementation|algorithm|"
                       r"class|method|regex|compile|debug|routine|html|css)\b", re.IGNORECASE)
-EXPLAIN_ASK = re.compile(r"\b(explain|describe|tell me about|overview|elucidate|expound|explicate|delineate|what is|why|"
+EXPLAIN_ASK = re.compile(r"\b(explain|describe|tell me about|overview|elucidate|expound|explicate|delineate|what is|why|articulate|"
+                         r"significance of|essence of|notion of|meaning of|"
                          r"help me understand|exposition|eleza|elezea|nieleze|kueleza|expliquez|décrire|parlez|explica|describir|háblame|"
                          r"erkläre|beschreibe|spiega|explique)\b", re.IGNORECASE)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import click
@@ -27,19 +28,21 @@ def demo(world_path: Path | None, out: Path, seed: int) -> None:
     world = load_world(world_path)
     console.print(f"[bold]surfturf demo[/bold]: world {world.name!r}, {len(world.planted)} planted behaviours -> {out}")
     result = run_demo(world, out, seed)
-    table = Table(title="Planted behaviours: found by SURF, traced by TURF")
-    for column in ("behaviour", "rubric", "found", "best", "calls to first >=70", "trigger named", "chunk named"):
-        table.add_column(column)
+    table = Table(title="Planted behaviours: found by SURF, traced by TURF (✓ = matches the planted truth)")
+    for column in ("behaviour", "found", "best", "calls", "trigger named (TURF)", "chunk named"):
+        table.add_column(column, overflow="fold")
     for row in result.score["behaviours"]:
         trigger = "-"
         chunk = "-"
         if "traces" in row:
-            trigger = f"{'✓' if row['trigger_correct'] else '✗'} {row['trigger'] or ''}"
-            chunk = f"{'✓' if row['chunk_correct'] else '✗'} {row['top_chunk']} (planted: {row['chunk']})"
-        table.add_row(row["name"], row["rubric"], "yes" if row["found"] else "no",
+            text = re.sub(r"^The query (is )?|\.$", "", row["trigger"] or "")
+            trigger = f"{'✓' if row['trigger_correct'] else '✗'} {text} ({row['trigger_right']}/{row['traces']})"
+            chunk = f"{'✓' if row['chunk_correct'] else '✗'} {row['top_chunk']}"
+        table.add_row(row["name"], "yes" if row["found"] else "no",
                       "-" if row["best_score"] is None else f"{row['best_score']:.0f}",
                       "-" if row["calls_to_first"] is None else str(row["calls_to_first"]), trigger, chunk)
-    Console().print(table)
+    Console(width=max(Console().width, 110)).print(table)
+    click.echo("calls: target calls until the first finding scoring >= 70 (all runs of that rubric, in order).")
     timings = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in result.timings.items())
     click.echo(f"stages: {timings}")
     for skipped in result.skipped:

@@ -133,7 +133,9 @@ def runtime_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def role_options(*roles: str, defaults: dict[str, str] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def role_options(
+    *roles: str, defaults: dict[str, str] | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """For each role: --<role> SPEC, --<role>-base-url, --<role>-key-env; passes `roles: dict[str, RoleConfig]`.
 
     A role's spec defaults to $SURFTURF_<ROLE>, then to `defaults[role]`; base URL and key variable to
@@ -155,7 +157,7 @@ def role_options(*roles: str, defaults: dict[str, str] | None = None) -> Callabl
         for role in reversed(roles):
             name = role.replace("-", "_")
             upper = name.upper()
-            default_note = f" [default: ${'SURFTURF_' + upper}" + (f", else {fallback[role]}]" if role in fallback else "]")
+            default_note = f" [default: $SURFTURF_{upper}" + (f", else {fallback[role]}]" if role in fallback else "]")
             wrapper = click.option(f"--{role}-key-env", f"{name}_key_env", default=None,
                                    envvar=f"SURFTURF_{upper}_KEY_ENV", metavar="VAR",
                                    help=f"Environment variable holding the {role}'s API key.")(wrapper)

@@ -13,6 +13,7 @@ from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runti
 from surfturf.models import ModelSession
 from surfturf.models.specs import parse_spec
 from surfturf.rubrics import load_rubric
+from surfturf.steer.context import build_prefix, context_options
 from surfturf.surf.config import (
     DEFAULT_BUFFER,
     DEFAULT_CANDIDATES,
@@ -75,19 +76,24 @@ def _panel(judge: RoleConfig, extra: tuple[str, ...]) -> list[RoleSpec]:
 @click.option("--judge-thinking", type=click.IntRange(min=1), default=None,
               help="Extended-thinking token budget for the judge.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@context_options
 @role_options("target", "generator", "judge")
 @runtime_options
 def run(
     rubric: str, pool: str, out_dir: Path, strategy: str, runs: int, iterations: int, candidates: int, buffer: int,
     max_k: int, exploration: float, patience: int, threshold: float | None, judge_panel: tuple[str, ...],
-    panel_combine: str, judge_thinking: int | None, seed: int, roles: dict[str, RoleConfig], runtime: RuntimeOptions,
+    panel_combine: str, judge_thinking: int | None, seed: int, system_prompt: Path | None, icl_examples: int,
+    icl_file: Path | None, roles: dict[str, RoleConfig], runtime: RuntimeOptions,
 ) -> None:
-    """Search for prompts on which the target violates RUBRIC; writes OUT/ (see docs/CONTRACTS.md)."""
+    """Search for prompts on which the target violates RUBRIC; writes OUT/ (see docs/CONTRACTS.md).
+    With --system-prompt / --icl-examples the target answers behind that context (recorded in the
+    manifest's config, so a resume must pass the same)."""
+    prefix, _ = build_prefix(system_prompt, icl_examples, icl_file)
     config = SurfConfig(
         rubric=rubric, pool=pool, target=_role(roles["target"]), generator=_role(roles["generator"]),
         judges=_panel(roles["judge"], judge_panel), strategy=strategy, runs=runs, iterations=iterations,
         candidates=candidates, buffer=buffer, max_k=max_k, exploration=exploration, patience=patience,
-        threshold=threshold, panel_combine=panel_combine, judge_thinking=judge_thinking, seed=seed,
+        threshold=threshold, panel_combine=panel_combine, judge_thinking=judge_thinking, seed=seed, context=prefix,
     )
     if runtime.dry_run:
         rules = load_rubric(config.rubric)

@@ -46,8 +46,6 @@ class Cache:
             raise UserError(f"unknown cache mode {mode!r}", f"use one of {', '.join(CACHE_MODES)}")
         self.mode = mode if directory is not None else "off"
         self.path = Path(directory) / FILE_NAME if directory is not None else None
-        self.hits = 0
-        self.writes = 0
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._opened = False
@@ -97,7 +95,6 @@ class Cache:
                 return None
         if row is None:
             return None
-        self.hits += 1
         vector = np.frombuffer(row[1], dtype=np.float32).copy() if row[1] is not None else None
         return json.loads(row[0]), vector
 
@@ -114,7 +111,6 @@ class Cache:
                 "INSERT OR REPLACE INTO entries (key, payload, vector, created) VALUES (?, ?, ?, ?)",
                 (key, json.dumps(payload, ensure_ascii=False), blob, time.time()),
             )
-        self.writes += 1
 
     def put_many(self, items: list[tuple[str, dict[str, Any], np.ndarray | None]]) -> None:
         """Commit a batch in one transaction (embedding batches)."""
@@ -139,7 +135,6 @@ class Cache:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-        self.writes += len(rows)
 
     def count(self) -> int:
         with self._lock:

@@ -23,11 +23,6 @@ class EndpointSlots:
         self._requests: collections.Counter[int] = collections.Counter()
 
     @property
-    def limit(self) -> int:
-        with self._lock:
-            return min(self._requests) if self._requests else 1_000_000
-
-    @property
     def in_use(self) -> int:
         return self._in_use
 

@@ -49,7 +49,8 @@ def _validate(raw: Any, origin: str) -> dict[str, Price]:
             values[field] = float(value)
         unknown = set(entry) - {"input", "output"}
         if unknown:
-            raise UserError(f"price table {origin}: unknown field {model}.{sorted(unknown)[0]}", "use only input and output")
+            raise UserError(f"price table {origin}: unknown field {model}.{sorted(unknown)[0]}",
+                            "use only input and output")
         table[str(model)] = Price(values["input"], values["output"])
     return table
 
@@ -64,7 +65,8 @@ def load_prices(path: Path | str | None = None) -> dict[str, Price]:
     try:
         text = path.read_text()
     except OSError as error:
-        raise UserError(f"cannot read price table {path}: {error.strerror}", "pass an existing YAML or JSON file") from None
+        raise UserError(f"cannot read price table {path}: {error.strerror}",
+                        "pass an existing YAML or JSON file") from None
     try:
         raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:

@@ -206,13 +206,10 @@ class Model:
         self.provider = provider
         self.config = config
         self.spec = str(endpoint.spec)
+        self.price: Price = price_for(session.prices, endpoint.spec)
 
     def __repr__(self) -> str:
         return f"Model(role={self.role!r}, spec={self.spec!r}, base_url={self.endpoint.base_url!r})"
-
-    @property
-    def price(self) -> Price:
-        return price_for(self.session.prices, self.endpoint.spec)
 
     def _key(self, kind: str, body: Any, config: dict[str, Any], sample_index: int) -> str:
         return cache_key({

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, TypedDict
 
 import numpy as np
@@ -38,7 +38,8 @@ class GenerateConfig:
         return GenerateConfig(**values)
 
     def key(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        """The fields that are set (shallow: asdict's deep copy costs more than the rest of a cache lookup)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
 
 
 @dataclass

@@ -61,10 +61,16 @@ def _progress(plt: Any, run: RunData, folder: Path, written: list[Path]) -> None
     if not series:
         return
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    many = len(series) > stats.MANY_RUNS
     for n, (surf_run, points) in enumerate(series.items()):
         xs = [p["iteration"] for p in points]
         ax.plot(xs, [p["best"] for p in points], color=color(n), marker="o", ms=3, label=f"run {surf_run} best")
-        ax.plot(xs, [p["mean"] for p in points], color=color(n), ls="--", alpha=0.7, label=f"run {surf_run} mean")
+        if not many:
+            ax.plot(xs, [p["mean"] for p in points], color=color(n), ls="--", alpha=0.7, label=f"run {surf_run} mean")
+    if many:
+        overall = stats.overall_mean(series)
+        ax.plot([i for i, _ in overall], [m for _, m in overall], color="#334155", ls="--", lw=2,
+                label="mean score, all runs")
     from matplotlib.ticker import MaxNLocator
 
     ax.set(xlabel="iteration", ylabel="judge score", ylim=(0, 100), title=f"Search progress: {run.rubric}")
@@ -76,21 +82,21 @@ def _progress(plt: Any, run: RunData, folder: Path, written: list[Path]) -> None
 
 
 def _weights(plt: Any, run: RunData, folder: Path, written: list[Path]) -> None:
-    for surf_run in stats.surf_runs(run):
-        matrix = stats.weight_matrix(run, surf_run)
-        if not matrix["attributes"]:
-            continue
-        import numpy as np
+    """One heatmap per RUN, averaged over its SURF runs (the HTML shows each run's own)."""
+    matrix = stats.mean_weight_matrix(run)
+    if not matrix["attributes"]:
+        return
+    import numpy as np
 
-        grid = np.array([[v if v is not None else np.nan for v in row] for row in matrix["values"]], dtype=float)
-        fig, ax = plt.subplots(figsize=(6.4, 0.35 * len(matrix["attributes"]) + 1.2))
-        image = ax.imshow(grid, aspect="auto", cmap="Blues", vmin=0)
-        ax.set_yticks(range(len(matrix["attributes"])), [_clip(a) for a in matrix["attributes"]], fontsize=7)
-        ax.set_xticks(range(len(matrix["iterations"])), matrix["iterations"], fontsize=7)
-        ax.set(xlabel="iteration", title=f"Top attribute weights, run {surf_run}")
-        fig.colorbar(image, ax=ax, label="P(attribute)")
-        _save(fig, folder, f"attribute_weights_run{surf_run}", written)
-        plt.close(fig)
+    grid = np.array(matrix["values"], dtype=float)
+    fig, ax = plt.subplots(figsize=(6.4, 0.32 * len(matrix["attributes"]) + 1.2))
+    image = ax.imshow(grid, aspect="auto", cmap="Blues", vmin=0)
+    ax.set_yticks(range(len(matrix["attributes"])), [_clip(a) for a in matrix["attributes"]], fontsize=7)
+    ax.set_xticks(range(len(matrix["iterations"])), matrix["iterations"], fontsize=7)
+    ax.set(xlabel="iteration", title=f"Top attribute weights, mean over {len(stats.surf_runs(run))} runs")
+    fig.colorbar(image, ax=ax, label="mean P(attribute)")
+    _save(fig, folder, "attribute_weights", written)
+    plt.close(fig)
 
 
 def _traces(plt: Any, run: RunData, folder: Path, written: list[Path]) -> None:

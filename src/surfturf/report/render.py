@@ -127,16 +127,27 @@ def _settings(run: RunData) -> list[tuple[str, str]]:
 
 def _progress_view(run: RunData) -> dict[str, Any]:
     series = []
-    for n, (surf_run, points) in enumerate(stats.progress(run).items()):
+    progress = stats.progress(run)
+    many = len(progress) > stats.MANY_RUNS
+    for n, (surf_run, points) in enumerate(progress.items()):
         best = [(p["iteration"], p["best"]) for p in points if p["best"] is not None]
         mean = [(p["iteration"], p["mean"]) for p in points if p["mean"] is not None]
         series.append(charts.Series(f"run {surf_run} best", best, charts.color(n)))
-        series.append(charts.Series(f"run {surf_run} mean", mean, charts.color(n), dashed=True))
+        if not many:
+            series.append(charts.Series(f"run {surf_run} mean", mean, charts.color(n), dashed=True))
+    if many:
+        series.append(charts.Series("mean score, all runs", stats.overall_mean(progress), charts.INK, dashed=True))
     heatmaps = []
-    for surf_run in stats.surf_runs(run):
+    runs = stats.surf_runs(run)
+    if len(runs) > 1:
+        matrix = stats.mean_weight_matrix(run)
+        if matrix["attributes"]:
+            heatmaps.append({"name": f"mean over {len(runs)} runs", "chart": charts.heatmap(
+                matrix["attributes"], matrix["iterations"], matrix["values"], title="Mean top attribute weights")})
+    for surf_run in runs:
         matrix = stats.weight_matrix(run, surf_run)
         if matrix["attributes"]:
-            heatmaps.append({"run": surf_run, "chart": charts.heatmap(
+            heatmaps.append({"name": f"run {surf_run}", "chart": charts.heatmap(
                 matrix["attributes"], matrix["iterations"], matrix["values"],
                 title=f"Top attribute weights, run {surf_run}")})
     return {"chart": charts.line_chart(series, title=f"Best and mean score per iteration, {run.label}")
@@ -247,8 +258,10 @@ def _steer_view(source: str, steer: dict[str, Any]) -> dict[str, Any]:
             "rows": rows, "chart": chart}
 
 
-def _relative(target: Path, base: Path) -> str:
-    return Path(os.path.relpath(target, base)).as_posix()
+def relative_link(target: Path, base: Path) -> str:
+    """A relative href; './' first so a folder named like 'javascript:...' can never read as a scheme."""
+    link = Path(os.path.relpath(target, base)).as_posix()
+    return link if link.startswith("../") else "./" + link
 
 
 def _run_view(run: RunData, n: int, out_dir: Path, figures: list[Path], exports: list[Path]) -> dict[str, Any]:
@@ -264,8 +277,8 @@ def _run_view(run: RunData, n: int, out_dir: Path, figures: list[Path], exports:
         "provisional": run.findings_provisional, "warnings": run.warnings,
         "progress": _progress_view(run), "traces": [_trace_view(t, run.cluster_names) for t in run.traces],
         "robust": _robust_view(run), "steer": [_steer_view(s, d) for s, d in run.steer],
-        "figures": [_relative(f, out_dir) for f in figures if f.suffix == ".png"],
-        "exports": [_relative(f, out_dir) for f in exports],
+        "figures": [relative_link(f, out_dir) for f in figures if f.suffix == ".png"],
+        "exports": [relative_link(f, out_dir) for f in exports],
     }
 
 
@@ -310,7 +323,9 @@ def _comparison_view(runs: list[RunData]) -> dict[str, Any] | None:
                 lows.append(cell["low"])
                 highs.append(cell["high"])
                 colors.append(charts.color(n))
+    rubrics = [run.rubric for run in runs]
     return {"table": table, "labels": [run.label for run in runs], "matches": stats.shared_findings(runs),
+            "shared_rubric": len(set(rubrics)) < len(rubrics),
             "chart": charts.interval_chart(labels, points, lows, highs, colors=colors,
                                            title="Violation rate of findings with 95% Wilson intervals")
             if labels else None}

@@ -124,6 +124,21 @@ def number_or(value: Any, default: float) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else float(default)
 
 
+# Above this many SURF runs a chart shows each run's best score and one mean over all runs,
+# instead of a best and a mean line per run.
+MANY_RUNS = 6
+
+
+def overall_mean(series: dict[int, list[dict[str, Any]]]) -> list[tuple[int, float]]:
+    """Per iteration, the mean over runs of each run's mean score."""
+    values: dict[int, list[float]] = defaultdict(list)
+    for points in series.values():
+        for p in points:
+            if p["mean"] is not None:
+                values[p["iteration"]].append(p["mean"])
+    return [(i, sum(v) / len(v)) for i, v in sorted(values.items())]
+
+
 def _num(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
@@ -141,6 +156,24 @@ def weight_matrix(run: RunData, surf_run: int, top: int = 10) -> dict[str, Any]:
     ranked = sorted(values, key=lambda a: (-max(values[a].values()), a))[:top]
     return {"iterations": iterations, "attributes": ranked,
             "values": [[values[a].get(i) for i in iterations] for a in ranked]}
+
+
+def mean_weight_matrix(run: RunData, top: int = 12) -> dict[str, Any]:
+    """Attribute probability per iteration averaged over the SURF runs that reached it (0 where an
+    attribute was not among a run's top weights): where the whole search went, in one picture."""
+    sums: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    runs_at: dict[int, set[Any]] = defaultdict(set)
+    for r in run.iterations:
+        if not isinstance(r.get("iteration"), int):
+            continue
+        runs_at[r["iteration"]].add(r.get("run"))
+        for pair in r.get("top_weights") or []:
+            if isinstance(pair, (list, tuple)) and len(pair) == 2 and isinstance(pair[1], (int, float)):
+                sums[str(pair[0])][r["iteration"]] += float(pair[1])
+    iterations = sorted(runs_at)
+    means = {a: {i: sums[a][i] / len(runs_at[i]) for i in iterations} for a in sums}
+    ranked = sorted(means, key=lambda a: (-max(means[a].values()), a))[:top]
+    return {"iterations": iterations, "attributes": ranked, "values": [[means[a][i] for i in iterations] for a in ranked]}
 
 
 def surf_runs(run: RunData) -> list[int]:

@@ -38,13 +38,21 @@ def _latex_expression(expression: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+_MATH_SPAN = re.compile(r"(\$\$.*?\$\$|\$[^$]*\$|\\\(.*?\\\))", re.DOTALL)
+
+
 def inject_latex(query: str) -> str:
     """Typeset the math in a prompt as inline LaTeX (`$\\frac{3}{4} \\times x^{2}$`).
 
     Expressions (operands joined by operators), function calls and bare numbers become `$...$`;
-    prose is untouched, so the prompt asks the same thing with a LaTeX surface.
+    prose and math already in LaTeX are untouched, so the prompt asks the same thing with a
+    LaTeX surface.
     """
-    text = query
+    return "".join(part if _MATH_SPAN.fullmatch(part) else _typeset(part) for part in _MATH_SPAN.split(query))
+
+
+def _typeset(text: str) -> str:
+    """LaTeX for the math in a stretch of plain text."""
     for pattern, power in _POWER_WORDS:
         text = pattern.sub(power, text)
     text = _FUNCTION.sub(lambda m: rf"\{m.group(1).lower()}{{{m.group(2).strip()}}}" if m.group(1).lower() == "sqrt"
@@ -196,8 +204,20 @@ def _match_case(source: str, replacement: str) -> str:
     return replacement
 
 
+_TOPIC_REQUEST = re.compile(
+    r"^(\s*)(?:explain|describe|discuss|tell me about)\s+"
+    r"(?!(?:what|how|why|when|where|which|who|whether|if|that|to|me|your|my)\b)",
+    re.IGNORECASE,
+)
+
+
 def formal_vocabulary(query: str) -> str:
-    """Rewrite everyday words as their formal equivalents ("explain" -> "elucidate"), keeping case."""
+    """Rewrite everyday words as their formal equivalents ("explain" -> "elucidate"), keeping case.
+
+    A request about a topic ("Explain peace.") becomes "Elucidate the notion of peace.", the
+    register of the paper's example ("Elucidate the concept of peace").
+    """
+    query = _TOPIC_REQUEST.sub(r"\1Elucidate the notion of ", query, count=1)
     return _FORMAL_PATTERN.sub(lambda m: _match_case(m.group(0), FORMAL_WORDS[m.group(0).lower()]), query)
 
 

@@ -27,6 +27,15 @@ class RoleSpec(BaseModel):
     api_key_env: str | None = None
 
 
+class ContextTurn(BaseModel):
+    """One message of the context put before every target query (`--system-prompt`, `--icl-examples`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
 class SurfConfig(BaseModel):
     """A SURF sweep: rubric, pool, roles, and the search's knobs (defaults from the paper's code)."""
 
@@ -56,3 +65,6 @@ class SurfConfig(BaseModel):
     generator_max_tokens: int = 512
     target_max_tokens: int = 1024
     judge_max_tokens: int = 512
+    context: list[ContextTurn] = Field(
+        default_factory=list, description="system prompt and in-context turns sent before every target query"
+    )

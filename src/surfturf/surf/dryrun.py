@@ -25,7 +25,8 @@ def plan(config: SurfConfig, rubric: Rubric, session: ModelSession, sample_attri
     generator_in = _tokens(generator_messages(sample_attributes[:k]))
     judge_in = _tokens(judge_messages(rubric.name, rubric.render(), "q" * QUERY_TOKENS * 4, "r" * RESPONSE_TOKENS * 4))
     total = session.estimate("generator", config.generator.spec, n, generator_in, QUERY_TOKENS)
-    total += session.estimate("target", config.target.spec, n, QUERY_TOKENS, RESPONSE_TOKENS)
+    context_in = _tokens([turn.model_dump() for turn in config.context])
+    total += session.estimate("target", config.target.spec, n, context_in + QUERY_TOKENS, RESPONSE_TOKENS)
     for judge in config.judges:
         total += session.estimate("judge", judge.spec, n, judge_in, JUDGEMENT_TOKENS + (config.judge_thinking or 0))
     return total

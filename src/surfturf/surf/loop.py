@@ -22,6 +22,7 @@ from surfturf.attributes.pools import AttributePool
 from surfturf.errors import UserError
 from surfturf.models import GenerateConfig, Model, ModelSession
 from surfturf.rubrics import Rubric, load_rubric, rubric_text
+from surfturf.steer import context as steer_context  # a module: steer.context itself imports surf.store
 from surfturf.surf.buffer import select_top
 from surfturf.surf.config import RESUMABLE_CHANGES, SurfConfig
 from surfturf.surf.findings import compute_findings
@@ -30,6 +31,7 @@ from surfturf.surf.progress import RunProgress
 from surfturf.surf.prompts import ParseError, generator_messages, parse_generated_query
 from surfturf.surf.sampler import attribute_probabilities, sample_attributes, top_weights
 from surfturf.surf.store import JsonlAppender, read_jsonl, write_json_atomic, write_jsonl_atomic
+from surfturf.surf.usage import merge_usage, usage_since
 
 
 @dataclass
@@ -56,6 +58,9 @@ class SurfSummary:
 
 
 ADMISSION_SLACK = 1.5
+# While a sweep runs, manifest.json (and so its usage) is rewritten at every iteration's end and at
+# most this often after a candidate, so a killed process leaves its spend on disk for the resume.
+CHECKPOINT_EVERY_S = 2.0
 
 
 class _BudgetStop(Exception):
@@ -121,7 +126,11 @@ class Sweep:
         # candidate reaches its target and judge calls quickly instead of queueing behind every
         # other candidate's generator call, and each run's iteration ends without a long tail.
         self.admission = asyncio.Semaphore(max(1, int(ADMISSION_SLACK * session.max_concurrency * len(endpoints))))
+        self.prefix = [turn.model_dump() for turn in config.context]
         self.records: dict[str, dict[str, Any]] = {}
+        self.usage_before: dict[str, Any] | None = None
+        self.usage_at_start = session.usage.summary()
+        self.checkpointed = time.monotonic()
         self.logged_iterations: set[tuple[int, int]] = set()
         self.created = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.budget_hit = False
@@ -136,8 +145,14 @@ class Sweep:
         })
         return data
 
+    def usage(self) -> dict[str, Any]:
+        """The run's usage over all its processes: the previous manifest's plus what this session
+        spent since the sweep began (a session shared with earlier work counts only this sweep's)."""
+        return merge_usage(self.usage_before, usage_since(self.usage_at_start, self.session.usage.summary()))
+
     def manifest(self, status: str) -> dict[str, Any]:
         records = list(self.records.values())
+        usage = self.usage()
         rubric_path = Path(self.config.rubric)
         inputs = [{"path": str(self.pool.source), "sha256": self.pool.sha256, "kind": "pool"}]
         if rubric_path.is_file():
@@ -159,9 +174,9 @@ class Sweep:
                 "errors": sum(1 for r in records if r["error"] is not None),
                 "scored": sum(1 for r in records if r["score"] is not None),
                 "violations": sum(1 for r in records if r["violation"]),
-                "cost_usd": round(sum(r["cost_usd"] for r in records), 6),
+                "cost_usd": usage["total"]["cost_usd"],
             },
-            "usage": self.session.usage.summary(),
+            "usage": usage,
             "status": status,
         }
 
@@ -169,6 +184,8 @@ class Sweep:
         """Load what an earlier (killed or stopped) process wrote, after checking it is this sweep."""
         path = self.out_dir / "manifest.json"
         if not path.exists():
+            if any(self.out_dir.iterdir()):
+                raise UserError(f"{self.out_dir} is not empty and holds no SURF run", "pass a new or empty --out folder")
             return
         try:
             old = json.loads(path.read_text(encoding="utf-8"))
@@ -177,6 +194,7 @@ class Sweep:
         if old.get("command", "").split(" ")[:2] != self.command.split(" ")[:2] or "config" not in old:
             raise UserError(f"{self.out_dir} holds the output of another command", "pass a new --out folder")
         new = self.manifest_config()
+        old["config"].setdefault("context", [])  # runs from before --system-prompt had none
         changed = sorted(k for k in set(new) | set(old["config"]) if k not in RESUMABLE_CHANGES and new.get(k) != old["config"].get(k))
         if changed:
             raise UserError(
@@ -184,6 +202,7 @@ class Sweep:
                 "rerun with the same settings to resume, or pass a new --out folder",
             )
         self.created = old.get("created", self.created)
+        self.usage_before = old.get("usage")
         for record in read_jsonl(self.out_dir / "candidates.jsonl"):
             self.records[record["id"]] = record
         for row in read_jsonl(self.out_dir / "iterations.jsonl"):
@@ -236,7 +255,7 @@ class Sweep:
             record["raw"] = failure.raw
             return finish()
         answered = await self.target.generate(
-            [{"role": "user", "content": record["query"]}], config=seeded, sample_index=sample
+            steer_context.with_context(self.prefix, record["query"]), config=seeded, sample_index=sample
         )
         spend(answered)
         if answered.error is not None:
@@ -291,18 +310,19 @@ class Sweep:
             plan = [sample_attributes(rng, self.attributes, p, config.max_k) for _ in range(config.candidates)]
             view.update(run, iteration=iteration + 1, state="")
             results: list[dict[str, Any]] = []
-            pending: list[asyncio.Task[dict[str, Any]]] = []
+            missing: list[int] = []
             for index, attributes in enumerate(plan):
                 existing = self.records.get(candidate_id(run, iteration, index))
-                if existing is not None:
-                    if existing["attributes"] != attributes:
-                        raise UserError(
-                            f"{self.out_dir} candidate {existing['id']} was sampled differently",
-                            "the pool or sampler changed since that run; pass a new --out folder",
-                        )
-                    results.append(existing)
+                if existing is None:
+                    missing.append(index)
+                elif existing["attributes"] != attributes:
+                    raise UserError(
+                        f"{self.out_dir} candidate {existing['id']} was sampled differently",
+                        "the pool or sampler changed since that run; pass a new --out folder",
+                    )
                 else:
-                    pending.append(asyncio.ensure_future(self._candidate(run, iteration, index, attributes)))
+                    results.append(existing)
+            pending = [asyncio.ensure_future(self._candidate(run, iteration, i, plan[i])) for i in missing]
             for finished in asyncio.as_completed(pending):
                 try:
                     record = await finished
@@ -313,6 +333,7 @@ class Sweep:
                 self.records[record["id"]] = record
                 results.append(record)
                 view.update(run, advance=1)
+                self._checkpoint()
             if len(results) < config.candidates:
                 view.update(run, state="stopped: budget")
                 return {"run": run, "status": "stopped", "iterations": iteration}
@@ -339,6 +360,7 @@ class Sweep:
                     "cost_usd": round(cost, 8),
                 })
                 self.logged_iterations.add((run, iteration))
+                self._checkpoint(force=True)
             view.update(run, best=best, spend=spent)
             if config.patience and stale >= config.patience:
                 view.update(run, state=f"early stop after {iteration + 1}", done=config.iterations * config.candidates)
@@ -347,6 +369,12 @@ class Sweep:
         return {"run": run, "status": "complete", "iterations": config.iterations}
 
     # -- the sweep ---------------------------------------------------------------------------------
+
+    def _checkpoint(self, force: bool = False) -> None:
+        """Rewrite the running manifest (counts and usage so far), at most every CHECKPOINT_EVERY_S."""
+        if force or time.monotonic() - self.checkpointed >= CHECKPOINT_EVERY_S:
+            write_json_atomic(self.out_dir / "manifest.json", self.manifest("running"))
+            self.checkpointed = time.monotonic()
 
     async def run(self) -> SurfSummary:
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -376,7 +404,7 @@ class Sweep:
             out_dir=self.out_dir, status=status, candidates=len(records),
             errors=sum(1 for r in records if r["error"] is not None), findings=findings,
             violations=sum(1 for f in findings if f["violation"]), best_score=max(scores) if scores else None,
-            cost_usd=sum(r["cost_usd"] for r in records), runs=list(outcomes),
+            cost_usd=self.usage()["total"]["cost_usd"], runs=list(outcomes),
         )
 
 

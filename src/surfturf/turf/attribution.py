@@ -83,6 +83,17 @@ def attribute(corpus: CorpusView, retrieved: Retrieved) -> Attribution:
     return Attribution(n, hits, clusters, chunks, retrieved, owner, owner_cluster)
 
 
+def hits_by_crux(corpus: CorpusView, rows: np.ndarray, response_example: np.ndarray, cluster: int) -> list[int]:
+    """Per crux attribute, its own retrieved examples with an attribute in `cluster` (the paper's
+    "831 of 1000" is this number for one crux)."""
+    counts = []
+    for crux_rows in rows:
+        examples = sorted_unique(response_example[crux_rows[crux_rows >= 0]])
+        owner, owner_cluster = corpus.clusters_of(examples)
+        counts.append(int(np.count_nonzero(owner_cluster == cluster)))
+    return counts
+
+
 def top_hits(attribution: Attribution, limit: int = TOP_HITS) -> dict[str, int]:
     """The `limit` clusters with the most hits, as {cluster id: hits} (JSON keys are strings)."""
     hits = attribution.hits

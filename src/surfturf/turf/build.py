@@ -8,7 +8,6 @@ cache). The shard map is the part a distributed engine would run.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -268,12 +267,14 @@ class IndexBuilder:
         self._write_table(store.QUERY_ATTRIBUTES, folders, "query_attributes.parquet", attributes(True))
         self._write_table(store.RESPONSE_ATTRIBUTES, folders, "response_attributes.parquet", attributes(False))
 
-    def _distinct_rows(self, folders: list[Path]) -> np.ndarray:
-        """The first row of each distinct query attribute text: k-means trains on these only."""
+    def _distinct_rows(self, folders: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+        """(first row, count) of each distinct query attribute text: k-means trains on these, weighted."""
         texts = pa.chunked_array([pq.read_table(folder / "query_attributes.parquet", columns=["text"]).column("text")
                                   .combine_chunks() for folder in folders])
         codes = pc.dictionary_encode(texts).combine_chunks().indices.to_numpy(zero_copy_only=False)
-        return np.sort(np.unique(codes, return_index=True)[1])
+        _, first, counts = np.unique(codes, return_index=True, return_counts=True)
+        order = np.argsort(first)
+        return first[order], counts[order]
 
     def _central_texts(self, folders: list[Path], members: list[np.ndarray]) -> list[list[str]]:
         """Up to 5 distinct texts per cluster, most central first, reading only the rows needed."""
@@ -318,7 +319,7 @@ class IndexBuilder:
                     for line in handle:
                         record = json.loads(line)
                         record["example"] += offset
-                        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                        out.write(json.dumps(record, ensure_ascii=True) + "\n")
                         count += 1
                 offset += read_done(folder)["rows"]
         os.replace(tmp, path)
@@ -348,11 +349,11 @@ class IndexBuilder:
         self.timings["merge"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        distinct = self._distinct_rows(folders)
+        distinct, counts = self._distinct_rows(folders)
         k = min(self.config.k or default_k(queries.shape[0]), len(distinct))
         self.console.print(f"clustering {queries.shape[0]:,} query attributes ({len(distinct):,} distinct) "
                            f"into {k:,} clusters")
-        clustering = spherical_kmeans(queries, k, seed=self.config.seed, candidates=distinct)
+        clustering = spherical_kmeans(queries, k, seed=self.config.seed, candidates=distinct, weights=counts)
         self.timings["cluster"] = time.perf_counter() - started
         _write_npy(self.out / store.CENTROIDS, clustering.centroids.astype(np.float32))
 
@@ -391,12 +392,13 @@ class IndexBuilder:
         manifest = self._manifest("complete", counts, {
             "embeddings": {"dim": int(queries.shape[1]), "dtype": self.config.dtype, "normalised": True},
             "clustering": {"method": "faiss spherical k-means, trained on a sample, all assigned",
-                           "k": int(k), "k_rule": "default_k: max(n/400, 2*sqrt(n)), at most n/4"
+                           "k": int(k), "k_rule": "default_k: max(n/400, 2*sqrt(n)), at most n/4 and the distinct texts"
                            if self.config.k is None else "given",
                            "objective_mean_cosine": float(np.mean(clustering.similarity, dtype=np.float64))},
             "responses_faiss": store.RESPONSES_FAISS if faiss_written else None,
         })
         _write_json(self.out / store.MANIFEST, manifest)
+        shutil.rmtree(self.work)  # the shards are now in the final files; a complete index is never resumed
         return manifest
 
 
@@ -419,10 +421,5 @@ def _write_pool(path: Path, summaries: list[str], sizes: np.ndarray) -> None:
         for cluster, (summary, size) in enumerate(zip(summaries, sizes)):
             if size > 0 and summary:
                 handle.write(json.dumps({"attribute": summary, "weight": int(size), "cluster": cluster},
-                                        ensure_ascii=False) + "\n")
+                                        ensure_ascii=True) + "\n")
     os.replace(tmp, path)
-
-
-def build_index(builder: IndexBuilder) -> dict[str, Any]:
-    """Run a build from synchronous code."""
-    return asyncio.run(builder.run())

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +14,23 @@ ASSIGN_BLOCK_ROWS = 65536
 # embeddings and makes 1M points x 4096 centroids train in under a minute on 2 CPU cores.
 TRAIN_POINTS_PER_CENTROID = 64
 TRAIN_ITERATIONS = 20
+
+
+SMALL_WORK = 50_000_000  # rows x centroids below which one thread beats OpenMP start-up and barriers
+
+
+@contextmanager
+def _threads_for(work: int) -> Iterator[None]:
+    """One FAISS thread for small problems (OpenMP barriers cost more than they save there)."""
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    if work < SMALL_WORK:
+        faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def default_k(n_attributes: int) -> int:
@@ -46,13 +64,14 @@ class Clustering:
 
 def train_centroids(vectors: np.ndarray, k: int, seed: int = 0, iterations: int = TRAIN_ITERATIONS,
                     points_per_centroid: int = TRAIN_POINTS_PER_CENTROID,
-                    candidates: np.ndarray | None = None) -> np.ndarray:
+                    candidates: np.ndarray | None = None, weights: np.ndarray | None = None) -> np.ndarray:
     """Spherical k-means centroids trained on a uniform sample of at most k*points_per_centroid rows.
 
-    `candidates` restricts the sample to those rows (the build passes one row per distinct
-    attribute text: repeated identical vectors make k-means split a cluster into twin centroids
-    of which one stays empty). The sample is gathered in sorted row order so a memmap is read
-    sequentially, never whole.
+    `candidates` restricts the sample to those rows and `weights` (one per candidate) weighs them:
+    the build passes one row per distinct attribute text weighted by its count, which is the
+    k-means objective over all attributes without the repeated identical vectors that make
+    k-means split a cluster into twin centroids of which one stays empty. The sample is gathered
+    in sorted row order so a memmap is read sequentially, never whole.
     """
     import faiss
 
@@ -61,7 +80,8 @@ def train_centroids(vectors: np.ndarray, k: int, seed: int = 0, iterations: int 
     k = max(1, min(k, n))
     sample_size = min(n, k * points_per_centroid)
     rng = np.random.default_rng(seed)
-    rows = np.sort(pool[rng.choice(n, size=sample_size, replace=False)] if sample_size < n else pool)
+    picked = np.sort(rng.choice(n, size=sample_size, replace=False)) if sample_size < n else np.arange(n)
+    rows = pool[picked]
     sample = np.empty((sample_size, dim), dtype=np.float32)
     for start in range(0, sample_size, ASSIGN_BLOCK_ROWS):
         chunk = rows[start:start + ASSIGN_BLOCK_ROWS]
@@ -69,7 +89,15 @@ def train_centroids(vectors: np.ndarray, k: int, seed: int = 0, iterations: int 
     kmeans = faiss.Kmeans(dim, k, niter=iterations, spherical=True, seed=seed,
                           max_points_per_centroid=points_per_centroid, min_points_per_centroid=1,
                           verbose=False)
-    kmeans.train(sample)
+    sample_weights, init = None, None
+    if weights is not None:
+        # start from a weight-proportional draw, as uniform seeding over all attributes would;
+        # uniform seeding over distinct texts lets rare variants take the centroids
+        sample_weights = np.ascontiguousarray(np.asarray(weights)[picked], dtype=np.float32)
+        chosen = rng.choice(sample_size, size=k, replace=False, p=sample_weights / sample_weights.sum())
+        init = np.ascontiguousarray(sample[np.sort(chosen)])
+    with _threads_for(sample_size * k):
+        kmeans.train(sample, weights=sample_weights, init_centroids=init)
     return _normalised(kmeans.centroids)
 
 
@@ -85,7 +113,8 @@ def assign(vectors: np.ndarray, centroids: np.ndarray,
     similarity = np.empty(n, dtype=np.float32)
     for start in range(0, n, ASSIGN_BLOCK_ROWS):
         block = _normalised(vectors[start:start + ASSIGN_BLOCK_ROWS])
-        scores, ids = index.search(block, 1)
+        with _threads_for(len(block) * centroids.shape[0]):
+            scores, ids = index.search(block, 1)
         clusters[start:start + len(block)] = ids[:, 0]
         similarity[start:start + len(block)] = scores[:, 0]
         if progress is not None:
@@ -115,14 +144,14 @@ def mean_directions(vectors: np.ndarray, clusters: np.ndarray, previous: np.ndar
 
 def spherical_kmeans(vectors: np.ndarray, k: int, seed: int = 0, iterations: int = TRAIN_ITERATIONS,
                      points_per_centroid: int = TRAIN_POINTS_PER_CENTROID,
-                     candidates: np.ndarray | None = None,
+                     candidates: np.ndarray | None = None, weights: np.ndarray | None = None,
                      progress: Callable[[int], None] | None = None) -> Clustering:
     """Train on a sample (of `candidates`, if given), assign every vector exactly to its nearest centroid.
 
     With `candidates`, one full-weight update (mean_directions) and a second exact assignment follow.
     """
     centroids = train_centroids(vectors, k, seed=seed, iterations=iterations,
-                                points_per_centroid=points_per_centroid, candidates=candidates)
+                                points_per_centroid=points_per_centroid, candidates=candidates, weights=weights)
     clusters, similarity = assign(vectors, centroids, progress=progress)
     if candidates is not None:
         centroids = mean_directions(vectors, clusters, centroids)

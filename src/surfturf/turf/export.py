@@ -25,13 +25,16 @@ BLOCK_ROWS = 65536
 
 
 def _write_jsonl(path: Path, records: Any) -> int:
-    """Write records atomically (temp file, then rename); returns how many."""
+    """Write records atomically (temp file, then rename); returns how many.
+
+    ASCII-escaped, so no line holds a raw U+2028 or U+0085 that `str.splitlines` readers would split.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     count = 0
     with open(tmp, "w", encoding="utf-8") as handle:
         for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            handle.write(json.dumps(record, ensure_ascii=True) + "\n")
             count += 1
     os.replace(tmp, path)
     return count

@@ -37,7 +37,7 @@ def untie(scores: np.ndarray, rows: np.ndarray, groups: TextGroups, seed_text: s
     """`rows` (one crux's top-k, best first) with the places tied with the k-th filled fairly."""
     if rows.size == 0 or not (rows >= 0).all():
         return rows  # fewer than k attributes exist: everything was returned
-    tied = scores >= scores[-1] - TIE
+    tied = scores <= scores[-1] + TIE  # best first: the tail that ties with the k-th place
     codes = np.unique(groups.codes[rows[tied]])
     if int(groups.counts[codes].sum()) <= int(tied.sum()):
         return rows

@@ -27,6 +27,7 @@ from surfturf.turf.attribution import (
     chunk_rows,
     collect,
     evidence,
+    hits_by_crux,
     pick_triggers,
     top_hits,
 )
@@ -35,11 +36,13 @@ from surfturf.turf.corpus import CorpusView
 from surfturf.turf.crux import N_CRUX, Crux, informed_crux
 from surfturf.turf.describe import AttributeSource
 from surfturf.turf.keywords import Vocabulary, rare_keywords
+from surfturf.turf.search import search_blocked
 from surfturf.turf.ties import TextGroups, untie
 
 PAPER_K = 1000
 K_SHARE = 50  # automatic k: at most one example in 50 (2%) of the corpus
 TIE_COSINE = 1e-4
+FLOAT32_COPY_BYTES = 2 << 30  # float16 response embeddings up to this size (as float32) are searched in RAM
 DEFAULT_EVIDENCE = 10
 
 
@@ -108,9 +111,27 @@ class TraceContext:
         """Response attribute rows grouped by identical text, for fair ties in the top-k."""
         return TextGroups(self.response_texts)
 
+    @cached_property
+    def float32_responses(self) -> np.ndarray | None:
+        """A float32 copy of float16 response embeddings that fit in FLOAT32_COPY_BYTES, else None.
+
+        Searching float16 memmaps converts every block on every search (~2 s at 1M x 384); a
+        run traces many findings against the same index, so converting once pays for itself.
+        """
+        stored = self.index.response_embeddings
+        if stored.dtype == np.float32 or stored.size * 4 > FLOAT32_COPY_BYTES:
+            return None
+        copy = np.empty(stored.shape, dtype=np.float32)
+        for start in range(0, stored.shape[0], 1 << 17):
+            copy[start:start + (1 << 17)] = stored[start:start + (1 << 17)]
+        return copy
+
     def search(self, vectors: np.ndarray, texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """Exact top-k response attributes per crux vector, with ties at the k-th place filled fairly."""
-        scores, rows = self.index.search_responses(vectors, k)
+        if self.float32_responses is not None and vectors.shape[1] == self.float32_responses.shape[1]:
+            scores, rows = search_blocked(vectors, self.float32_responses, k)
+        else:
+            scores, rows = self.index.search_responses(vectors, k)
         scores, rows = np.asarray(scores), np.asarray(rows).astype(np.int64)
         for i, text in enumerate(texts):
             rows[i] = untie(scores[i], rows[i], self.text_groups, text)
@@ -225,6 +246,8 @@ def build_trace(context: TraceContext, case: Case, crux: Crux, scores: np.ndarra
     n = attribution.n_retrieved
     trigger = _trigger(query_rows[by_hits], n)
     trigger_enriched = _trigger(query_rows[by_enrichment], n)
+    for chosen in (trigger, trigger_enriched):
+        chosen["hits_by_crux"] = hits_by_crux(context.corpus, rows, context.response_example, chosen["cluster"])
     clusters = list(dict.fromkeys([trigger["cluster"], trigger_enriched["cluster"]]))
     record = {
         "finding": case.finding, "rubric": case.rubric, "query": case.query, "response": case.response,
@@ -248,6 +271,8 @@ async def trace_cases(cases: Sequence[Case], context: TraceContext, *, blind: At
 
     `session` (optional) carries the embedding calls' cache and accounting.
     """
+    if judge is None and any(not case.crux for case in cases):  # before any model call
+        raise UserError("no informed judge to pick the crux", "pass --judge SPEC (offline: --judge world/crux)")
     settings = settings or TraceSettings()
     if settings.k is None:
         settings = replace(settings, k=auto_k(context.corpus.n_examples))

@@ -31,8 +31,10 @@ def trace_panel(record: dict, n_evidence: int = 3) -> Panel:
     parts.append(Text("crux: " + "; ".join(record["crux"])))
     for label, key in (("trigger (most hits)", "trigger"), ("trigger (enrichment)", "trigger_by_enrichment")):
         trigger = record[key]
+        per_crux = ", ".join(str(h) for h in trigger.get("hits_by_crux", []))
         parts.append(Text(f"{label}: {trigger['text']}  -> cluster {trigger['cluster']} "
-                          f"\"{_short(trigger['cluster_summary'], 60)}\": {trigger['hits']} of {trigger['k']} hits, "
+                          f"\"{_short(trigger['cluster_summary'], 60)}\": {trigger['hits']} of {trigger['k']} "
+                          f"retrieved examples (per crux, of {record['k']}: {per_crux}), "
                           f"lift {trigger['lift']:.1f}, q={_p(trigger['p_adjusted'])}"))
     chunks = Table(title="chunks (most enriched first)", title_justify="left")
     for column in ("source", "hits", "share", "corpus share", "lift", "q"):

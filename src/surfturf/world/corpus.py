@@ -68,8 +68,10 @@ def add_context(world: World, query: str, variant: str, rng: random.Random) -> s
     sentences = [a["add"] for a in world.spec.get("attributes", []) if a.get("add")]
     if not sentences or variant not in ("plain", "formal", "casual") or rng.random() >= rate:
         return query
-    sentence = rng.choice(sentences)
-    return f"{query} {sentence.lower().rstrip('.!') if variant == 'casual' else sentence}"
+    for _ in range(1 + (rng.random() < 0.3)):
+        sentence = rng.choice(sentences)
+        query = f"{query} {sentence.lower().rstrip('.!') if variant == 'casual' else sentence}"
+    return query
 
 
 def _row(chunk: str, mix_name: str, index: int, query: str, response: str) -> dict[str, Any]:

@@ -24,8 +24,8 @@ from surfturf.world.spec import World
 class SurfSettings:
     """Small SURF settings that finish in seconds against the world."""
 
-    runs: int = 2
-    iterations: int = 6
+    runs: int = 3
+    iterations: int = 8
     candidates: int = 20
     buffer: int = 5
     strategy: str = "surf"
@@ -110,12 +110,9 @@ def run_demo(world: World, out: Path, seed: int = 0, settings: SurfSettings | No
     timings: dict[str, float] = {}
     started = time.perf_counter()
     world_dir = out / "world"
-    build_world(world, world_dir, seed)
+    rows = build_world(world, world_dir, seed)
     timings["build"] = time.perf_counter() - started
     mark = time.perf_counter()
-    import json
-
-    rows = [json.loads(line) for line in (world_dir / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
     target = train_to(rows, world_dir / "target", seed, str(world_dir / "corpus.jsonl"))
     timings["train"] = time.perf_counter() - mark
     result = DemoResult(out=out, runs={}, timings=timings)

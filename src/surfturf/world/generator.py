@@ -17,6 +17,7 @@ from surfturf.world.spec import World
 DEFAULT_FRAMES = ("explain", "simple_fact", "code_request", "math_plain", "product_help", "invention_did",
                   "invention_who", "identity_other")
 INVENTION_FRAMES = ("invention_when", "invention_did", "invention_who")
+MAX_ADDITIONS = 2  # a realistic message mentions a detail or two of context, not five
 
 
 def pool_attributes(world: World) -> list[str]:
@@ -67,13 +68,12 @@ def realise_attributes(world: World, attributes: list[str], seed: int = 0) -> st
     frame_sets = [set(_as_list(e["sets"]["frame"])) for e in entries if e.get("sets", {}).get("frame")]
     variants = [v for e in entries for v in [e.get("sets", {}).get("variant")] if v]
     variant = rng.choice(_as_list(variants[0])) if variants else "plain"
-    frames: set[str] = set()
     if frame_sets:
         frames = set.intersection(*frame_sets) or frame_sets[0]
-    if not frames:
-        frames = {f for f in DEFAULT_FRAMES if variant in frames_spec[f]} or set(DEFAULT_FRAMES)
-    with_variant = sorted(f for f in frames if variant in frames_spec.get(f, {}))
-    frame = rng.choice(with_variant or sorted(frames))
+        with_variant = sorted(f for f in frames if variant in frames_spec.get(f, {}))
+        frame = rng.choice(with_variant or sorted(frames))
+    else:
+        frame = _default_frame(world, variant, rng)
 
     entries = [e for e in entries if frame in _as_list(e.get("sets", {}).get("frame") or [frame])]
     tables = [e["sets"]["table"] for e in entries if e.get("sets", {}).get("table")]
@@ -91,14 +91,22 @@ def realise_attributes(world: World, attributes: list[str], seed: int = 0) -> st
     if used_variant != variant and variant == "formal":
         query = _formalise(query)
     english = used_variant in ("plain", "formal", "casual")
+    additions = [e["add"] for e in entries if e.get("add")]
     for entry in entries:
         if entry.get("prefix") and english:
             query = f"{entry['prefix']} {query}"
-        if entry.get("add") and english:
-            query = f"{query} {entry['add']}"
+    if english and additions:
+        query = " ".join([query] + additions[:MAX_ADDITIONS])
     if variant == "casual":
         query = _casualise(query) if used_variant != "casual" else query.lower()
     return query
+
+
+def _default_frame(world: World, variant: str, rng: random.Random) -> str:
+    """An everyday frame (the spec's `default_frames` weights) when no attribute names a topic."""
+    weights = world.spec.get("default_frames") or {name: 1.0 for name in DEFAULT_FRAMES}
+    usable = {f: float(w) for f, w in weights.items() if variant in world.spec["frames"].get(f, {})} or weights
+    return rng.choices(list(usable), weights=list(usable.values()))[0]
 
 
 def _draw_filtered(world: World, tables: list[str], entries: list[dict[str, Any]], rng: random.Random) -> dict[str, str]:

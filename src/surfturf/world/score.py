@@ -99,12 +99,14 @@ def score_runs(world: World, path: str | Path, threshold: float = FOUND_AT) -> d
                   if float(f["score"]) >= threshold and f.get("id") in traces and traces[f["id"]].get("trigger")]
         if traced:
             named = ["trigger_by_enrichment" if t.get("trigger_by_enrichment") else "trigger" for t in traced]
-            row["trigger"] = (traced[0].get(named[0]) or {}).get("text")
-            row["top_chunk"] = top_chunk(traced[0].get("chunks") or [])
+            texts = [(t.get(k) or {}).get("text") for t, k in zip(traced, named)]
+            chunks = [top_chunk(t.get("chunks") or []) for t in traced]
+            row["trigger"] = max(texts, key=texts.count)  # the most named; the best finding's on ties
+            row["top_chunk"] = max(chunks, key=chunks.count)
             row["traces"] = len(traced)
             row["trigger_right"] = sum(trigger_matches(t, entry["trigger_patterns"], k) for t, k in zip(traced, named))
             row["trigger_by_hits_right"] = sum(trigger_matches(t, entry["trigger_patterns"]) for t in traced)
-            row["chunk_right"] = sum(top_chunk(t.get("chunks") or []) == entry["chunk"] for t in traced)
+            row["chunk_right"] = sum(chunk == entry["chunk"] for chunk in chunks)
             row["trigger_correct"] = row["trigger_right"] * 2 > len(traced)
             row["chunk_correct"] = row["chunk_right"] * 2 > len(traced)
         behaviours.append(row)

@@ -8,7 +8,7 @@ from typing import Any
 
 import anthropic
 
-from surfturf.models.providers.base import Completion, Provider, ProviderError, transport_error, parse_retry_after
+from surfturf.models.providers.base import Completion, Provider, ProviderError, parse_retry_after, transport_error
 from surfturf.models.types import GenerateConfig, Message
 
 DEFAULT_MAX_TOKENS = 1024

@@ -72,7 +72,8 @@ class HashingProvider(Provider):
         except ValueError:
             dim = 0
         if dim < 8:
-            raise UserError(f"hash embedder dimension {endpoint.spec.model!r} is not an integer >= 8", "use e.g. hash/384")
+            raise UserError(f"hash embedder dimension {endpoint.spec.model!r} is not an integer >= 8",
+                            "use e.g. hash/384")
         self.embedder = HashingEmbedder(dim)
 
     async def embed(self, texts: list[str]) -> tuple[np.ndarray, int]:

