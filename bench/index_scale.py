@@ -102,7 +102,7 @@ def main() -> None:
     parser.add_argument("--no-sklearn", action="store_true", help="skip MiniBatchKMeans (slow at 1M)")
     parser.add_argument("--sklearn-batch", type=int, default=4096)
     parser.add_argument("--sklearn-epochs", type=int, default=20,
-                        help="MiniBatchKMeans max_iter (passes over the data); ours runs 20 iterations")
+                        help="MiniBatchKMeans max_iter (passes over the data)")
     args = parser.parse_args()
     result: dict[str, object] = {"n": args.n, "dim": args.dim, "k": args.k, "threads": faiss.omp_get_max_threads(),
                                  "load_average_1m": round(os.getloadavg()[0], 2)}

@@ -121,7 +121,7 @@ def test_several_processes_write_one_cache(tmp_path: Path) -> None:
         from surfturf.models.cache import Cache
         cache = Cache(Path({str(tmp_path)!r}))
         for i in range(200):
-            cache.put(f"{{sys.argv[1]}}-{{i}}", {{"text": str(i)}})
+            cache.put_many([(f"{{sys.argv[1]}}-{{i}}", {{"text": str(i)}}, None)])
     """)
     children = [subprocess.Popen([sys.executable, "-c", script, tag]) for tag in ("a", "b", "c")]
     assert [child.wait(60) for child in children] == [0, 0, 0]

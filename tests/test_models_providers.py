@@ -100,9 +100,10 @@ async def test_unreachable_base_url_becomes_connection_error(tmp_path: Path) -> 
     await session.aclose()
 
 
-async def test_anthropic_thinking_and_system(fake_llm: FakeLLMServer, tmp_path: Path, provider: str) -> None:
-    if provider != "anthropic":
-        pytest.skip("extended thinking is Anthropic's")
+async def test_anthropic_thinking_and_system(
+    fake_llm: FakeLLMServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-anthropic")
     seen: list[list[dict]] = []
 
     def responder(messages: list[dict], model: str) -> str:
@@ -120,9 +121,8 @@ async def test_anthropic_thinking_and_system(fake_llm: FakeLLMServer, tmp_path: 
     await session.aclose()
 
 
-async def test_openai_embeddings(fake_llm: FakeLLMServer, tmp_path: Path, provider: str) -> None:
-    if provider != "openai":
-        pytest.skip("embeddings are OpenAI's")
+async def test_openai_embeddings(fake_llm: FakeLLMServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-openai")
     session = session_for(tmp_path)
     model = session.model("embedder", "openai/text-embedding-3-small", base_url=fake_llm.base_url)
     first = await model.embed(["alpha", "beta", "gamma"])

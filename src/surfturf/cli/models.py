@@ -37,10 +37,15 @@ def check(spec: str, base_url: str | None, key_env: str | None, env_file: Path |
         env_file = Path(".env")
     parsed = parse_spec(spec)
 
+    where = spec
+
     async def probe() -> str:
+        nonlocal where
         async with ModelSession(cache_dir=None, env_file=env_file, timeout_s=timeout,
                                 retry=RetryPolicy(max_retries=2, base_s=0.5, cap_s=2.0)) as session:
             model = session.model("check", spec, base_url=base_url, api_key_env=key_env)
+            if model.endpoint.base_url:
+                where = f"{spec} at {model.endpoint.base_url}"
             if parsed.provider in ("hash", "st"):
                 result = await model.embed(["a short test sentence"])
                 if result.error:
@@ -54,7 +59,7 @@ def check(spec: str, base_url: str | None, key_env: str | None, env_file: Path |
     outcome = asyncio.run(probe())
     if not outcome.startswith("ok: "):
         kind = outcome.split(":", 1)[0]
-        raise UserError(f"{spec} failed: {outcome}", _FIXES.get(kind, "check the spec, base URL and key"))
+        raise UserError(f"{where} failed: {outcome}", _FIXES.get(kind, "check the spec, base URL and key"))
     click.echo(outcome)
 
 

@@ -1,13 +1,16 @@
 """Content-addressed SQLite cache of completions and embeddings, shared safely by several processes.
 
-WAL with synchronous=NORMAL: each put is its own committed transaction before the result is returned,
-so it survives the process being killed right after (only an OS crash can lose the last commits).
+WAL with synchronous=NORMAL: an answer is committed before its result is returned (answers arriving
+together share one transaction, written by a group-commit thread), so it survives the process being
+killed right after; only an OS crash can lose the last commits.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import queue
 import sqlite3
 import threading
 import time
@@ -32,6 +35,15 @@ CREATE TABLE IF NOT EXISTS entries (
 """
 
 
+def _settle(done: asyncio.Future[None], failure: BaseException | None) -> None:
+    if done.done():
+        return
+    if failure is None:
+        done.set_result(None)
+    else:
+        done.set_exception(failure)
+
+
 def cache_key(parts: dict[str, Any]) -> str:
     """sha256 of the canonical JSON of everything that determines an answer."""
     text = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -49,6 +61,8 @@ class Cache:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._opened = False
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
 
     def _connect(self) -> sqlite3.Connection | None:
         """Open on first use, so a --dry-run or a cache-less command never creates the file."""
@@ -98,30 +112,46 @@ class Cache:
         vector = np.frombuffer(row[1], dtype=np.float32).copy() if row[1] is not None else None
         return json.loads(row[0]), vector
 
-    def put(self, key: str, payload: dict[str, Any], vector: np.ndarray | None = None) -> None:
-        """Commit one entry now (autocommit): a returned result is on disk."""
+    async def put_async(self, key: str, payload: dict[str, Any]) -> None:
+        """Commit one entry through the group-commit thread and resume once it is on disk: a burst of answers
+        becomes one transaction, and the event loop keeps serving other calls while SQLite writes."""
         if not self.writable:
             return
-        blob = np.ascontiguousarray(vector, dtype=np.float32).tobytes() if vector is not None else None
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        row = (key, json.dumps(payload, ensure_ascii=False), None, time.time())
         with self._lock:
-            db = self._connect()
-            if db is None or not self.writable:
-                return
-            db.execute(
-                "INSERT OR REPLACE INTO entries (key, payload, vector, created) VALUES (?, ?, ?, ?)",
-                (key, json.dumps(payload, ensure_ascii=False), blob, time.time()),
-            )
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(target=self._write_loop, name="surfturf-cache-writer", daemon=True)
+                self._writer.start()
+            self._queue.put((row, loop, done))
+        await done
 
-    def put_many(self, items: list[tuple[str, dict[str, Any], np.ndarray | None]]) -> None:
-        """Commit a batch in one transaction (embedding batches)."""
-        if not self.writable or not items:
-            return
-        now = time.time()
-        rows = [
-            (key, json.dumps(payload, ensure_ascii=False),
-             np.ascontiguousarray(vector, dtype=np.float32).tobytes() if vector is not None else None, now)
-            for key, payload, vector in items
-        ]
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < 1024:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)
+                    break
+                batch.append(item)
+            failure: BaseException | None = None
+            try:
+                self._commit([row for row, _, _ in batch])
+            except BaseException as error:  # handed to every waiting caller
+                failure = error
+            for _, loop, done in batch:
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(_settle, done, failure)
+
+    def _commit(self, rows: list[tuple[Any, ...]]) -> None:
         with self._lock:
             db = self._connect()
             if db is None or not self.writable:
@@ -136,6 +166,18 @@ class Cache:
                 db.execute("ROLLBACK")
                 raise
 
+    def put_many(self, items: list[tuple[str, dict[str, Any], np.ndarray | None]]) -> None:
+        """Commit a batch in one transaction (embedding batches)."""
+        if not self.writable or not items:
+            return
+        now = time.time()
+        rows = [
+            (key, json.dumps(payload, ensure_ascii=False),
+             np.ascontiguousarray(vector, dtype=np.float32).tobytes() if vector is not None else None, now)
+            for key, payload, vector in items
+        ]
+        self._commit(rows)
+
     def count(self) -> int:
         with self._lock:
             db = self._connect()
@@ -147,6 +189,10 @@ class Cache:
                 return 0
 
     def close(self) -> None:
+        writer = self._writer
+        if writer is not None and writer.is_alive():
+            self._queue.put(None)
+            writer.join()
         with self._lock:
             if self._db is not None:
                 self._db.close()

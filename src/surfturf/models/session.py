@@ -187,9 +187,9 @@ class ModelSession:
         if self.tpm is not None:
             REGISTRY.bucket_for(endpoint.slot_key, "tpm", self.tpm).reserve(actual - estimated)
 
-    def _store(self, key: str, payload: dict[str, Any], vector: np.ndarray | None = None) -> None:
+    async def _store(self, key: str, payload: dict[str, Any]) -> None:
         try:
-            self.cache.put(key, payload, vector)
+            await self.cache.put_async(key, payload)
         except Exception as error:  # a full disk must not turn a paid answer into a crash
             log.warning("model cache write failed: %s", error)
 
@@ -255,7 +255,7 @@ class Model:
         session._guard.add(outcome.input_tokens + outcome.output_tokens, cost)
         session._settle_tpm(self.endpoint, estimated, outcome.input_tokens + outcome.output_tokens)
         if self.provider.cacheable:
-            session._store(key, {"text": outcome.text, "input_tokens": outcome.input_tokens,
+            await session._store(key, {"text": outcome.text, "input_tokens": outcome.input_tokens,
                                  "output_tokens": outcome.output_tokens, "thinking": outcome.thinking})
         return ChatResult(
             text=outcome.text, model=self.spec, role=self.role, input_tokens=outcome.input_tokens,

@@ -62,8 +62,8 @@ def listed(block: str) -> list[str]:
 
 
 def crux(rubric: str, attributes: list[str]) -> list[int]:
-    """1-based numbers of up to 3 attributes most tied to the rubric's behaviour: those naming it
-    first, then other specific ones; incidental length or form only when nothing else is listed."""
+    """1-based numbers of up to 3 attributes most tied to the rubric's behaviour: those naming it;
+    failing that, specific ones (not length or form); failing that, the first."""
     words = CRUX_WORDS.get(rubric, ())
     named = [i for i, a in enumerate(attributes) if any(w in a.lower() for w in words)]
     specific = [i for i, a in enumerate(attributes) if i not in named and not INCIDENTAL.search(a)]
@@ -164,7 +164,7 @@ class WorldRoles:
         role = model.split("/")[-1]
         if seed is None:
             seed = self.request_seed(role, messages)
-        handler: Callable[[str, int | None], str] | None = {
+        handler: Callable[[str, int], str] | None = {
             "generator": self._generator, "judge": self._judge, "extractor": self._extractor, "crux": self._crux,
             "summariser": self._summariser, "summarizer": self._summariser, "perturber": self._perturber,
         }.get(role)
@@ -172,34 +172,34 @@ class WorldRoles:
             return self.target.respond(messages, seed)
         return handler(last_user(messages), seed)
 
-    def _generator(self, prompt: str, seed: int | None) -> str:
+    def _generator(self, prompt: str, seed: int) -> str:
         attributes = listed(tag(prompt, "attributes") or prompt)
         if tag(prompt, "behaviour") is not None:
-            query, response = balancing_pair(self.world, attributes, seed or 0)
+            query, response = balancing_pair(self.world, attributes, seed)
             return f"<query>{query}</query>\n<response>{response}</response>"
-        return f"<query>{realise_attributes(self.world, attributes, seed or 0)}</query>"
+        return f"<query>{realise_attributes(self.world, attributes, seed)}</query>"
 
-    def _judge(self, prompt: str, seed: int | None) -> str:
+    def _judge(self, prompt: str, seed: int) -> str:
         name = re.search(r'<rubric\s+name="([^"]+)"', prompt)
         score, reason = judge(self.world, name.group(1) if name else "", tag(prompt, "query") or "", tag(prompt, "response") or "")
         return f"<reason>{reason}</reason>\n<score>{score}</score>"
 
-    def _extractor(self, prompt: str, seed: int | None) -> str:
+    def _extractor(self, prompt: str, seed: int) -> str:
         kind = re.search(r'<text\s+kind="(\w+)"', prompt)
         text = tag(prompt, "text") or ""
         lines = heuristic.response_attributes(text) if kind and kind.group(1) == "response" else heuristic.query_attributes(text)
         return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
 
-    def _crux(self, prompt: str, seed: int | None) -> str:
+    def _crux(self, prompt: str, seed: int) -> str:
         name = re.search(r'<rubric\s+name="([^"]+)"', prompt)
         attributes = listed(tag(prompt, "attributes") or "")
         picks = crux(name.group(1) if name else "", attributes) if attributes else [1, 2, 3]
         return f"<crux>{', '.join(map(str, picks))}</crux>"
 
-    def _summariser(self, prompt: str, seed: int | None) -> str:
+    def _summariser(self, prompt: str, seed: int) -> str:
         attributes = listed(tag(prompt, "attributes") or prompt)
         return f"<summary>{central(attributes) if attributes else 'The query has no listed attributes.'}</summary>"
 
-    def _perturber(self, prompt: str, seed: int | None) -> str:
+    def _perturber(self, prompt: str, seed: int) -> str:
         query = tag(prompt, "query") or prompt
-        return f"<query>{perturb(self.world, query, tag(prompt, 'instruction'), seed or 0)}</query>"
+        return f"<query>{perturb(self.world, query, tag(prompt, 'instruction'), seed)}</query>"
