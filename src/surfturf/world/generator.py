@@ -25,12 +25,20 @@ def pool_attributes(world: World) -> list[str]:
     return [entry["text"] for entry in world.spec.get("attributes", [])]
 
 
+# Descriptor scaffolding ("The query is written in ...", "mentions", "asks for"): words every
+# attribute shares, so matching on them would realise "written in Tamil" as Swahili.
+SCAFFOLD = frozenset({"the", "query", "a", "an", "or", "of", "is", "as", "such", "written", "in", "about", "asks",
+                      "for", "mentions", "uses", "contains", "says", "user", "with", "and", "to", "it", "its", "that",
+                      "by", "like", "be", "has", "on", "from", "someone", "something", "some", "e", "g"})
+
+
 def _words(text: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9]+", text.lower())) - {"the", "query", "a", "an", "or", "of", "is", "as", "such"}
+    return set(re.findall(r"[a-z0-9]+", text.lower())) - SCAFFOLD
 
 
 def match_attribute(world: World, text: str) -> dict[str, Any] | None:
-    """The pool entry for an attribute text: exact, else the best word overlap (Jaccard >= 0.5)."""
+    """The pool entry for an attribute text: exact, else the best overlap of content words (Jaccard >= 0.5).
+    An attribute the world cannot express matches nothing and is left out of the query."""
     entries = world.spec.get("attributes", [])
     clean = " ".join(text.strip().lstrip("-*0123456789. ").split())
     for entry in entries:
