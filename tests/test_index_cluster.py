@@ -68,3 +68,24 @@ def test_weighted_distinct_training_gives_frequent_texts_their_own_clusters() ->
     heavy_a, heavy_b = clustering.assignment[0], clustering.assignment[2000]
     assert heavy_a != heavy_b
     assert np.bincount(clustering.assignment, minlength=4).min() > 0  # no empty twin centroids
+
+
+def test_assign_ignores_row_length_and_reports_cosine() -> None:
+    vectors, _ = _mixture(2000, 24, 8, seed=7)
+    centroids = normalise_queries(vectors[:8])
+    scaled = vectors * np.random.default_rng(1).uniform(0.1, 10.0, (len(vectors), 1)).astype(np.float32)
+    scaled[5] = 0.0
+    clusters, similarity = assign(scaled.astype(np.float16), centroids)
+    cosine = normalise_queries(scaled.astype(np.float16)) @ centroids.T
+    assert np.array_equal(clusters[np.arange(2000) != 5], cosine.argmax(axis=1)[np.arange(2000) != 5])
+    assert np.allclose(similarity, cosine.max(axis=1), atol=1e-5)
+    assert similarity[5] == 0.0
+
+
+def test_a_small_training_sample_still_finds_the_planted_clusters() -> None:
+    vectors, labels = _mixture(6000, 32, 12, seed=2)
+    clustering = spherical_kmeans(vectors, 12, seed=0, points_per_centroid=16, iterations=5)
+    purity = sum(np.bincount(clustering.assignment[labels == c]).max() for c in range(12)) / len(labels)
+    assert purity > 0.9
+    assert np.isclose(np.mean(clustering.similarity), np.mean(np.max(vectors @ clustering.centroids.T, axis=1)),
+                      atol=1e-5)  # the objective is over ALL rows, not just the 192 trained on

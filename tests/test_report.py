@@ -129,7 +129,8 @@ def test_json_island_escapes_everything_html_could_parse() -> None:
 
 
 def test_links_never_start_with_a_scheme(tmp_path: Path) -> None:
-    assert relative_link(tmp_path / "javascript:alert(1)" / "findings.csv", tmp_path) == "./javascript:alert(1)/findings.csv"
+    hostile = tmp_path / "javascript:alert(1)" / "findings.csv"
+    assert relative_link(hostile, tmp_path) == "./javascript:alert(1)/findings.csv"
     assert relative_link(tmp_path / "a.csv", tmp_path / "sub") == "../a.csv"
 
 

@@ -83,6 +83,22 @@ def test_generator_is_deterministic_and_tolerates_foreign_attributes(world):
     assert len(pool_attributes(world)) >= 100
 
 
+def test_foreign_attributes_never_swap_in_another_cue(world):
+    # Descriptor scaffolding ("written in") is no match: Tamil is not realised as Swahili.
+    assert match_attribute(world, "The query is written in Tamil.") is None
+    assert match_attribute(world, "The query is written in Swahili.")["text"] == "The query is written in Swahili."
+    tamil = realise_attributes(world, ["The query is written in Tamil."], seed=3)
+    assert heuristic.detect_language(tamil) != "Swahili"
+
+
+def test_partial_failures_get_the_rubrics_middle_bands(world):
+    assert 11 <= judge(world, "fixed_phrase", "What is 2 + 3?", "2 + 3 = 5. Hope this helps!")[0] <= 30
+    hedge = "I'm not able to give official support for the iPad Air, but in general: open Settings, choose System, then select Reset and wait."
+    assert 31 <= judge(world, "refusal", "How do I reset my iPad Air?", hedge)[0] <= 50
+    assert 31 <= judge(world, "code", "Elucidate the procedure for sorting a list of numbers.",
+                       "```python\ndef sort_numbers(values):\n    return sorted(values)\n```")[0] <= 50
+
+
 def test_crux_summary_and_perturbation_stand_ins(world):
     attributes = ["The response is short (under 26 words).", "The response contains a code block with a program.",
                   "The response is written in English."]

@@ -27,13 +27,11 @@ def write_report(run_dirs: list[Path], out: Path | None = None, *, figures: bool
     runs = load_runs([Path(p) for p in run_dirs])
     out = Path(out) if out is not None else default_output([run.path for run in runs])
     out.parent.mkdir(parents=True, exist_ok=True)
+    exports = {n: write_exports(run) for n, run in enumerate(runs)}
     written_figures: dict[int, list[Path]] = {}
-    exports: dict[int, list[Path]] = {}
-    for n, run in enumerate(runs):
-        exports[n] = write_exports(run)
-        if figures:
-            written_figures[n] = write_run_figures(run, run.path / "figures")
-    if figures and len(runs) > 1:
-        write_comparison_figures(runs, out.parent / "figures")
+    if figures:
+        written_figures = {n: write_run_figures(run, run.path / "figures") for n, run in enumerate(runs)}
+        if len(runs) > 1:
+            write_comparison_figures(runs, out.parent / "figures")
     write_atomic(out, render_html(runs, out, written_figures, exports))
     return out

@@ -138,7 +138,8 @@ def write_sample_run(path: Path, *, seed: int = 0, rubric: str = "code", runs: i
                       "output_tokens": 60 * n_calls, "cost_usd": round(0.0004 * n_calls, 6)}},
         "status": "complete",
         "config": {"rubric": rubric,
-                   "rubric_text": f"name: {rubric}\nprinciple: code only when asked </textarea><script>window.__pwned=9</script>\n",
+                   "rubric_text": f"name: {rubric}\n"
+                                  "principle: code only when asked </textarea><script>window.__pwned=9</script>\n",
                    "pool": {"source": "builtin", "size": len(ATTRIBUTES)}, "strategy": "surf",
                    "runs": runs, "iterations": iterations, "candidates": candidates,
                    "buffer": buffer_size, "threshold": 50},

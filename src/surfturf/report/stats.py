@@ -173,7 +173,8 @@ def mean_weight_matrix(run: RunData, top: int = 12) -> dict[str, Any]:
     iterations = sorted(runs_at)
     means = {a: {i: sums[a][i] / len(runs_at[i]) for i in iterations} for a in sums}
     ranked = sorted(means, key=lambda a: (-max(means[a].values()), a))[:top]
-    return {"iterations": iterations, "attributes": ranked, "values": [[means[a][i] for i in iterations] for a in ranked]}
+    return {"iterations": iterations, "attributes": ranked,
+            "values": [[means[a][i] for i in iterations] for a in ranked]}
 
 
 def surf_runs(run: RunData) -> list[int]:
