@@ -24,6 +24,8 @@ batch (same seeds); SURF can only pull ahead afterwards, by following buffer ent
 partial scores toward the cue. `random_hit_rate` (share of the random sweeps' candidates scoring
 >= 70) is the blind hit rate: when it times the first batch (runs x candidates) is near 1, both
 strategies usually finish in the first batch and the ratio is near 1 whatever SURF does.
+`hit_rate_surf` / `hit_rate_random` are the yields (share of all scored candidates scoring >= 70):
+SURF's purpose once a failure region is found is to keep sampling it, which this shows.
 Last line: one JSON object.
 
     .venv/bin/python bench/surf_vs_random.py [--seeds 5] [--runs 3] [--candidates 10] [--iterations 20]
@@ -68,6 +70,11 @@ def hit_rate(run: Path) -> tuple[int, int]:
     return sum(s >= FOUND_AT for s in scored), len(scored)
 
 
+def rate(counts: list[int]) -> float:
+    """Share of scored candidates that are findings (>= 70): the yield of a strategy."""
+    return round(counts[0] / max(counts[1], 1), 5)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -86,7 +93,7 @@ def main() -> None:
     pool_size = len(AttributePool.load(pool))
     cap = args.runs * args.candidates * args.iterations
     calls: dict[str, dict[str, list[int]]] = {"surf": {}, "random": {}}
-    hits: dict[str, list[int]] = {}
+    hits: dict[str, dict[str, list[int]]] = {"surf": {}, "random": {}}
     with WorldServer(WorldRoles(world, target, 0)).in_thread() as server:
         for seed in range(args.seeds):
             for strategy in ("surf", "random"):
@@ -96,11 +103,10 @@ def main() -> None:
                 for name, run in runs.items():
                     found = calls_to_first(run)
                     calls[strategy].setdefault(name, []).append(found if found is not None else cap + 1)
-                    if strategy == "random":
-                        got, total = hit_rate(run)
-                        counts = hits.setdefault(name, [0, 0])
-                        counts[0] += got
-                        counts[1] += total
+                    got, total = hit_rate(run)
+                    counts = hits[strategy].setdefault(name, [0, 0])
+                    counts[0] += got
+                    counts[1] += total
                 print(f"seed {seed} {strategy}: " + ", ".join(f"{n}={v[-1]}" for n, v in calls[strategy].items()),
                       file=sys.stderr, flush=True)
 
@@ -116,9 +122,9 @@ def main() -> None:
                             "surf_calls": calls["surf"][name], "random_calls": calls["random"][name],
                             "surf_censored": sum(c > cap for c in calls["surf"][name]),
                             "random_censored": sum(c > cap for c in calls["random"][name]),
-                            "random_hit_rate": round(hits[name][0] / max(hits[name][1], 1), 5)}
+                            "random_hit_rate": rate(hits["random"][name]), "surf_hit_rate": rate(hits["surf"][name])}
         print(f"{name:<16} SURF median {surf:>6}  random median {rand:>6}  ratio {ratio:5.2f}  "
-              f"blind hit rate {behaviours[name]['random_hit_rate']:.4f}")
+              f"hit rate SURF {behaviours[name]['surf_hit_rate']:.4f} random {behaviours[name]['random_hit_rate']:.4f}")
     total_surf = sum(b["surf_median"] for b in behaviours.values())
     total_random = sum(b["random_median"] for b in behaviours.values())
     geomean = round(math.exp(sum(math.log(r) for r in ratios) / len(ratios)), 3)
@@ -128,6 +134,8 @@ def main() -> None:
         "pool": args.pool, "pool_size": pool_size, "behaviours": behaviours,
         "ratio": geomean, "ratio_is": "geometric mean over behaviours of random median / SURF median",
         "ratio_geomean": geomean, "ratio_of_sums": round(total_random / total_surf, 3), "goal": 3.0,
+        "hit_rate_surf": rate([sum(h[0] for h in hits["surf"].values()), sum(h[1] for h in hits["surf"].values())]),
+        "hit_rate_random": rate([sum(h[0] for h in hits["random"].values()), sum(h[1] for h in hits["random"].values())]),
         "wall_s": round(time.perf_counter() - started, 1),
     }
     print(json.dumps(result))
