@@ -8,7 +8,7 @@ from typing import Any
 
 import anthropic
 
-from surfturf.models.providers.base import Completion, Provider, ProviderError, parse_retry_after, transport_error
+from surfturf.models.providers.base import Completion, Provider, ProviderError, short, status_error, transport_error
 from surfturf.models.types import GenerateConfig, Message
 
 DEFAULT_MAX_TOKENS = 1024
@@ -19,19 +19,10 @@ def classify(error: Exception) -> ProviderError:
     if isinstance(error, anthropic.APIConnectionError):  # includes APITimeoutError
         return transport_error(error)
     if isinstance(error, anthropic.APIStatusError):
-        status = error.status_code
-        retry_after = parse_retry_after(error.response.headers)
-        detail = f"HTTP {status}: {' '.join(str(error.message).split())[:200]}"
-        if status == 429:
-            return ProviderError("rate_limit", detail, retry_after)
-        if status >= 500 or status in (408, 529):
-            return ProviderError("server", detail, retry_after)
-        if status in (401, 403):
-            return ProviderError("auth", detail)
-        return ProviderError("bad_request", detail)
+        return status_error(error.status_code, str(error.message), error.response.headers, overloaded=(408, 529))
     if isinstance(error, (anthropic.APIResponseValidationError, ValueError)):
-        return ProviderError("parse", f"malformed response: {' '.join(str(error).split())[:200]}")
-    return ProviderError("other", f"{type(error).__name__}: {str(error)[:200]}")
+        return ProviderError("parse", f"malformed response: {short(str(error))}")
+    return ProviderError("other", f"{type(error).__name__}: {short(str(error))}")
 
 
 def request_args(messages: list[Message], config: GenerateConfig) -> dict[str, Any]:

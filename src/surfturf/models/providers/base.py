@@ -87,6 +87,25 @@ def parse_retry_after(headers: Any) -> float | None:
     return max(0.0, parsed.timestamp() - time.time())
 
 
+def short(text: str, limit: int = 200) -> str:
+    """One line of at most `limit` characters, for error details."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def status_error(status: int, message: str, headers: Any, overloaded: tuple[int, ...] = (408,)) -> ProviderError:
+    """Map an HTTP error status onto our error kinds: 429 and 5xx (and `overloaded`) are retried."""
+    retry_after = parse_retry_after(headers)
+    detail = f"HTTP {status}: {short(message)}"
+    if status == 429:
+        return ProviderError("rate_limit", detail, retry_after)
+    if status >= 500 or status in overloaded:
+        return ProviderError("server", detail, retry_after)
+    if status in (401, 403):
+        return ProviderError("auth", detail)
+    return ProviderError("bad_request", detail)
+
+
 def transport_error(error: BaseException) -> ProviderError:
     """timeout or connection, from the exception chain: the SDKs' aiohttp transport reports a refused
     connection as a connect *timeout*, so the root cause decides."""

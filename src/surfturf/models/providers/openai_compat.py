@@ -15,7 +15,8 @@ from surfturf.models.providers.base import (
     Provider,
     ProviderError,
     normalise,
-    parse_retry_after,
+    short,
+    status_error,
     transport_error,
 )
 from surfturf.models.types import GenerateConfig, Message
@@ -26,24 +27,12 @@ def classify(error: Exception) -> ProviderError:
     if isinstance(error, openai.APIConnectionError):  # includes APITimeoutError
         return transport_error(error)
     if isinstance(error, openai.APIStatusError):
-        status = error.status_code
-        retry_after = parse_retry_after(error.response.headers)
-        detail = f"HTTP {status}: {_short(error.message)}"
-        if status == 429:
-            return ProviderError("rate_limit", detail, retry_after)
-        if status >= 500 or status == 408:
-            return ProviderError("server", detail, retry_after)
-        if status in (401, 403):
-            return ProviderError("auth", detail)
-        return ProviderError("bad_request", detail)
+        return status_error(error.status_code, str(error.message), error.response.headers)
     if isinstance(error, (openai.APIResponseValidationError, json.JSONDecodeError, ValueError)):
-        return ProviderError("parse", f"malformed response: {_short(str(error))}")
-    return ProviderError("other", f"{type(error).__name__}: {_short(str(error))}")
+        return ProviderError("parse", f"malformed response: {short(str(error))}")
+    return ProviderError("other", f"{type(error).__name__}: {short(str(error))}")
 
 
-def _short(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 class OpenAICompatibleProvider(Provider):
@@ -116,7 +105,7 @@ class OpenAICompatibleProvider(Provider):
                 thinking=message.get("reasoning_content") or message.get("reasoning") or None,
             )
         except (KeyError, IndexError, TypeError, AttributeError, ValueError) as error:
-            raise ProviderError("parse", f"malformed chat response: {type(error).__name__}: {_short(str(error))}")
+            raise ProviderError("parse", f"malformed chat response: {type(error).__name__}: {short(str(error))}")
 
     async def embed(self, texts: list[str]) -> tuple[np.ndarray, int]:
         data = await self._post("/embeddings", {"model": self.endpoint.spec.model, "input": texts})
@@ -125,7 +114,7 @@ class OpenAICompatibleProvider(Provider):
             vectors = np.array([item["embedding"] for item in items], dtype=np.float32)
             tokens = int((data.get("usage") or {}).get("prompt_tokens") or 0)
         except (KeyError, IndexError, TypeError, ValueError) as error:
-            raise ProviderError("parse", f"malformed embeddings response: {type(error).__name__}: {_short(str(error))}")
+            raise ProviderError("parse", f"malformed embeddings response: {type(error).__name__}: {short(str(error))}")
         if vectors.ndim != 2 or vectors.shape[0] != len(texts):
             raise ProviderError("parse", f"asked for {len(texts)} embeddings, got shape {vectors.shape}")
         return normalise(vectors), tokens
