@@ -92,7 +92,7 @@ def _text_items(text: str) -> list[tuple[str, float]]:
 
 
 def _is_sae(path: Path) -> bool:
-    for line in _read(path).splitlines():
+    for line in _read(path).split("\n"):
         if line.strip():
             try:
                 row = json.loads(line)
@@ -106,7 +106,7 @@ def _jsonl_items(path: Path) -> list[tuple[str, float]]:
     """(attribute, weight) pairs from pool.jsonl rows, plain strings, or pseudo-SAE rows."""
     items: list[tuple[str, float]] = []
     sae_counts: Counter[str] = Counter()
-    for number, line in enumerate(_read(path).splitlines(), start=1):
+    for number, line in enumerate(_read(path).split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from surfturf.errors import UserError
+from surfturf.surf.store import read_jsonl
 from surfturf.world.spec import World
 
 FOUND_AT = 70.0
@@ -22,15 +23,7 @@ FOUND_AT = 70.0
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
     """Complete JSON lines of a file (a torn last line is skipped)."""
-    if not path.is_file():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            rows.append(json.loads(line))
-        except ValueError:
-            continue
-    return rows
+    return list(read_jsonl(path))
 
 
 def run_dirs(path: str | Path) -> list[Path]:
