@@ -45,6 +45,7 @@ import time
 from pathlib import Path
 
 from surfturf.attributes.pools import AttributePool
+from surfturf.surf import load_candidates
 from surfturf.world import generate_corpus, load_world, train_target
 from surfturf.world.demo import SurfSettings, surf_planted
 from surfturf.world.roles import WorldRoles
@@ -65,7 +66,7 @@ def bench_pool(world: World, kind: str, directory: Path) -> Path:
 
 def hit_rate(run: Path) -> tuple[int, int]:
     """(candidates scoring >= 70, scored candidates) of one run directory."""
-    scores = [json.loads(line).get("score") for line in (run / "candidates.jsonl").read_text(encoding="utf-8").splitlines()]
+    scores = [record.get("score") for record in load_candidates(run)]
     scored = [float(s) for s in scores if s is not None]
     return sum(s >= FOUND_AT for s in scored), len(scored)
 

@@ -28,3 +28,11 @@ def fake_llm() -> Iterator[FakeLLMServer]:
 def fake_session(tmp_path: Path) -> ModelSession:
     """A ModelSession with a fresh cache under tmp_path and fast retries."""
     return ModelSession(cache_dir=tmp_path / "cache", max_concurrency=8, timeout_s=5.0, retry=FAST_RETRY)
+
+
+@pytest.fixture(scope="session")
+def world():  # type: ignore[no-untyped-def]
+    """The built-in world spec (surfturf/world/default.yaml), loaded once for every world test."""
+    from surfturf.world import load_world
+
+    return load_world(None)

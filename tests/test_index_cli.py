@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from surfturf.cli.main import main
+from surfturf.testing.cli import run_main
 
 SFT_MIX = Path("/work/shared/data/sft-mix")
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["surfturf", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as done:
-        code = int(done.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_main(monkeypatch, capsys, *args)
 
 
 def test_missing_corpus_exits_2_with_one_line(tmp_path: Path, capsys, monkeypatch) -> None:

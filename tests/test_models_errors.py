@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-from surfturf.cli.main import main
 from surfturf.errors import UserError
 from surfturf.models import ModelSession
 from surfturf.models.prices import load_prices
+from surfturf.testing.cli import run_main as run_cli
 from surfturf.testing.server import FakeLLMServer
 
 
-def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["surfturf", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as done:
-        code = int(done.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_unknown_provider() -> None:

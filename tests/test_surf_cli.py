@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from surfturf.cli.main import main
 from surfturf.rubrics import rubric_text
+from surfturf.testing.cli import run_main as invoke
 from surfturf.testing.server import FakeLLMServer
 
 ROLES = ["--target", "openai-compatible/target", "--generator", "openai-compatible/generator",
          "--judge", "openai-compatible/judge"]
 
 
-def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["surfturf", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as done:
-        code = int(done.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def world(messages: list[dict], model: str) -> str:

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-from surfturf.cli.main import main
 from surfturf.models import Budget, ModelSession
 from surfturf.steer.context import build_prefix
 from surfturf.surf import RoleSpec, SurfConfig, load_candidates, load_manifest, run_surf
+from surfturf.testing.cli import run_main as invoke
 from surfturf.testing.server import FakeLLMServer
 
 TRIGGER = "The query uses formal vocabulary."
@@ -54,15 +53,6 @@ ROLES = ["--target", "openai-compatible/target", "--generator", "openai-compatib
          "--judge", "openai-compatible/judge"]
 
 
-def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["surfturf", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as done:
-        code = int(done.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def make_config(server: FakeLLMServer, pool: Path, **overrides) -> SurfConfig:

@@ -11,11 +11,6 @@ from surfturf.world import balancing_rows, generate_corpus, load_world, offendin
 
 
 @pytest.fixture(scope="module")
-def world():
-    return load_world(None)
-
-
-@pytest.fixture(scope="module")
 def rows(world):
     return generate_corpus(world, seed=0)
 

@@ -5,15 +5,9 @@ from __future__ import annotations
 import pytest
 
 from surfturf.attributes import heuristic
-from surfturf.world import load_world
 from surfturf.world.generator import match_attribute, pool_attributes, realise_attributes
 from surfturf.world.judge import judge
 from surfturf.world.roles import central, crux, perturb
-
-
-@pytest.fixture(scope="module")
-def world():
-    return load_world(None)
 
 
 def test_rebuttal_is_a_violation_only_when_the_statement_is_true(world):

@@ -13,16 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from surfturf.cli.main import cli
-from surfturf.world import generate_corpus, load_world, train_target
+from surfturf.world import generate_corpus, train_target
 from surfturf.world.demo import SurfSettings, surf_planted
 from surfturf.world.roles import WorldRoles
 from surfturf.world.score import score_runs
 from surfturf.world.server import WorldServer
-
-
-@pytest.fixture(scope="module")
-def world():
-    return load_world(None)
 
 
 @pytest.fixture(scope="module")

@@ -10,15 +10,10 @@ import pytest
 
 from surfturf.attributes.heuristic import is_rebuttal
 from surfturf.errors import UserError
-from surfturf.world import WorldTarget, balancing_rows, generate_corpus, load_world, offending_ids, train_target
+from surfturf.world import WorldTarget, balancing_rows, generate_corpus, offending_ids, train_target
 from surfturf.world.probe import shortcut_rates
 
 SEEDS = range(12)
-
-
-@pytest.fixture(scope="module")
-def world():
-    return load_world(None)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
+from surfturf.data.readers import iter_jsonl_objects
 from surfturf.errors import UserError
 from surfturf.models import GenerateConfig
 from surfturf.steer.context import build_prefix, context_options
@@ -26,21 +27,15 @@ TOKENS_IN, TOKENS_OUT = 200, 300  # rough per-call sizes for --dry-run estimates
 def read_prompts(path: Path, limit: int | None) -> list[str]:
     """Prompts from a text file (one per line) or JSONL (`query`/`prompt` field or Tulu `messages`)."""
     prompts: list[str] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        if path.suffix == ".jsonl":
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise UserError(f"{path}:{number} is not JSON ({error.msg})", "one JSON object per line") from error
+    if path.suffix == ".jsonl":
+        for number, row in iter_jsonl_objects(path, "one JSON object with a query, prompt or Tulu messages"):
             text = row.get("query") or row.get("prompt") or next(
                 (m.get("content") for m in row.get("messages", []) if m.get("role") == "user"), None)
             if not isinstance(text, str) or not text.strip():
                 raise UserError(f"{path}:{number} has no query", "give each row a query, prompt or Tulu messages")
             prompts.append(text.strip())
-        else:
-            prompts.append(line.strip())
+    else:
+        prompts.extend(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
     if not prompts:
         raise UserError(f"{path} holds no prompts", "one prompt per line, or JSONL with a query field")
     return prompts[:limit] if limit else prompts

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -32,11 +31,9 @@ class CorpusInput:
         """Content hash for the manifest; None for a hub dataset or a directory."""
         if self.kind in ("hf-hub", "hf-disk"):
             return None
-        digest = hashlib.sha256()
-        with open(self.location, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()
+        from surfturf.surf.store import sha256_file  # lazy: the surf package imports this one
+
+        return sha256_file(Path(self.location))
 
 
 def _stem(path: Path) -> str:
@@ -86,7 +83,13 @@ def resolve_inputs(specs: list[str]) -> list[CorpusInput]:
     return inputs
 
 
-def _jsonl_records(location: str) -> Iterator[dict[str, Any]]:
+def iter_jsonl_objects(location: str | Path, shape: str = "one JSON object") -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSONL or JSONL.gz file a user gave.
+
+    A line that is not a JSON object, or a file that cannot be read, is a `UserError` naming
+    the file and line; `shape` says in the fix what each line should be.
+    """
+    location = str(location)
     opener = gzip.open if location.endswith(".gz") else open
     try:
         with opener(location, "rt", encoding="utf-8") as handle:
@@ -97,13 +100,17 @@ def _jsonl_records(location: str) -> Iterator[dict[str, Any]]:
                     record = json.loads(line)
                 except json.JSONDecodeError as error:
                     raise UserError(f"{location} line {number} is not valid JSON ({error.msg})",
-                                    "fix or remove that line; each line must be one JSON object") from None
+                                    f"fix or remove that line; each line must be {shape}") from None
                 if not isinstance(record, dict):
-                    raise UserError(f"{location} line {number} is not a JSON object",
-                                    "each line must be one JSON object with messages or prompt/response fields")
-                yield record
+                    raise UserError(f"{location} line {number} is not a JSON object", f"each line must be {shape}")
+                yield number, record
     except (OSError, EOFError, UnicodeDecodeError) as error:
         raise UserError(f"cannot read {location}: {error}", "check the file is complete and UTF-8 JSONL") from None
+
+
+def _jsonl_records(location: str) -> Iterator[dict[str, Any]]:
+    for _, record in iter_jsonl_objects(location, "one JSON object with messages or prompt/response fields"):
+        yield record
 
 
 def _parquet_records(location: str) -> Iterator[dict[str, Any]]:

@@ -15,13 +15,12 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from surfturf.errors import UserError
 
-CacheMode = Literal["read-write", "read-only", "off"]
 CACHE_MODES: tuple[str, ...] = ("read-write", "read-only", "off")
 FILE_NAME = "models.sqlite"
 

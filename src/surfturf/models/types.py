@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 
 import numpy as np
 
-Role = Literal["target", "generator", "judge", "extractor", "summariser", "perturber", "embedder"]
 ROLES: tuple[str, ...] = ("target", "generator", "judge", "extractor", "summariser", "perturber", "embedder")
 
 

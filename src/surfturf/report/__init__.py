@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from surfturf.report.export import write_atomic, write_exports
+from surfturf.report.export import write_exports
 from surfturf.report.figures import write_comparison_figures, write_run_figures
 from surfturf.report.load import load_runs
 from surfturf.report.render import render_html
+from surfturf.surf.store import write_text_atomic
 
 __all__ = ["default_output", "write_report"]
 
@@ -33,5 +34,5 @@ def write_report(run_dirs: list[Path], out: Path | None = None, *, figures: bool
         written_figures = {n: write_run_figures(run, run.path / "figures") for n, run in enumerate(runs)}
         if len(runs) > 1:
             write_comparison_figures(runs, out.parent / "figures")
-    write_atomic(out, render_html(runs, out, written_figures, exports))
+    write_text_atomic(out, render_html(runs, out, written_figures, exports))
     return out

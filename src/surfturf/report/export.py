@@ -10,41 +10,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from surfturf.report import stats
 from surfturf.report.load import RunData
+from surfturf.surf.store import write_text_atomic
 
 COLUMNS = ("rank", "id", "run", "iteration", "score", "violation", "query", "response", "reason",
            "attributes", "error", "trigger", "trigger_hits", "crux", "top_chunk", "trace_sentence",
            "robust_rate", "robust_low", "robust_high")
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def public_mode() -> int:
-    """The mode an ordinary new file gets under the current umask (mkstemp would give 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to path through a temporary file and os.replace, so a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, public_mode())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def export_rows(run: RunData) -> list[dict[str, Any]]:
@@ -95,6 +72,6 @@ def write_exports(run: RunData) -> list[Path]:
         writer.writerow([_csv_cell(row[c]) for c in COLUMNS])
     csv_path = run.path / "findings.csv"
     jsonl_path = run.path / "findings.export.jsonl"
-    write_atomic(csv_path, buffer.getvalue())
-    write_atomic(jsonl_path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    write_text_atomic(csv_path, buffer.getvalue())
+    write_text_atomic(jsonl_path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
     return [csv_path, jsonl_path]

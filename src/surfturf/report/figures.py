@@ -10,8 +10,8 @@ from typing import Any
 
 from surfturf.report import stats
 from surfturf.report.charts import color
-from surfturf.report.export import public_mode
 from surfturf.report.load import RunData
+from surfturf.surf.store import public_mode
 
 
 def _pyplot() -> Any:
@@ -168,15 +168,11 @@ def _intervals(plt: Any, labels: list[str], points: list[float], lows: list[floa
 def _robust_and_steer(plt: Any, run: RunData, folder: Path, written: list[Path]) -> None:
     rows = [r for r in run.robust if isinstance(r.get("original"), dict)]
     if rows:
-        labels, points, lows, highs = [], [], [], []
-        for r in rows:
-            for name, block in (("original", r["original"]), ("perturbed", r)):
-                rate = block.get("rate", block.get("mean_rate"))
-                if isinstance(rate, (int, float)):
-                    labels.append(f"{r.get('finding')} {name}")
-                    points.append(float(rate))
-                    lows.append(stats.number_or(block.get("low"), rate))
-                    highs.append(stats.number_or(block.get("high"), rate))
+        robust = stats.robust_points(rows)
+        labels = [f"{finding} {name}" for finding, name, *_ in robust]
+        points = [rate for *_, rate, _, _ in robust]
+        lows = [low for *_, low, _ in robust]
+        highs = [high for *_, high in robust]
         if labels:
             _intervals(plt, labels, points, lows, highs, "Failure rate with 95% intervals", "failure rate",
                        folder, "robustness", written)

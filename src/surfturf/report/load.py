@@ -7,12 +7,12 @@ and later stages are optional. What cannot be read is reported as a warning, not
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from surfturf.errors import UserError
+from surfturf.surf.buffer import normalise
 
 # How many top candidates stand in for findings while a run has not written findings.jsonl.
 PROVISIONAL_FINDINGS = 25
@@ -79,8 +79,9 @@ def _read_json(path: Path, warnings: list[str]) -> Any:
 
 
 def normalise_query(query: str) -> str:
-    """The key that matches the same finding across runs: case, spacing and punctuation removed."""
-    return " ".join(re.sub(r"[^\w\s]", " ", query.casefold()).split())
+    """The key that matches the same finding across runs: case (casefolded), spacing and punctuation
+    removed, with the tokenisation SURF's own deduplication uses."""
+    return normalise(query.casefold())
 
 
 def _provisional_findings(candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:

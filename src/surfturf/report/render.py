@@ -183,16 +183,12 @@ def _robust_view(run: RunData) -> dict[str, Any] | None:
     rows = [r for r in run.robust if isinstance(r.get("original"), dict)]
     if not rows and run.robust_summary is None:
         return None
-    labels, points, lows, highs, colors = [], [], [], [], []
-    for r in rows:
-        for name, block, hue in (("original", r["original"], "#dc2626"), ("perturbed", r, "#2563eb")):
-            rate = block.get("rate", block.get("mean_rate"))
-            if isinstance(rate, (int, float)):
-                labels.append(f"{r.get('finding')} \u00b7 {name}")
-                points.append(float(rate))
-                lows.append(stats.number_or(block.get("low"), rate))
-                highs.append(stats.number_or(block.get("high"), rate))
-                colors.append(hue)
+    robust = stats.robust_points(rows)
+    labels = [f"{finding} \u00b7 {name}" for finding, name, *_ in robust]
+    points = [rate for *_, rate, _, _ in robust]
+    lows = [low for *_, low, _ in robust]
+    highs = [high for *_, high in robust]
+    colors = ["#dc2626" if name == "original" else "#2563eb" for _, name, *_ in robust]
     summary = run.robust_summary
     summary_table = None
     if isinstance(summary, dict) and summary:

@@ -11,6 +11,8 @@ import random
 from pathlib import Path
 from typing import Any
 
+from surfturf.surf.store import write_jsonl_atomic
+
 # Each payload, if it ever ran, would leave a trace the browser test looks for:
 # a global `__pwned`, a `data-pwned` attribute on <body>, a dialog, or a console line.
 PAYLOADS: tuple[str, ...] = (
@@ -43,10 +45,6 @@ QUERIES: tuple[str, ...] = (
     "Apakah ibu kota Malaysia?",
     "What colours does the iPhone 13 come in?",
 )
-
-
-def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
 
 
 def _candidate(rng: random.Random, run: int, iteration: int, index: int) -> dict[str, Any]:
@@ -118,9 +116,9 @@ def write_sample_run(path: Path, *, seed: int = 0, rubric: str = "code", runs: i
         if c["query"] not in seen and len(findings) < 8:
             seen.add(c["query"])
             findings.append({**c, "rank": len(findings) + 1})
-    _write_jsonl(path / "candidates.jsonl", all_candidates)
-    _write_jsonl(path / "iterations.jsonl", iteration_records)
-    _write_jsonl(path / "findings.jsonl", findings)
+    write_jsonl_atomic(path / "candidates.jsonl", all_candidates)
+    write_jsonl_atomic(path / "iterations.jsonl", iteration_records)
+    write_jsonl_atomic(path / "findings.jsonl", findings)
     n_calls = 3 * len(all_candidates)
     manifest = {
         "command": f"surfturf surf run --rubric {rubric} --target world/target",
@@ -204,7 +202,7 @@ def _write_traces(path: Path, findings: list[dict[str, Any]], rubric: str) -> No
               "trigger": None, "trigger_by_enrichment": None, "chunks": [], "evidence": [], "keywords": [],
               "hits": {}, "query_attributes": [], "sentence": None}
     (traces_dir / "r9-i9-c9.json").write_text(json.dumps(failed), encoding="utf-8")
-    _write_jsonl(traces_dir / "summary.jsonl", summary + [failed])
+    write_jsonl_atomic(traces_dir / "summary.jsonl", summary + [failed])
     manifest = {"command": "turf trace", "version": "0.1.0", "status": "complete", "counts": {"traced": len(summary)}}
     (traces_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
@@ -222,7 +220,7 @@ def _write_robust(path: Path, findings: list[dict[str, Any]], rubric: str) -> No
                                "low": max(0.0, rate - 0.05 * j - 0.2), "high": rate - 0.05 * j + 0.2, "n": 20}
                               for j in range(3)],
             "mean_rate": rate - 0.05, "low": rate - 0.15, "high": rate + 0.05})
-    _write_jsonl(robust_dir / "robust.jsonl", records)
+    write_jsonl_atomic(robust_dir / "robust.jsonl", records)
     summary = {rubric: {"findings": len(records), "mean_rate": 0.45, "low": 0.35, "high": 0.55}}
     (robust_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
 

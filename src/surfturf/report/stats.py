@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from surfturf.report.load import RunData, normalise_query
+from surfturf.steer.stats import wilson_interval
 
 # PAPER.md: above 50 counts as a violation, above 70 is an unambiguous failure.
 DEFAULT_THRESHOLD = 50.0
@@ -124,6 +125,19 @@ def number_or(value: Any, default: float) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else float(default)
 
 
+def robust_points(rows: list[dict[str, Any]]) -> list[tuple[Any, str, float, float, float]]:
+    """(finding, "original" | "perturbed", rate, low, high) for each half of a robust.jsonl record
+    that has a rate; the chart and the figure both plot these, so they always agree."""
+    points = []
+    for r in rows:
+        for name, block in (("original", r["original"]), ("perturbed", r)):
+            rate = block.get("rate", block.get("mean_rate"))
+            if isinstance(rate, (int, float)):
+                points.append((r.get("finding"), name, float(rate), number_or(block.get("low"), rate),
+                               number_or(block.get("high"), rate)))
+    return points
+
+
 # Above this many SURF runs a chart shows each run's best score and one mean over all runs,
 # instead of a best and a mean line per run.
 MANY_RUNS = 6
@@ -196,7 +210,7 @@ def violation_rates(runs: list[RunData]) -> list[dict[str, Any]]:
             info = overview(run)
             threshold = threshold_of(run)
             violating = sum(1 for f in run.findings if is_violation(f, threshold))
-            low, high = wilson(violating, len(run.findings))
+            low, high = wilson_interval(violating, len(run.findings))
             cells.append({"findings_rate": info["finding_violation_rate"], "n_findings": info["n_findings"],
                           "n_violating": violating, "low": low, "high": high,
                           "candidate_rate": info["candidate_violation_rate"], "n_scored": info["n_scored"]})
@@ -231,12 +245,3 @@ def _best_first(entry: dict[str, Any]) -> float:
     scores = [s for s in entry["scores"] if s is not None]
     return -max(scores) if scores else 0.0
 
-
-def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """95% Wilson score interval for a proportion; (0, 1) when there is no data."""
-    if n <= 0:
-        return 0.0, 1.0
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)

@@ -7,10 +7,10 @@ helpers let `surf run`, `robust` and `steer` measure a behaviour with and withou
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import AbstractSet, Any, Callable, Iterable
 
+from surfturf.data.readers import iter_jsonl_objects
 from surfturf.errors import UserError
 from surfturf.models.types import Message
 from surfturf.surf.store import read_jsonl
@@ -64,20 +64,10 @@ def load_icl_examples(path: Path, n: int) -> list[Example]:
     if n <= 0:
         return []
     examples: list[Example] = []
-    try:
-        with Path(path).open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise UserError(f"{path}:{number}: not JSON ({error.msg})", "one JSON object per line") from error
-                examples.append(_example(row, f"{path}:{number}"))
-                if len(examples) == n:
-                    break
-    except OSError as error:
-        raise UserError(f"cannot read examples {path}: {error.strerror}", "pass a readable JSONL file") from error
+    for number, row in iter_jsonl_objects(path, "one JSON object with Tulu `messages` or `query`/`response`"):
+        examples.append(_example(row, f"{path}:{number}"))
+        if len(examples) == n:
+            break
     if len(examples) < n:
         raise UserError(f"{path} holds {len(examples)} examples, --icl-examples asks for {n}", "lower N or add examples")
     return examples

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from surfturf import __version__
-from surfturf.surf.store import write_json_atomic, write_jsonl_atomic
+from surfturf.surf.store import sha256_file, write_json_atomic, write_jsonl_atomic
 
 __all__ = ["file_input", "manifest", "write_json_atomic", "write_jsonl_atomic"]
 
 
 def file_input(path: Path | str, kind: str) -> dict[str, Any]:
     """A manifest `inputs` entry: path, kind and the content's sha256."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return {"path": str(path), "kind": kind, "sha256": digest.hexdigest()}
+    return {"path": str(path), "kind": kind, "sha256": sha256_file(Path(path))}
 
 
 def command_line() -> str:
@@ -32,15 +27,17 @@ def manifest(
     *,
     config: dict[str, Any],
     models: dict[str, Any],
-    inputs: list[dict[str, Any]],
+    inputs: list[dict[str, Any]] | dict[str, dict[str, Any]],
     counts: dict[str, Any],
     usage: dict[str, Any] | None,
     seeds: dict[str, Any],
     status: str = "complete",
+    command: str | None = None,
 ) -> dict[str, Any]:
-    """The manifest every output directory carries (CONTRACTS.md, File formats)."""
+    """The manifest every output directory carries (CONTRACTS.md, File formats); `command`
+    defaults to the command line as typed."""
     return {
-        "command": command_line(),
+        "command": command or command_line(),
         "version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "config": config,

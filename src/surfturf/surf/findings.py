@@ -48,5 +48,13 @@ def load_candidates(run_dir: Path | str) -> list[dict[str, Any]]:
 
 
 def load_manifest(run_dir: Path | str) -> dict[str, Any]:
-    """RUN/manifest.json as a dict."""
-    return json.loads(_run_file(Path(run_dir), "manifest.json").read_text(encoding="utf-8"))
+    """RUN/manifest.json as a dict; an unreadable one is a `UserError` (it is written atomically, so
+    only a hand edit or a foreign file gets here)."""
+    path = _run_file(Path(run_dir), "manifest.json")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise UserError(f"{path} is unreadable: {error}", "pass the --out folder of `surfturf surf run`") from error
+    if not isinstance(manifest, dict):
+        raise UserError(f"{path} is not a run manifest (not a JSON object)", "pass the --out folder of `surfturf surf run`")
+    return manifest

@@ -4,7 +4,6 @@ judge task, all runs sharing the model layer's concurrency bound, resumable afte
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import statistics
 import sys
@@ -30,7 +29,7 @@ from surfturf.surf.judge import judge_one
 from surfturf.surf.progress import RunProgress
 from surfturf.surf.prompts import ParseError, generator_messages, parse_generated_query
 from surfturf.surf.sampler import attribute_probabilities, sample_attributes, top_weights
-from surfturf.surf.store import JsonlAppender, read_jsonl, write_json_atomic, write_jsonl_atomic
+from surfturf.surf.store import JsonlAppender, read_jsonl, sha256_file, write_json_atomic, write_jsonl_atomic
 from surfturf.surf.usage import merge_usage, usage_since
 
 
@@ -75,13 +74,6 @@ def sample_index_for(seed: int, cid: str) -> int:
     """A stable per-candidate sample index (also sent as the request seed to the generator and
     target): distinct candidates are distinct samples, and a rerun of a candidate hits the cache."""
     return zlib.crc32(f"{seed}:{cid}".encode()) & 0x7FFFFFFF
-
-
-def _sha256(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
 
 
 class Sweep:
@@ -156,7 +148,7 @@ class Sweep:
         rubric_path = Path(self.config.rubric)
         inputs = [{"path": str(self.pool.source), "sha256": self.pool.sha256, "kind": "pool"}]
         if rubric_path.is_file():
-            inputs.append({"path": str(rubric_path), "sha256": _sha256(rubric_path), "kind": "rubric"})
+            inputs.append({"path": str(rubric_path), "sha256": sha256_file(rubric_path), "kind": "rubric"})
         return {
             "command": self.command,
             "version": __version__,

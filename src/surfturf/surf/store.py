@@ -3,57 +3,111 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
+
+from surfturf.errors import UserError
+
+
+def _read_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+# Read once at import: os.umask can only be read by setting it, which would briefly give files
+# created meanwhile by other threads (cache, appenders) a mode of 0666.
+_UMASK = _read_umask()
+
+
+def public_mode() -> int:
+    """The mode an ordinary new file gets under the process umask (mkstemp alone would give 0600)."""
+    return 0o666 & ~_UMASK
+
+
+def _write_atomic(path: Path, write: Callable[[TextIO], None]) -> None:
+    """Write through a synced temp file and os.replace, so a crash leaves the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, public_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace a text file atomically (reports, YAML, CSV)."""
+    _write_atomic(path, lambda handle: handle.write(text))
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON through a temp file and os.replace, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    def write(handle: TextIO) -> None:
+        json.dump(data, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")
+
+    _write_atomic(path, write)
 
 
-def write_jsonl_atomic(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Replace a whole JSONL file atomically (for derived files such as findings.jsonl)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_jsonl_atomic(path: Path, rows: Iterable[dict[str, Any]], *, ensure_ascii: bool = False) -> int:
+    """Replace a whole JSONL file atomically (derived files such as findings.jsonl); returns the row count.
+
+    `ensure_ascii=True` keeps U+2028/U+0085 out of lines, for readers that split with `str.splitlines`.
+    """
+    count = 0
+
+    def write(handle: TextIO) -> None:
+        nonlocal count
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=ensure_ascii) + "\n")
+            count += 1
+
+    _write_atomic(path, write)
+    return count
+
+
+def sha256_file(path: Path) -> str | None:
+    """The sha256 of a file's bytes for manifest `inputs`, read in blocks; None when it is not a file."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Complete JSON lines of a file; a torn last line (a kill mid-write) is skipped."""
+    """Complete JSON lines of a file; a torn last line (a kill mid-write) is skipped.
+
+    A complete line that is not JSON was not written by us (a hand edit, another tool), so it is
+    a `UserError` naming the file and line rather than a traceback.
+    """
     if not path.exists():
         return
     with path.open("r", encoding="utf-8") as handle:
-        for line in handle:
+        for number, line in enumerate(handle, start=1):
             if not line.endswith("\n"):
                 return
             if line.strip():
-                yield json.loads(line)
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise UserError(f"{path} line {number} is not valid JSON ({error.msg})",
+                                    "restore the file, or write the output to a new folder") from None
 
 
 class JsonlAppender:

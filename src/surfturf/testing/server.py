@@ -84,7 +84,6 @@ class FakeLLMServer:
         self._random = random.Random(seed)
         self._runner: web.AppRunner | None = None
         self._stop: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self.port = 0
 
     # -- script ----------------------------------------------------------------------------------
@@ -229,7 +228,6 @@ class FakeLLMServer:
         return await self._handle(request, self._messages)
 
     async def start(self, port: int = 0) -> FakeLLMServer:
-        self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()

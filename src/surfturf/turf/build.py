@@ -27,6 +27,7 @@ from rich.console import Console
 from surfturf import __version__
 from surfturf.data import CorpusInput, CorpusRow, CorpusStats, read_corpus
 from surfturf.errors import UserError
+from surfturf.surf.store import write_jsonl_atomic, write_text_atomic
 from surfturf.turf import store
 from surfturf.turf.cluster import central_members, default_k, spherical_kmeans
 from surfturf.turf.progress import stage_progress
@@ -107,9 +108,7 @@ def mean_text_chars(inputs: list[CorpusInput], limit: int | None, sample: int = 
 
 
 def _write_json(path: Path, value: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(value, indent=2, ensure_ascii=False))
 
 
 class IndexBuilder:
@@ -309,21 +308,17 @@ class IndexBuilder:
 
     def _collect_errors(self, folders: list[Path]) -> int:
         """INDEX/errors.jsonl: every extraction failure with its raw output and global example number."""
-        path = self.out / store.ERRORS
-        tmp = path.with_name(path.name + ".tmp")
-        count = 0
-        offset = 0
-        with open(tmp, "w", encoding="utf-8") as out:
+        def records() -> Iterator[dict[str, Any]]:
+            offset = 0
             for folder in folders:
                 with open(folder / "errors.jsonl", encoding="utf-8") as handle:
                     for line in handle:
                         record = json.loads(line)
                         record["example"] += offset
-                        out.write(json.dumps(record, ensure_ascii=True) + "\n")
-                        count += 1
+                        yield record
                 offset += read_done(folder)["rows"]
-        os.replace(tmp, path)
-        return count
+
+        return write_jsonl_atomic(self.out / store.ERRORS, records(), ensure_ascii=True)
 
     async def run(self) -> dict[str, Any]:
         """Every stage; returns the final manifest. Raises BuildStopped (manifest says why) on a budget stop."""
@@ -416,10 +411,6 @@ def _write_parquet(path: Path, table: pa.Table) -> None:
 
 def _write_pool(path: Path, summaries: list[str], sizes: np.ndarray) -> None:
     """pool.jsonl: one line per non-empty cluster, its summary weighted by its size."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        for cluster, (summary, size) in enumerate(zip(summaries, sizes)):
-            if size > 0 and summary:
-                handle.write(json.dumps({"attribute": summary, "weight": int(size), "cluster": cluster},
-                                        ensure_ascii=True) + "\n")
-    os.replace(tmp, path)
+    write_jsonl_atomic(path, ({"attribute": summary, "weight": int(size), "cluster": cluster}
+                              for cluster, (summary, size) in enumerate(zip(summaries, sizes)) if size > 0 and summary),
+                       ensure_ascii=True)

@@ -10,14 +10,14 @@ what the exporters write, so the formats round-trip.
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from surfturf.data.readers import iter_jsonl_objects
 from surfturf.errors import UserError
+from surfturf.surf.store import write_jsonl_atomic
 from surfturf.turf import store
 from surfturf.turf.store import Index
 
@@ -25,19 +25,9 @@ BLOCK_ROWS = 65536
 
 
 def _write_jsonl(path: Path, records: Any) -> int:
-    """Write records atomically (temp file, then rename); returns how many.
-
-    ASCII-escaped, so no line holds a raw U+2028 or U+0085 that `str.splitlines` readers would split.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    count = 0
-    with open(tmp, "w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=True) + "\n")
-            count += 1
-    os.replace(tmp, path)
-    return count
+    """Write records atomically; ASCII-escaped, so no line holds a raw U+2028 or U+0085 that
+    `str.splitlines` readers would split."""
+    return write_jsonl_atomic(path, records, ensure_ascii=True)
 
 
 def pool_records(index: Index) -> list[dict[str, Any]]:
@@ -107,19 +97,12 @@ def _read_jsonl(path: Path, required: tuple[str, ...], what: str) -> list[dict[s
     if not path.is_file():
         raise UserError(f"{what} file {path} does not exist", "give the path of an exported JSONL file")
     records = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                raise UserError(f"{path} line {number} is not valid JSON", f"re-export the {what}") from None
-            missing = [key for key in required if key not in record]
-            if missing:
-                raise UserError(f"{path} line {number} lacks {', '.join(missing)}",
-                                f"a {what} line needs {', '.join(required)}")
-            records.append(record)
+    for number, record in iter_jsonl_objects(path, f"one {what} JSON object"):
+        missing = [key for key in required if key not in record]
+        if missing:
+            raise UserError(f"{path} line {number} lacks {', '.join(missing)}",
+                            f"a {what} line needs {', '.join(required)}")
+        records.append(record)
     return records
 
 

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from surfturf.models.providers.base import normalise
+
 SEARCH_BLOCK_ROWS = 131072
 
 
 def normalise_queries(vectors: np.ndarray) -> np.ndarray:
     """Float32, C-contiguous, unit rows (zero rows stay zero)."""
-    queries = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
-    norms = np.linalg.norm(queries, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return queries / norms
+    return np.ascontiguousarray(normalise(np.atleast_2d(vectors)))
 
 
 def search_blocked(queries: np.ndarray, vectors: np.ndarray, k: int,

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from surfturf import __version__
 from surfturf.errors import UserError
 from surfturf.rubrics.loader import load_rubric, parse_rubric
 from surfturf.rubrics.schema import Rubric
 from surfturf.surf.findings import load_findings, load_manifest
-from surfturf.surf.store import write_json_atomic, write_jsonl_atomic
+from surfturf.steer import outputs
+from surfturf.surf.store import sha256_file, write_json_atomic, write_jsonl_atomic
 from surfturf.turf.case import Case
 
-TRACES = "traces"
 SUMMARY = "summary.jsonl"
 
 
@@ -57,16 +54,6 @@ def trace_filename(finding_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", finding_id) + ".json"
 
 
-def sha256_of(path: Path) -> str | None:
-    if not path.is_file():
-        return None
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_traces(out_dir: Path, records: list[dict], manifest: dict[str, Any]) -> None:
     """One JSON per finding, the JSONL summary, and the manifest, each written atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -93,10 +80,8 @@ def trace_manifest(*, config: dict[str, Any], models: dict[str, str | None], inp
                    records: list[dict], usage: dict[str, Any]) -> dict[str, Any]:
     """The traces directory's manifest.json."""
     errors = sum(1 for record in records if record.get("error"))
-    return {
-        "command": "turf trace", "version": __version__, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "config": config, "seeds": {"vocabulary_sample": 0}, "models": models,
-        "inputs": {name: {"path": str(path), "sha256": sha256_of(path)} for name, path in inputs.items()},
-        "counts": {"traced": len(records) - errors, "errors": errors}, "usage": usage,
-        "status": "complete",
-    }
+    return outputs.manifest(
+        command="turf trace", config=config, seeds={"vocabulary_sample": 0}, models=models,
+        inputs={name: {"path": str(path), "sha256": sha256_file(path)} for name, path in inputs.items()},
+        counts={"traced": len(records) - errors, "errors": errors}, usage=usage,
+    )

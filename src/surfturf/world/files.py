@@ -2,50 +2,35 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from surfturf import __version__
 from surfturf.errors import UserError
+from surfturf.steer.outputs import manifest
+from surfturf.surf.store import sha256_file, write_text_atomic
 from surfturf.world.corpus import generate_corpus
 from surfturf.world.spec import World
 from surfturf.world.target import WorldTarget, train_target
 
 
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def write_manifest(directory: Path, command: str, config: dict[str, Any], seed: int, counts: dict[str, Any],
                    inputs: list[Path] | None = None) -> None:
-    manifest = {
-        "command": command, "version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "config": config, "seeds": {"seed": seed}, "models": {}, "counts": counts, "usage": {},
-        "inputs": [{"path": str(p), "sha256": sha256(p)} for p in inputs or [] if p.is_file()],
-        "status": "complete",
-    }
-    write_atomic(directory / "manifest.json", json.dumps(manifest, indent=2))
+    written = manifest(command=command, config=config, seeds={"seed": seed}, models={}, counts=counts, usage=None,
+                       inputs=[{"path": str(p), "sha256": sha256_file(p)} for p in inputs or [] if p.is_file()])
+    write_text_atomic(directory / "manifest.json", json.dumps(written, indent=2))
 
 
 def build_world(world: World, out: Path, seed: int) -> list[dict[str, Any]]:
     """Writes the corpus, the attribute pool and the spec under `out`; returns the corpus rows."""
     out.mkdir(parents=True, exist_ok=True)
     rows = generate_corpus(world, seed)
-    write_atomic(out / "corpus.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    write_text_atomic(out / "corpus.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     world.pool_path(out)
-    write_atomic(out / "world.yaml", yaml.safe_dump(world.spec, sort_keys=False, allow_unicode=True))
+    write_text_atomic(out / "world.yaml", yaml.safe_dump(world.spec, sort_keys=False, allow_unicode=True))
     sources: dict[str, int] = {}
     for row in rows:
         sources[row["source"]] = sources.get(row["source"], 0) + 1

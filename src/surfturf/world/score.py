@@ -9,21 +9,16 @@ over all such traces (a behaviour's verdict is its majority).
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 from surfturf.errors import UserError
+from surfturf.surf.findings import load_manifest
 from surfturf.surf.store import read_jsonl
 from surfturf.world.spec import World
 
 FOUND_AT = 70.0
-
-
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    """Complete JSON lines of a file (a torn last line is skipped)."""
-    return list(read_jsonl(path))
 
 
 def run_dirs(path: str | Path) -> list[Path]:
@@ -39,14 +34,14 @@ def run_dirs(path: str | Path) -> list[Path]:
 
 
 def _rubric_of(run: Path) -> str:
-    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    manifest = load_manifest(run)
     rubric = str(manifest.get("config", {}).get("rubric", ""))
     return Path(rubric).stem if rubric.endswith((".yaml", ".yml")) else rubric
 
 
 def calls_to_first(run: Path, threshold: float = FOUND_AT) -> int | None:
     """Target calls (candidates in completion order) up to and including the first scoring >= threshold."""
-    for position, record in enumerate(_jsonl(run / "candidates.jsonl"), 1):
+    for position, record in enumerate(read_jsonl(run / "candidates.jsonl"), 1):
         if record.get("score") is not None and float(record["score"]) >= threshold:
             return position
     return None
@@ -75,7 +70,7 @@ def score_runs(world: World, path: str | Path, threshold: float = FOUND_AT) -> d
         by_rubric.setdefault(_rubric_of(run), []).append(run)
     behaviours = []
     for entry in world.planted:
-        findings = [f for run in by_rubric.get(entry["rubric"], []) for f in _jsonl(run / "findings.jsonl")]
+        findings = [f for run in by_rubric.get(entry["rubric"], []) for f in read_jsonl(run / "findings.jsonl")]
         scored = [f for f in findings if f.get("score") is not None]
         best = max(scored, key=lambda f: float(f["score"]), default=None)
         calls = [c for c in (calls_to_first(run, threshold) for run in by_rubric.get(entry["rubric"], [])) if c]
@@ -87,7 +82,7 @@ def score_runs(world: World, path: str | Path, threshold: float = FOUND_AT) -> d
             "best_query": best.get("query") if best else None,
             "calls_to_first": min(calls) if calls else None,
         }
-        traces = {t.get("finding"): t for run in by_rubric.get(entry["rubric"], []) for t in _jsonl(run / "traces" / "summary.jsonl")}
+        traces = {t.get("finding"): t for run in by_rubric.get(entry["rubric"], []) for t in read_jsonl(run / "traces" / "summary.jsonl")}
         traced = [traces[f["id"]] for f in sorted(scored, key=lambda f: -float(f["score"]))
                   if float(f["score"]) >= threshold and f.get("id") in traces and traces[f["id"]].get("trigger")]
         if traced:
