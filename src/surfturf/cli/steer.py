@@ -35,7 +35,11 @@ def read_prompts(path: Path, limit: int | None) -> list[str]:
                 raise UserError(f"{path}:{number} has no query", "give each row a query, prompt or Tulu messages")
             prompts.append(text.strip())
     else:
-        prompts.extend(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise UserError(f"cannot read prompts {path}: {error}", "pass a UTF-8 text file, one prompt per line") from None
+        prompts.extend(line.strip() for line in text.splitlines() if line.strip())
     if not prompts:
         raise UserError(f"{path} holds no prompts", "one prompt per line, or JSONL with a query field")
     return prompts[:limit] if limit else prompts

@@ -13,6 +13,7 @@ from rich.console import Console
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
 from surfturf.errors import UserError
 from surfturf.models import ModelSession
+from surfturf.models.accounting import approx_tokens
 
 BLIND_CHOICES = ("auto", "extractor", "heuristic")
 
@@ -48,7 +49,7 @@ def _extractor(blind_judge: str, role: RoleConfig, index: Any) -> RoleConfig | N
 def _dry_run(cases: list, extractor: RoleConfig | None, judge: RoleConfig, runtime: RuntimeOptions) -> None:
     session = ModelSession(cache_dir=None, prices=runtime.prices)
     todo = [case for case in cases if not case.crux]
-    size = max((len(case.response) + len(case.query) for case in todo), default=0) // 4
+    size = approx_tokens(max((len(case.response) + len(case.query) for case in todo), default=0))
     if extractor is not None:
         queries = len({case.query for case in cases})
         session.estimate("extractor", extractor.require(), len(todo) + queries, 400 + size, 200)

@@ -9,6 +9,15 @@ from typing import Any
 import numpy as np
 
 
+CHARS_PER_TOKEN = 4  # the usual rough average for English text
+
+
+def approx_tokens(chars: float) -> int:
+    """Tokens in `chars` characters of text, roughly: for dry-run estimates and for reserving
+    rate-limit capacity before a call, when no tokenizer is at hand."""
+    return int(chars // CHARS_PER_TOKEN)
+
+
 @dataclass(frozen=True)
 class Budget:
     """Hard caps for one session; None means no cap."""

@@ -13,7 +13,7 @@ import numpy as np
 from dotenv import dotenv_values
 
 from surfturf.errors import UserError
-from surfturf.models.accounting import Budget, BudgetGuard, Usage
+from surfturf.models.accounting import Budget, BudgetGuard, Usage, approx_tokens
 from surfturf.models.cache import Cache, cache_key
 from surfturf.models.limits import REGISTRY, EndpointSlots
 from surfturf.models.prices import Price, load_prices, price_for
@@ -238,7 +238,7 @@ class Model:
         refusal = session._guard.try_start()
         if refusal is not None:
             return ChatResult(text="", model=self.spec, role=self.role, error=f"budget: {refusal}", attempts=0)
-        estimated = sum(len(m["content"]) for m in chat) // 4 + (settings.max_tokens or 512)
+        estimated = approx_tokens(sum(len(m["content"]) for m in chat)) + (settings.max_tokens or 512)
         outcome, attempts, latency = await session._call(
             self.endpoint, lambda: self.provider.chat(chat, settings), estimated
         )
@@ -289,7 +289,7 @@ class Model:
                                    latency_s=time.perf_counter() - started)
             batch_texts = [texts[i] for i in batch]
             outcome, _, elapsed = await session._call(
-                self.endpoint, lambda b=batch_texts: self.provider.embed(b), sum(len(t) for t in batch_texts) // 4
+                self.endpoint, lambda b=batch_texts: self.provider.embed(b), approx_tokens(sum(len(t) for t in batch_texts))
             )
             if isinstance(outcome, ProviderError):
                 session.usage.record_call(self.role, self.spec, error=True, input_tokens=0, output_tokens=0,

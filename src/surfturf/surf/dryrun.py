@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from surfturf.models import ModelSession
+from surfturf.models.accounting import approx_tokens
 from surfturf.rubrics import Rubric
 from surfturf.surf.config import SurfConfig
 from surfturf.surf.prompts import generator_messages, judge_messages
@@ -14,7 +15,7 @@ JUDGEMENT_TOKENS = 60
 
 
 def _tokens(messages: list[dict[str, str]]) -> int:
-    return sum(len(m["content"]) for m in messages) // 4
+    return approx_tokens(sum(len(m["content"]) for m in messages))
 
 
 def plan(config: SurfConfig, rubric: Rubric, session: ModelSession, sample_attributes: list[str]) -> float:

@@ -27,6 +27,7 @@ from rich.console import Console
 from surfturf import __version__
 from surfturf.data import CorpusInput, CorpusRow, CorpusStats, read_corpus
 from surfturf.errors import UserError
+from surfturf.models.accounting import approx_tokens
 from surfturf.surf.store import write_jsonl_atomic, write_text_atomic
 from surfturf.turf import store
 from surfturf.turf.cluster import central_members, default_k, spherical_kmeans
@@ -87,7 +88,7 @@ def estimate_cost(session: Any, config: BuildConfig, stats: CorpusStats, mean_ch
     rows = stats.rows
     total = 0.0
     if config.extractor != "heuristic":
-        per_call = EXTRACT_PROMPT_TOKENS + int(min(mean_chars, 6000) / 4)
+        per_call = EXTRACT_PROMPT_TOKENS + approx_tokens(min(mean_chars, 6000))
         total += session.estimate("extractor", config.extractor, 2 * rows, per_call, EXTRACT_OUTPUT_TOKENS)
     attributes = 20 * rows
     total += session.estimate("embedder", config.embedder, max(1, -(-attributes // 256)), 256 * ATTRIBUTE_TOKENS, 0)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from typing import Any
 
 import anthropic
 
-from surfturf.models.providers.base import Completion, Provider, ProviderError, short, status_error, transport_error
+from surfturf.models.providers.base import (
+    Completion,
+    LoopClients,
+    Provider,
+    ProviderError,
+    short,
+    status_error,
+    transport_error,
+)
 from surfturf.models.types import GenerateConfig, Message
 
 DEFAULT_MAX_TOKENS = 1024
@@ -50,23 +56,19 @@ class AnthropicProvider(Provider):
 
     def __init__(self, endpoint, timeout_s: float) -> None:  # type: ignore[no-untyped-def]
         super().__init__(endpoint, timeout_s)
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anthropic.AsyncAnthropic] = (
-            weakref.WeakKeyDictionary()
+        self._clients = LoopClients(self._make_client)
+
+    def _make_client(self) -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(
+            api_key=self.endpoint.api_key or "EMPTY",
+            base_url=self.endpoint.base_url,
+            max_retries=0,
+            timeout=self.timeout_s,
+            http_client=anthropic.DefaultAioHttpClient(timeout=self.timeout_s),
         )
 
     def client(self) -> anthropic.AsyncAnthropic:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = anthropic.AsyncAnthropic(
-                api_key=self.endpoint.api_key or "EMPTY",
-                base_url=self.endpoint.base_url,
-                max_retries=0,
-                timeout=self.timeout_s,
-                http_client=anthropic.DefaultAioHttpClient(timeout=self.timeout_s),
-            )
-            self._clients[loop] = client
-        return client
+        return self._clients.get()
 
     async def chat(self, messages: list[Message], config: GenerateConfig) -> Completion:
         try:
@@ -88,9 +90,4 @@ class AnthropicProvider(Provider):
         )
 
     async def aclose(self) -> None:
-        clients = list(self._clients.items())
-        self._clients.clear()
-        current = asyncio.get_running_loop()
-        for loop, client in clients:
-            if loop is current:
-                await client.close()
+        await self._clients.aclose()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -13,6 +16,7 @@ from surfturf.models.specs import Endpoint
 from surfturf.models.types import GenerateConfig, Message
 
 RETRYABLE = frozenset({"rate_limit", "server", "timeout", "connection"})
+C = TypeVar("C")
 
 
 class ProviderError(Exception):
@@ -37,6 +41,31 @@ class Completion:
     input_tokens: int = 0
     output_tokens: int = 0
     thinking: str | None = None
+
+
+class LoopClients(Generic[C]):
+    """One SDK client per event loop, made on first use: HTTP connection pools cannot cross loops,
+    and a session may be driven from several (sync wrappers, threads)."""
+
+    def __init__(self, make: Callable[[], C]) -> None:
+        self._make = make
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, C] = weakref.WeakKeyDictionary()
+
+    def get(self) -> C:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = self._make()
+        return client
+
+    async def aclose(self) -> None:
+        """Close the running loop's client; the others are forgotten (a client of another loop cannot be awaited here)."""
+        clients = list(self._clients.items())
+        self._clients.clear()
+        current = asyncio.get_running_loop()
+        for loop, client in clients:
+            if loop is current:
+                await client.close()  # type: ignore[attr-defined]
 
 
 class Provider:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import weakref
 from typing import Any
 
 import numpy as np
@@ -12,6 +10,7 @@ import openai
 
 from surfturf.models.providers.base import (
     Completion,
+    LoopClients,
     Provider,
     ProviderError,
     normalise,
@@ -42,27 +41,22 @@ class OpenAICompatibleProvider(Provider):
 
     def __init__(self, endpoint, timeout_s: float) -> None:  # type: ignore[no-untyped-def]
         super().__init__(endpoint, timeout_s)
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = (
-            weakref.WeakKeyDictionary()
+        self._clients = LoopClients(self._make_client)
+
+    def _make_client(self) -> openai.AsyncOpenAI:
+        """SDK retries off: the session retries. aiohttp transport: httpcore's pool scans every
+        connection per request, which caps throughput near 100 calls/s at concurrency 64 on two cores."""
+        return openai.AsyncOpenAI(
+            api_key=self.endpoint.api_key or "EMPTY",
+            base_url=self.endpoint.base_url,
+            max_retries=0,
+            timeout=self.timeout_s,
+            http_client=openai.DefaultAioHttpClient(timeout=self.timeout_s),
         )
 
     def client(self) -> openai.AsyncOpenAI:
-        """The SDK client for the running loop (httpx pools cannot cross event loops). SDK retries off: we retry."""
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            # aiohttp transport: httpcore's pool scans every connection per request, which caps
-            # throughput near 100 calls/s at concurrency 64 on two cores.
-            http = openai.DefaultAioHttpClient(timeout=self.timeout_s)
-            client = openai.AsyncOpenAI(
-                api_key=self.endpoint.api_key or "EMPTY",
-                base_url=self.endpoint.base_url,
-                max_retries=0,
-                timeout=self.timeout_s,
-                http_client=http,
-            )
-            self._clients[loop] = client
-        return client
+        """The SDK client for the running loop."""
+        return self._clients.get()
 
     def request_args(self, config: GenerateConfig) -> dict[str, Any]:
         args: dict[str, Any] = {}
@@ -120,12 +114,7 @@ class OpenAICompatibleProvider(Provider):
         return normalise(vectors), tokens
 
     async def aclose(self) -> None:
-        clients = list(self._clients.items())
-        self._clients.clear()
-        current = asyncio.get_running_loop()
-        for loop, client in clients:
-            if loop is current:
-                await client.close()
+        await self._clients.aclose()
 
 
 class OpenAIProvider(OpenAICompatibleProvider):
