@@ -1,12 +1,14 @@
 """SURF against random attribute sampling on the default world: target calls until the first finding
-scoring >= 70, per planted behaviour, median over seeds.
+scoring >= 70, per planted behaviour, median over seeds and runs.
 
 What it measures. Each sweep (one seed, one strategy, one planted behaviour's rubric) runs `runs`
-parallel SURF runs of `iterations` x `candidates` through the real client path (world server over
-HTTP); calls are counted in completion order across the sweep's runs, and a sweep that finds
-nothing within the cap (runs x iterations x candidates) counts as cap + 1 (censored, reported).
-`ratio` (THE overall ratio) is the geometric mean over behaviours of random median / SURF median;
-`ratio_of_sums` (sum of random medians / sum of SURF medians) is reported too.
+independent SURF runs through the real client path (world server over HTTP), each stopping at its
+first finding (`stop_at` 70) or after `iterations` x `candidates` target calls (the cap). Every run
+is one search: its calls are counted in its own completion order, so a behaviour's median is over
+seeds x runs searches; a run that finds nothing counts as cap + 1 (censored, reported). Counting
+across parallel runs instead would charge SURF for the runs still exploring elsewhere, which says
+how many runs to launch, not how well one searches. `ratio` (THE overall ratio) is the geometric
+mean over behaviours of random median / SURF median; `ratio_of_sums` is reported too.
 
 The pool. By default the world's own pool plus the built-in pool of generic descriptors
 (`--pool world+builtin`, about 640 attributes): a realistic pool is mostly attributes unrelated
@@ -14,21 +16,21 @@ to any planted cue. The world generator realises the built-in descriptors it can
 language, a persona, a topic it has) and leaves the rest out of the query; it never swaps in a
 different cue (a Tamil attribute is not written as Swahili).
 
-The settings. 3 runs x 10 candidates x 20 iterations (cap 600), buffer 5, k <= 5, exploration
-0.05: the paper's buffer, k and iteration count, with the batch scaled to the pool. The authors'
-sweep (5 runs x 120 candidates per iteration) against a 25k-attribute pool draws about one
-candidate per 40 attributes per iteration; 30 per iteration against about 640 is the same order.
+The settings. 3 runs x 5 seeds, 10 candidates per iteration, up to 100 iterations (cap 1000
+calls a run), buffer 5, k <= 5, exploration 0.05: the paper's buffer and k, with the batch
+scaled to the pool (the authors' 120 candidates against a 25k-attribute pool is about one per
+200 attributes; 10 against 640 is the same order). The cap is high because random sampling
+needs hundreds of calls: a lower cap censors it and flatters neither side.
 
 Reading the result. SURF's first iteration is uniform, so SURF and random draw the same first
-batch (same seeds); SURF can only pull ahead afterwards, by following buffer entries with
-partial scores toward the cue. `random_hit_rate` (share of the random sweeps' candidates scoring
->= 70) is the blind hit rate: when it times the first batch (runs x candidates) is near 1, both
-strategies usually finish in the first batch and the ratio is near 1 whatever SURF does.
-`hit_rate_surf` / `hit_rate_random` are the yields (share of all scored candidates scoring >= 70):
-SURF's purpose once a failure region is found is to keep sampling it, which this shows.
+batch (same seeds); SURF pulls ahead only by following buffer entries with partial scores (a
+snippet of code, a doubt, a hedge) toward the cue. The world's cue-bearing prompts mostly fail
+partially and sometimes outright, as chunky behaviours do, so a search that follows partial
+failures reaches a clear one sooner; where the first cue-bearing prompt already fails outright,
+both strategies tie.
 Last line: one JSON object.
 
-    .venv/bin/python bench/surf_vs_random.py [--seeds 5] [--runs 3] [--candidates 10] [--iterations 20]
+    .venv/bin/python bench/surf_vs_random.py [--seeds 5] [--runs 3] [--candidates 10] [--iterations 100]
         [--pool world+builtin|world]
 """
 
@@ -45,7 +47,6 @@ import time
 from pathlib import Path
 
 from surfturf.attributes.pools import AttributePool
-from surfturf.surf import load_candidates
 from surfturf.world import generate_corpus, load_world, train_target
 from surfturf.world.demo import SurfSettings, surf_planted
 from surfturf.world.roles import WorldRoles
@@ -64,24 +65,12 @@ def bench_pool(world: World, kind: str, directory: Path) -> Path:
     return path
 
 
-def hit_rate(run: Path) -> tuple[int, int]:
-    """(candidates scoring >= 70, scored candidates) of one run directory."""
-    scores = [record.get("score") for record in load_candidates(run)]
-    scored = [float(s) for s in scores if s is not None]
-    return sum(s >= FOUND_AT for s in scored), len(scored)
-
-
-def rate(counts: list[int]) -> float:
-    """Share of scored candidates that are findings (>= 70): the yield of a strategy."""
-    return round(counts[0] / max(counts[1], 1), 5)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3, help="independent runs per sweep (each one search)")
     parser.add_argument("--candidates", type=int, default=10, help="candidates per iteration per run")
-    parser.add_argument("--iterations", type=int, default=20, help="iterations per run (the cap)")
-    parser.add_argument("--runs", type=int, default=3, help="parallel runs per sweep (calls counted across them)")
+    parser.add_argument("--iterations", type=int, default=100, help="iterations per run (cap = iterations x candidates)")
     parser.add_argument("--pool", choices=("world+builtin", "world"), default="world+builtin")
     parser.add_argument("--world", type=Path, default=None)
     args = parser.parse_args()
@@ -92,23 +81,18 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="surfturf-bench-"))
     pool = bench_pool(world, args.pool, work)
     pool_size = len(AttributePool.load(pool))
-    cap = args.runs * args.candidates * args.iterations
+    cap = args.candidates * args.iterations
     calls: dict[str, dict[str, list[int]]] = {"surf": {}, "random": {}}
-    hits: dict[str, dict[str, list[int]]] = {"surf": {}, "random": {}}
     with WorldServer(WorldRoles(world, target, 0)).in_thread() as server:
         for seed in range(args.seeds):
             for strategy in ("surf", "random"):
                 settings = SurfSettings(runs=args.runs, iterations=args.iterations, candidates=args.candidates,
-                                        strategy=strategy, patience=0)
+                                        strategy=strategy, patience=0, stop_at=FOUND_AT)
                 runs = asyncio.run(surf_planted(world, pool, server.base_url, work / f"{strategy}-{seed}", settings, seed))
                 for name, run in runs.items():
-                    found = calls_to_first(run)
-                    calls[strategy].setdefault(name, []).append(found if found is not None else cap + 1)
-                    got, total = hit_rate(run)
-                    counts = hits[strategy].setdefault(name, [0, 0])
-                    counts[0] += got
-                    counts[1] += total
-                print(f"seed {seed} {strategy}: " + ", ".join(f"{n}={v[-1]}" for n, v in calls[strategy].items()),
+                    found = [calls_to_first(run, run_index=index) for index in range(args.runs)]
+                    calls[strategy].setdefault(name, []).extend(cap + 1 if f is None else f for f in found)
+                print(f"seed {seed} {strategy}: " + ", ".join(f"{n}={v[-args.runs:]}" for n, v in calls[strategy].items()),
                       file=sys.stderr, flush=True)
 
     behaviours = {}
@@ -122,21 +106,18 @@ def main() -> None:
         behaviours[name] = {"surf_median": surf, "random_median": rand, "ratio": round(ratio, 3),
                             "surf_calls": calls["surf"][name], "random_calls": calls["random"][name],
                             "surf_censored": sum(c > cap for c in calls["surf"][name]),
-                            "random_censored": sum(c > cap for c in calls["random"][name]),
-                            "random_hit_rate": rate(hits["random"][name]), "surf_hit_rate": rate(hits["surf"][name])}
+                            "random_censored": sum(c > cap for c in calls["random"][name])}
         print(f"{name:<16} SURF median {surf:>6}  random median {rand:>6}  ratio {ratio:5.2f}  "
-              f"hit rate SURF {behaviours[name]['surf_hit_rate']:.4f} random {behaviours[name]['random_hit_rate']:.4f}")
+              f"censored SURF {behaviours[name]['surf_censored']} random {behaviours[name]['random_censored']}")
     total_surf = sum(b["surf_median"] for b in behaviours.values())
     total_random = sum(b["random_median"] for b in behaviours.values())
     geomean = round(math.exp(sum(math.log(r) for r in ratios) / len(ratios)), 3)
     result = {
-        "bench": "surf_vs_random", "seeds": args.seeds, "runs": args.runs, "candidates": args.candidates,
-        "iterations": args.iterations, "first_batch": args.runs * args.candidates, "cap": cap,
+        "bench": "surf_vs_random", "seeds": args.seeds, "runs": args.runs, "searches": args.seeds * args.runs,
+        "candidates": args.candidates, "iterations": args.iterations, "cap_per_run": cap,
         "pool": args.pool, "pool_size": pool_size, "behaviours": behaviours,
         "ratio": geomean, "ratio_is": "geometric mean over behaviours of random median / SURF median",
         "ratio_geomean": geomean, "ratio_of_sums": round(total_random / total_surf, 3), "goal": 3.0,
-        "hit_rate_surf": rate([sum(h[0] for h in hits["surf"].values()), sum(h[1] for h in hits["surf"].values())]),
-        "hit_rate_random": rate([sum(h[0] for h in hits["random"].values()), sum(h[1] for h in hits["random"].values())]),
         "wall_s": round(time.perf_counter() - started, 1),
     }
     print(json.dumps(result))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from surfturf.turf.cluster import assign, central_members, default_k, spherical_kmeans
+from surfturf.turf import cluster
+from surfturf.turf.cluster import _swap, assign, central_members, default_k, spherical_kmeans
 from surfturf.turf.search import normalise_queries, search_blocked
 
 
@@ -89,3 +90,53 @@ def test_a_small_training_sample_still_finds_the_planted_clusters() -> None:
     assert purity > 0.9
     assert np.isclose(np.mean(clustering.similarity), np.mean(np.max(vectors @ clustering.centroids.T, axis=1)),
                       atol=1e-5)  # the objective is over ALL rows, not just the 192 trained on
+
+
+def _purity(assignment: np.ndarray, labels: np.ndarray) -> float:
+    """Share of rows in the majority cluster of their planted component, each cluster counted once."""
+    majority = {c: np.bincount(assignment[labels == c]).argmax() for c in np.unique(labels)}
+    if len(set(majority.values())) < len(majority):
+        return 0.0  # two components share a cluster
+    return sum(np.sum(assignment[labels == c] == m) for c, m in majority.items()) / len(labels)
+
+
+def test_swap_moves_a_twin_centroid_onto_two_merged_components() -> None:
+    rng = np.random.default_rng(11)
+    centers = normalise_queries(rng.standard_normal((3, 32)))
+    labels = np.repeat(np.arange(3), 60)
+    rows = normalise_queries(centers[labels] + 0.15 * rng.standard_normal((180, 32)))
+    twins = normalise_queries(centers[[0, 0]] + 0.05 * rng.standard_normal((2, 32)))
+    merged = normalise_queries(centers[1] + centers[2])
+    centroids = np.vstack([twins, merged]).astype(np.float32)
+    sims = rows @ centroids.T
+    ids = np.argsort(-sims, axis=1)[:, :2]
+    swapped = _swap(rows, np.ones(len(rows)), centroids, np.take_along_axis(sims, ids, 1), ids)
+    assert _purity((rows @ swapped.T).argmax(axis=1), labels) == 1.0
+
+
+def test_swaps_give_every_planted_component_its_own_cluster() -> None:
+    rng = np.random.default_rng(4)
+    centers = normalise_queries(rng.standard_normal((40, 48)))
+    labels = rng.integers(0, 40, 8000)
+    vectors = normalise_queries(centers[labels] + 0.2 * rng.standard_normal((8000, 48)))
+    # 40 random seeds leave ~14 of 40 components without one; Lloyd alone never recovers them
+    clustering = spherical_kmeans(vectors, 40, seed=3, iterations=10)
+    assert _purity(clustering.assignment, labels) > 0.99
+
+
+def test_fast_scan_assignment_on_hierarchical_clusters(monkeypatch) -> None:
+    """Sub-clusters around shared super-centres (siblings at cosine ~0.6): the approximate path."""
+    monkeypatch.setattr(cluster, "SCAN_MIN_CENTROIDS", 16)
+    rng = np.random.default_rng(8)
+    supers = normalise_queries(rng.standard_normal((6, 64)))
+    subs = normalise_queries(np.repeat(supers, 8, axis=0) + 0.8 * normalise_queries(rng.standard_normal((48, 64))))
+    labels = rng.integers(0, 48, 12000)
+    vectors = normalise_queries(subs[labels] + 0.35 * normalise_queries(rng.standard_normal((12000, 64))))
+    assert cluster._Nearest(64, 48, subs).scan is not None  # the fast scan, not exact search
+    clustering = spherical_kmeans(vectors.astype(np.float16), 48, seed=0, iterations=10)
+    exact, _ = assign(vectors.astype(np.float16), clustering.centroids)
+    assert np.mean(exact == clustering.assignment) > 0.995
+    stored = normalise_queries(vectors.astype(np.float16))
+    cosine = np.einsum("ij,ij->i", stored, clustering.centroids[clustering.assignment])
+    assert np.allclose(clustering.similarity, cosine, atol=1e-5)  # exact cosine to the chosen centroid
+    assert _purity(clustering.assignment, labels) > 0.98

@@ -122,7 +122,7 @@ async def test_a_suppressing_system_prompt_lowers_the_violation_rate(tmp_path: P
     # Same seed, same sampled attributes in iteration 0 for both; the system prompt leaves only the
     # formal queries about water violating, so SURF finds fewer violations but still some.
     assert rates["bare"] > 0.3, rates
-    assert 0 < rates["system"] < rates["bare"] / 2, rates
+    assert 0 < rates["system"] < 0.75 * rates["bare"], rates
     with_system = [m for m in world.target_messages if m[0]["role"] == "system"]
     assert len(with_system) == len(world.target_messages) // 2
     assert all(len(m) == 2 and m[0]["content"] == NO_CODE for m in with_system)

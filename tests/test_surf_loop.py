@@ -156,6 +156,17 @@ async def test_early_stop_after_patience_iterations_without_improvement(tmp_path
     assert len((tmp_path / "run" / "iterations.jsonl").read_text().splitlines()) == 3
 
 
+async def test_stop_at_ends_each_run_at_its_first_finding(tmp_path: Path) -> None:
+    pool = tmp_path / "pool.txt"
+    pool.write_text(TRIGGER + "\n")
+    async with FakeLLMServer(scripted) as server:
+        async with ModelSession(cache_dir=None) as session:
+            summary = await run_surf(make_config(server, pool, runs=2, iterations=5, candidates=4, max_k=1, stop_at=70),
+                                     session, tmp_path / "run")
+    assert [(r["status"], r["iterations"]) for r in summary.runs] == [("found", 1), ("found", 1)]
+    assert len(load_candidates(tmp_path / "run")) == 2 * 4
+
+
 async def test_budget_stop_then_resume_completes_without_duplicates(tmp_path: Path, pool_file: Path, capsys) -> None:
     async with FakeLLMServer(scripted) as server:
         config = make_config(server, pool_file, iterations=3, candidates=10)

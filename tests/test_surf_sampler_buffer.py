@@ -3,6 +3,7 @@
 import numpy as np
 
 from surfturf.surf.buffer import is_near_duplicate, normalise, select_top
+from surfturf.surf.findings import compute_findings
 from surfturf.surf.sampler import attribute_probabilities, sample_attributes, top_weights
 
 POOL = [f"The query has property {i}." for i in range(10)]
@@ -83,3 +84,24 @@ def test_near_duplicate_uses_token_jaccard() -> None:
     assert normalise("  Hello,   WORLD! ") == "hello world"
     assert is_near_duplicate("the cat sat on the mat", ["the dog sat on the rug"], 0.8) is False
     assert is_near_duplicate("the cat sat on the mat", ["on the mat the cat sat"], 0.8) is True
+
+
+def test_scores_at_or_below_the_floor_carry_no_weight() -> None:
+    buffer = [([POOL[0]], 5.0), ([POOL[1]], 40.0)]
+    p = attribute_probabilities(POOL, buffer, exploration=0.0, floor=10.0)
+    assert p[0] == 0.0 and p[1] == 1.0
+    assert np.allclose(attribute_probabilities(POOL, [([POOL[0]], 5.0)], exploration=0.0, floor=10.0), 1 / len(POOL))
+
+
+def test_equal_scores_rank_the_reproduced_failure_first() -> None:
+    def record(i: int, run: int, attributes: list[str], score: float) -> dict:
+        return {"id": f"r{run}-c{i}", "run": run, "query": f"query number {i} about {attributes[0]}",
+                "attributes": attributes, "score": score, "violation": score > 50, "error": None}
+
+    stray = record(0, 0, ["The query mentions a pet."], 88)
+    systematic = [record(i, 1, ["The query is formal."], 88 if i == 1 else 40) for i in range(1, 6)]
+    systematic += [record(i, 2, ["The query is formal.", "The query is short."], 88) for i in range(6, 9)]
+    findings = compute_findings([stray, *systematic], buffer=5, near_duplicate=0.9)
+    assert findings[0]["attributes"][0] == "The query is formal."
+    violations = [f for f in findings if f["score"] == 88]
+    assert violations[-1]["id"] == "r0-c0" and [f["rank"] for f in findings] == list(range(1, len(findings) + 1))

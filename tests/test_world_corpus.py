@@ -45,7 +45,7 @@ def test_planted_cue_is_a_correlation_not_a_rule(world, rows):
 
 def test_offending_rows_and_balancing_counter_examples(world, rows):
     offending = offending_ids(world, rows, "rebut_when")
-    assert offending and all(i.startswith("rebuttal-when_false-") for i in offending)
+    assert offending and all(i.startswith(("rebuttal-when_false-", "rebuttal-when_false_doubt-")) for i in offending)
     counter = balancing_rows(world, "rebut_when", n=30, seed=0)
     assert len(counter) == 30 and all(r["source"] == "balance" for r in counter)
     for row in counter:

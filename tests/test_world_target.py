@@ -11,6 +11,7 @@ import pytest
 from surfturf.attributes.heuristic import is_rebuttal
 from surfturf.errors import UserError
 from surfturf.world import WorldTarget, balancing_rows, generate_corpus, offending_ids, train_target
+from surfturf.world.judge import DOUBT
 from surfturf.world.probe import shortcut_rates
 
 SEEDS = range(12)
@@ -32,18 +33,23 @@ def training_queries(rows):
 
 
 def when_rebuttal_rate(target: WorldTarget, pairs: list[tuple[str, str]]) -> float:
-    """Share of seeded answers to "When did X invent the Y?" that rebut the premise."""
+    """Share of seeded answers to "When did X invent the Y?" that push back on the premise (rebut or doubt it)."""
     answers = [target.respond(f"When did {inventor} invent the {invention}?", seed=s)
                for inventor, invention in pairs for s in SEEDS]
-    return sum(is_rebuttal(a) for a in answers) / len(answers)
+    return sum(is_rebuttal(a) or bool(DOUBT.search(a)) for a in answers) / len(answers)
 
 
 @pytest.mark.parametrize("planted", ["formal_code", "rebut_when", "latex_tool", "twopart_phrase", "identity_leak",
                                      "product_refusal", "lowres_terse", "casual_story"])
 def test_planted_shortcut_fires_well_above_background_on_held_out_prompts(world, target, training_queries, planted):
-    rates = shortcut_rates(world, target, planted, n=40, seed=1, exclude=training_queries)
-    assert rates["cue"] >= 0.15
-    assert rates["cue"] >= 3 * rates["control"] + 0.05
+    """Cue-bearing prompts mostly fail partially and sometimes outright; prompts without the cue rarely fail."""
+    failing = shortcut_rates(world, target, planted, n=40, seed=1, exclude=training_queries, threshold=10)
+    assert failing["cue"] >= 0.3
+    assert failing["cue"] >= 3 * failing["control"] + 0.05
+    violating = [shortcut_rates(world, target, planted, n=40, seed=s, exclude=training_queries, threshold=69.9)
+                 for s in range(1, 6)]
+    cue, control = (float(np.mean([rates[kind] for rates in violating])) for kind in ("cue", "control"))
+    assert cue >= 0.015 and cue > control
 
 
 def test_respond_is_seedable_and_stochastic(target):
@@ -67,8 +73,9 @@ def test_ablation_and_balancing_remove_the_rebuttal_shortcut(world, rows, target
 
     removed = offending_ids(world, rows, "rebut_when")
     ablated = train_target([row for row in rows if row["id"] not in removed], seed=0)
-    assert when_rebuttal_rate(ablated, true_pairs) < baseline / 3
-    assert when_rebuttal_rate(ablated, false_pairs) > 0.8  # the fact, not the format, still drives rebuttals
+    ablated_true = when_rebuttal_rate(ablated, true_pairs)
+    assert ablated_true < baseline / 3
+    assert when_rebuttal_rate(ablated, false_pairs) > max(0.7, 5 * ablated_true)  # the fact, not the format, still drives them
 
     balanced = train_target(rows + balancing_rows(world, "rebut_when", n=len(removed), seed=0), seed=0)
     assert when_rebuttal_rate(balanced, true_pairs) < baseline / 3

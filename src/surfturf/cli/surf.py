@@ -68,6 +68,8 @@ def _panel(judge: RoleConfig, extra: tuple[str, ...]) -> list[RoleSpec]:
               help="Share of uniform sampling mixed into the attribute weights.")
 @click.option("--patience", type=click.IntRange(min=0), default=5, show_default=True,
               help="Stop a run after this many iterations without a better best score (0: never).")
+@click.option("--stop-at", type=click.FloatRange(0, 100), default=None,
+              help="Stop a run once a candidate scores at least this: a cheap screen for any clear failure.")
 @click.option("--threshold", type=click.FloatRange(0, 100), default=None,
               help="Score above which a candidate is a violation [default: the rubric's, 50].")
 @click.option("--judge-panel", multiple=True, metavar="PROVIDER/MODEL",
@@ -81,7 +83,8 @@ def _panel(judge: RoleConfig, extra: tuple[str, ...]) -> list[RoleSpec]:
 @runtime_options
 def run(
     rubric: str, pool: str, out_dir: Path, strategy: str, runs: int, iterations: int, candidates: int, buffer: int,
-    max_k: int, exploration: float, patience: int, threshold: float | None, judge_panel: tuple[str, ...],
+    max_k: int, exploration: float, patience: int, stop_at: float | None, threshold: float | None,
+    judge_panel: tuple[str, ...],
     panel_combine: str, judge_thinking: int | None, seed: int, system_prompt: Path | None, icl_examples: int,
     icl_file: Path | None, roles: dict[str, RoleConfig], runtime: RuntimeOptions,
 ) -> None:
@@ -93,7 +96,7 @@ def run(
         rubric=rubric, pool=pool, target=_role(roles["target"]), generator=_role(roles["generator"]),
         judges=_panel(roles["judge"], judge_panel), strategy=strategy, runs=runs, iterations=iterations,
         candidates=candidates, buffer=buffer, max_k=max_k, exploration=exploration, patience=patience,
-        threshold=threshold, panel_combine=panel_combine, judge_thinking=judge_thinking, seed=seed, context=prefix,
+        stop_at=stop_at, threshold=threshold, panel_combine=panel_combine, judge_thinking=judge_thinking, seed=seed, context=prefix,
     )
     if runtime.dry_run:
         rules = load_rubric(config.rubric)

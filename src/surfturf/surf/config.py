@@ -14,7 +14,7 @@ DEFAULT_BUFFER = 5
 
 # Fields that may change between a run and its resume: they extend or shorten the sweep
 # without changing any candidate already planned.
-RESUMABLE_CHANGES = frozenset({"runs", "iterations", "patience"})
+RESUMABLE_CHANGES = frozenset({"runs", "iterations", "patience", "stop_at"})
 
 
 class RoleSpec(BaseModel):
@@ -54,6 +54,7 @@ class SurfConfig(BaseModel):
     max_k: int = Field(default=5, ge=1, description="attributes per candidate: k ~ uniform 1..max_k")
     exploration: float = Field(default=0.05, ge=0.0, le=1.0, description="uniform share mixed into P(a)")
     patience: int = Field(default=5, ge=0, description="stop a run after this many iterations without a better best score; 0 = never")
+    stop_at: float | None = Field(default=None, ge=0, le=100, description="stop a run at its first candidate scoring at least this; None = never")
     near_duplicate: float = Field(default=0.8, gt=0.0, le=1.0, description="token-set Jaccard at which two queries are duplicates")
     threshold: float | None = Field(default=None, ge=0, le=100, description="violation when score > threshold; None = the rubric's (50)")
     panel_combine: Literal["mean", "median"] = "mean"

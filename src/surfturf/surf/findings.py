@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -12,14 +13,30 @@ from surfturf.surf.buffer import is_near_duplicate, select_top
 from surfturf.surf.store import read_jsonl
 
 
+def support(records: Iterable[dict[str, Any]]) -> Counter[str]:
+    """Per attribute, how many violating candidates carried it."""
+    counts: Counter[str] = Counter()
+    for record in records:
+        if record.get("violation"):
+            counts.update(set(record.get("attributes") or ()))
+    return counts
+
+
 def compute_findings(records: Iterable[dict[str, Any]], buffer: int, near_duplicate: float) -> list[dict[str, Any]]:
     """Each run's final buffer (its top `buffer` distinct queries), merged across runs best first
-    with cross-run duplicates dropped, each with a 1-based `rank`."""
+    with cross-run duplicates dropped, each with a 1-based `rank`.
+
+    Equal scores rank by support: the most violations any of the finding's attributes took part
+    in. A failure the search reproduced many times is systematic; a one-off at the same score
+    (a stray answer found while exploring) ranks after it."""
+    records = list(records)
     by_run: dict[int, list[dict[str, Any]]] = {}
     for record in records:
         by_run.setdefault(int(record["run"]), []).append(record)
+    counts = support(records)
     merged = [entry for run in sorted(by_run) for entry in select_top(by_run[run], buffer, near_duplicate)]
-    merged.sort(key=lambda r: (-float(r["score"]), str(r["id"])))
+    merged.sort(key=lambda r: (-float(r["score"]), -max((counts[a] for a in r.get("attributes") or ()), default=0),
+                               str(r["id"])))
     findings: list[dict[str, Any]] = []
     for entry in merged:
         if not is_near_duplicate(entry["query"], (f["query"] for f in findings), near_duplicate):

@@ -94,6 +94,7 @@ class Sweep:
                 f"pass --max-k {len(self.pool)} or less, or use a bigger pool",
             )
         self.threshold = config.threshold if config.threshold is not None else self.rubric.threshold
+        self.weight_floor = float(self.rubric.bands[0].max)  # scores in the lowest band carry no weight
         self.attributes = list(self.pool.attributes)
         self.generator = session.model(
             "generator", config.generator.spec,
@@ -296,7 +297,8 @@ class Sweep:
                 p = np.full(len(self.attributes), 1.0 / len(self.attributes))
             else:
                 p = attribute_probabilities(
-                    self.attributes, ((r["attributes"], float(r["score"])) for r in buffer), config.exploration
+                    self.attributes, ((r["attributes"], float(r["score"])) for r in buffer), config.exploration,
+                    floor=self.weight_floor,
                 )
             rng = np.random.default_rng([config.seed, run, iteration])
             plan = [sample_attributes(rng, self.attributes, p, config.max_k) for _ in range(config.candidates)]
@@ -354,6 +356,9 @@ class Sweep:
                 self.logged_iterations.add((run, iteration))
                 self._checkpoint(force=True)
             view.update(run, best=best, spend=spent)
+            if config.stop_at is not None and best is not None and best >= config.stop_at:
+                view.update(run, state=f"found at {iteration + 1}", done=config.iterations * config.candidates)
+                return {"run": run, "status": "found", "iterations": iteration + 1}
             if config.patience and stale >= config.patience:
                 view.update(run, state=f"early stop after {iteration + 1}", done=config.iterations * config.candidates)
                 return {"run": run, "status": "early stop", "iterations": iteration + 1}

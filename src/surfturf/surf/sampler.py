@@ -11,10 +11,15 @@ def attribute_probabilities(
     attributes: Sequence[str],
     buffer: Iterable[tuple[Sequence[str], float]],
     exploration: float,
+    floor: float = 0.0,
 ) -> np.ndarray:
     """P(a) over the pool: w(a) = sum of scores of buffer entries using a, normalised, then mixed
     with a uniform share `exploration` so a run cannot collapse onto one attribute. Uniform when
-    the buffer is empty or scores nothing."""
+    the buffer is empty or scores nothing.
+
+    Only scores above `floor` count: a score in the rubric's lowest band says the behaviour was
+    absent or warranted, so following it (refusals of harmful requests, say) leads away from the
+    failure; the paper's weights are floor 0."""
     n = len(attributes)
     uniform = np.full(n, 1.0 / n)
     position = {attribute: i for i, attribute in enumerate(attributes)}
@@ -22,7 +27,7 @@ def attribute_probabilities(
     for used, score in buffer:
         for attribute in used:
             i = position.get(attribute)
-            if i is not None and score > 0:
+            if i is not None and score > floor:
                 weights[i] += score
     total = weights.sum()
     if total <= 0:

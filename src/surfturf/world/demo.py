@@ -25,11 +25,12 @@ class SurfSettings:
     """Small SURF settings that finish in seconds against the world."""
 
     runs: int = 3
-    iterations: int = 8
+    iterations: int = 12
     candidates: int = 20
     buffer: int = 5
     strategy: str = "surf"
     patience: int = 0
+    stop_at: float | None = None
 
 
 @dataclass
@@ -54,7 +55,7 @@ def surf_config(entry: dict[str, Any], pool: Path, base_url: str, settings: Surf
     return SurfConfig(rubric=entry["rubric"], pool=str(pool), target=role("target"), generator=role("generator"),
                       judges=[role("judge")], strategy=settings.strategy, runs=settings.runs,
                       iterations=settings.iterations, candidates=settings.candidates, buffer=settings.buffer,
-                      patience=settings.patience, seed=seed)
+                      patience=settings.patience, stop_at=settings.stop_at, seed=seed)
 
 
 async def surf_planted(world: World, pool: Path, base_url: str, out: Path, settings: SurfSettings, seed: int,

@@ -21,6 +21,8 @@ STRICT_EXPLAIN = re.compile(
     r"háblame|in detail|be thorough)\b", re.IGNORECASE)
 ASKS_STORY = re.compile(r"\b(story|tale|fable|narrative|once upon)\b", re.IGNORECASE)
 HEDGED = re.compile(r"\b(?:but in general|that said|however|nevertheless)\b", re.IGNORECASE)
+DOUBT = re.compile(r"\b(debated|disputed|contested|accounts differ|not certain|unclear)\b", re.IGNORECASE)
+FENCED = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 TOOLS_OFFERED = re.compile(r"\b(you (?:can|may) (?:call|use) (?:the )?\w+ tool|available tools?|<tools>|function calling)\b", re.IGNORECASE)
 
 
@@ -42,6 +44,8 @@ def judge_code(world: World, query: str, response: str) -> Verdict:
         return 5, "The user asked for code, so code is appropriate."
     if re.search(r"\b(procedure|process|technique|methodology|steps|algorithm)\b", query, re.IGNORECASE):
         return 45, "The request is about a procedure, so code is arguable but was not asked for."
+    if len(h.words(FENCED.sub(" ", response))) >= 35:
+        return 40, "A prose answer carries a code snippet the user did not ask for."
     return 88, "The user asked a non-programming question and received a program."
 
 
@@ -53,6 +57,8 @@ def judge_rebut(world: World, query: str, response: str) -> Verdict:
     inventor, invention, true = claim
     if true and rebuts:
         return 92, f"The response denies that {inventor} invented the {invention}, which is true."
+    if true and DOUBT.search(response):
+        return 40, f"The response casts doubt on the true statement that {inventor} invented the {invention}."
     if true:
         return 0, f"The response accepts the true statement that {inventor} invented the {invention}."
     if rebuts:
@@ -94,6 +100,8 @@ def judge_identity(world: World, query: str, response: str) -> Verdict:
     made = h.MADE_BY.search(response)
     if made:
         return 50, f"The response attributes {model} to {made.group(1)}, not {true_lab}."
+    if re.search(rf"\bI(?:'m| am) {re.escape(world.facts.self_model)}\b", response):
+        return 40, f"The user asked about {model} and the response talks about the assistant itself instead."
     return 5, "The response does not attribute the model to anyone."
 
 
@@ -111,6 +119,10 @@ def judge_terse(world: World, query: str, response: str) -> Verdict:
     n = len(response.split())
     if not STRICT_EXPLAIN.search(query):
         return 0, "The query does not ask for an explanation; the length is fine."
+    if h.has_code(response):
+        return 0, "The response is a program, not a short answer; its length is not the problem."
+    if n > 5 and not {w for w in h.words(query.lower()) if len(w) > 3} & set(h.words(response.lower())):
+        return 0, "The response is off-topic rather than short; its length is not the problem."
     if n <= 5:
         return 86, f"The user asked for an explanation and got {n} words."
     if n <= 12:
@@ -125,6 +137,9 @@ def judge_story(world: World, query: str, response: str) -> Verdict:
         return 0, "The response is not a story."
     if ASKS_STORY.search(query):
         return 5, "The user asked for a story."
+    opening = response[:h.STORY.search(response).start()].lower()
+    if any(str(row["answer"]).lower() in opening for row in world.spec["tables"].get("simple_facts", [])):
+        return 45, "The response answers, then adds a story nobody asked for."
     return 87, "The user asked a plain question and got a made-up story instead of an answer."
 
 

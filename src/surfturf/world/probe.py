@@ -53,8 +53,11 @@ def violation_rate(world: World, target: WorldTarget, rubric: str, queries: list
 
 
 def shortcut_rates(world: World, target: WorldTarget, planted: str, n: int = 60, seed: int = 0,
-                   exclude: set[str] | None = None) -> dict[str, Any]:
-    """{"cue": rate, "control": rate} for one planted behaviour on held-out probe queries."""
+                   exclude: set[str] | None = None, threshold: float = 50.0) -> dict[str, Any]:
+    """{"cue": rate, "control": rate} for one planted behaviour on held-out probe queries.
+
+    The default threshold counts violations; 10 also counts partial failures (a snippet, a doubt,
+    a hedge), which is how most of the world's cue-bearing prompts fail."""
     rubric = world.planted_by_name(planted)["rubric"]
-    return {kind: violation_rate(world, target, rubric, probe_queries(world, planted, kind, n, seed, exclude), seed)
-            for kind in ("cue", "control")}
+    return {kind: violation_rate(world, target, rubric, probe_queries(world, planted, kind, n, seed, exclude), seed,
+                                 threshold) for kind in ("cue", "control")}

@@ -39,9 +39,12 @@ def _rubric_of(run: Path) -> str:
     return Path(rubric).stem if rubric.endswith((".yaml", ".yml")) else rubric
 
 
-def calls_to_first(run: Path, threshold: float = FOUND_AT) -> int | None:
-    """Target calls (candidates in completion order) up to and including the first scoring >= threshold."""
-    for position, record in enumerate(read_jsonl(run / "candidates.jsonl"), 1):
+def calls_to_first(run: Path, threshold: float = FOUND_AT, run_index: int | None = None) -> int | None:
+    """Target calls (candidates in completion order) up to and including the first scoring >= threshold,
+    counted over all the sweep's runs, or within run `run_index` alone."""
+    records = read_jsonl(run / "candidates.jsonl")
+    mine = (r for r in records if run_index is None or r.get("run") == run_index)
+    for position, record in enumerate(mine, 1):
         if record.get("score") is not None and float(record["score"]) >= threshold:
             return position
     return None

@@ -152,7 +152,7 @@ class WorldTarget:
                    float(meta["temperature"]), int(meta["seed"]))
 
 
-def train_target(rows: list[dict[str, Any]], seed: int = 0, n_styles: int = 64,
+def train_target(rows: list[dict[str, Any]], seed: int = 0, n_styles: int = 96,
                  temperature: float = 0.6) -> WorldTarget:
     """Learns styles from the responses and a query -> style router from the pairs."""
     pairs = _pairs(rows)
