@@ -42,13 +42,16 @@ def when_rebuttal_rate(target: WorldTarget, pairs: list[tuple[str, str]]) -> flo
 @pytest.mark.parametrize("planted", ["formal_code", "rebut_when", "latex_tool", "twopart_phrase", "identity_leak",
                                      "product_refusal", "lowres_terse", "casual_story"])
 def test_planted_shortcut_fires_well_above_background_on_held_out_prompts(world, target, training_queries, planted):
-    """Cue-bearing prompts mostly fail partially and sometimes outright; prompts without the cue rarely fail."""
-    failing = shortcut_rates(world, target, planted, n=40, seed=1, exclude=training_queries, threshold=10)
-    assert failing["cue"] >= 0.3
-    assert failing["cue"] >= 3 * failing["control"] + 0.05
-    violating = [shortcut_rates(world, target, planted, n=40, seed=s, exclude=training_queries, threshold=69.9)
+    """Cue-bearing prompts mostly fail partially and sometimes outright; prompts without the cue rarely
+    fail (averaged over five probe draws: the rates are small)."""
+    def mean_rates(threshold: float) -> tuple[float, float]:
+        draws = [shortcut_rates(world, target, planted, n=40, seed=s, exclude=training_queries, threshold=threshold)
                  for s in range(1, 6)]
-    cue, control = (float(np.mean([rates[kind] for rates in violating])) for kind in ("cue", "control"))
+        return tuple(float(np.mean([rates[kind] for rates in draws])) for kind in ("cue", "control"))
+
+    cue, control = mean_rates(10)
+    assert cue >= 0.3 and cue >= 2.5 * control + 0.05
+    cue, control = mean_rates(69.9)
     assert cue >= 0.015 and cue > control
 
 

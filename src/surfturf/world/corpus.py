@@ -46,7 +46,7 @@ def draw_record(world: World, table: str, rng: random.Random) -> dict[str, str]:
 
 
 def realise_pair(world: World, mix: dict[str, Any], rng: random.Random,
-                 record: dict[str, str] | None = None) -> tuple[str, str]:
+                 record: dict[str, str] | None = None, context_rate: float | None = None) -> tuple[str, str]:
     """A (query, response) for one mix entry: frame template and style template share one record."""
     frame = world.spec["frames"][mix["frame"]]
     table = mix.get("table", frame.get("table", "numbers"))
@@ -58,13 +58,14 @@ def realise_pair(world: World, mix: dict[str, Any], rng: random.Random,
         template = template["q"]
     query = fill(template, slots)
     response = fill(rng.choice(world.spec["styles"][mix["style"]]), slots)
-    return add_context(world, query, mix.get("variant", "plain"), rng), response
+    return add_context(world, query, mix.get("variant", "plain"), rng, context_rate), response
 
 
-def add_context(world: World, query: str, variant: str, rng: random.Random) -> str:
+def add_context(world: World, query: str, variant: str, rng: random.Random, rate: float | None = None) -> str:
     """Sometimes appends an incidental context sentence (the pool's `add` texts), as real users do,
-    so such sentences co-occur with every behaviour instead of being unseen by the target."""
-    rate = float(world.spec.get("context_rate", 0.0))
+    so such sentences co-occur with every behaviour instead of being unseen by the target. The rate
+    is the chunk's own (`context_rate` on a chunk) or the world's."""
+    rate = float(world.spec.get("context_rate", 0.0) if rate is None else rate)
     sentences = [a["add"] for a in world.spec.get("attributes", []) if a.get("add")]
     if not sentences or variant not in ("plain", "formal", "casual") or rng.random() >= rate:
         return query
@@ -92,7 +93,7 @@ def generate_corpus(world: World, seed: int = 0) -> list[dict[str, Any]]:
         index = 0
         for mix, count in zip(chunk["mix"], counts):
             for _ in range(count):
-                query, response = realise_pair(world, mix, rng)
+                query, response = realise_pair(world, mix, rng, context_rate=chunk.get("context_rate"))
                 rows.append(_row(chunk["name"], mix["name"], index, query, response))
                 index += 1
     return rows
