@@ -84,8 +84,8 @@ def _panel(judge: RoleConfig, extra: tuple[str, ...]) -> list[RoleSpec]:
 def run(
     rubric: str, pool: str, out_dir: Path, strategy: str, runs: int, iterations: int, candidates: int, buffer: int,
     max_k: int, exploration: float, patience: int, stop_at: float | None, threshold: float | None,
-    judge_panel: tuple[str, ...],
-    panel_combine: str, judge_thinking: int | None, seed: int, system_prompt: Path | None, icl_examples: int,
+    judge_panel: tuple[str, ...], panel_combine: str, judge_thinking: int | None, seed: int, system_prompt: Path | None,
+    icl_examples: int,
     icl_file: Path | None, roles: dict[str, RoleConfig], runtime: RuntimeOptions,
 ) -> None:
     """Search for prompts on which the target violates RUBRIC; writes OUT/ (see docs/CONTRACTS.md).
@@ -96,7 +96,8 @@ def run(
         rubric=rubric, pool=pool, target=_role(roles["target"]), generator=_role(roles["generator"]),
         judges=_panel(roles["judge"], judge_panel), strategy=strategy, runs=runs, iterations=iterations,
         candidates=candidates, buffer=buffer, max_k=max_k, exploration=exploration, patience=patience,
-        stop_at=stop_at, threshold=threshold, panel_combine=panel_combine, judge_thinking=judge_thinking, seed=seed, context=prefix,
+        stop_at=stop_at, threshold=threshold, panel_combine=panel_combine, judge_thinking=judge_thinking, seed=seed,
+        context=prefix,
     )
     if runtime.dry_run:
         rules = load_rubric(config.rubric)
