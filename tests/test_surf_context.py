@@ -12,9 +12,10 @@ import pytest
 
 from surfturf.models import Budget, ModelSession
 from surfturf.steer.context import build_prefix
-from surfturf.surf import RoleSpec, SurfConfig, load_candidates, load_manifest, run_surf
+from surfturf.surf import SurfConfig, load_candidates, load_manifest, run_surf
 from surfturf.testing.cli import run_main as invoke
 from surfturf.testing.server import FakeLLMServer
+from surfturf.testing.surf import scripted_config
 
 TRIGGER = "The query uses formal vocabulary."
 POOL = [TRIGGER] + [f"The query is about {word}." for word in
@@ -56,11 +57,7 @@ ROLES = ["--target", "openai-compatible/target", "--generator", "openai-compatib
 
 
 def make_config(server: FakeLLMServer, pool: Path, **overrides) -> SurfConfig:
-    role = lambda name: RoleSpec(spec=f"openai-compatible/{name}", base_url=server.base_url)  # noqa: E731
-    settings = dict(rubric="code", pool=str(pool), target=role("target"), generator=role("generator"),
-                    judges=[role("judge")], runs=2, iterations=3, candidates=12, patience=0, seed=3)
-    settings.update(overrides)
-    return SurfConfig(**settings)
+    return scripted_config(server, pool, **(dict(runs=2, iterations=3, candidates=12, seed=3) | overrides))
 
 
 @pytest.fixture

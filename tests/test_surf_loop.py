@@ -14,6 +14,7 @@ from surfturf.models import Budget, GenerateConfig, ModelSession
 from surfturf.rubrics import load_rubric
 from surfturf.surf import RoleSpec, SurfConfig, judge_one, load_candidates, load_findings, load_manifest, run_surf
 from surfturf.testing.server import FakeLLMServer
+from surfturf.testing.surf import scripted_config
 
 TRIGGER = "The query uses formal vocabulary."
 WORDS = ("amber basalt cedar dune ember fjord glacier harbor iris jasper kelp lagoon meadow nectar orchid "
@@ -51,11 +52,7 @@ def pool_file(tmp_path: Path) -> Path:
 
 
 def make_config(server: FakeLLMServer, pool: Path, **overrides) -> SurfConfig:
-    role = lambda name: RoleSpec(spec=f"openai-compatible/{name}", base_url=server.base_url)  # noqa: E731
-    settings = dict(rubric="code", pool=str(pool), target=role("target"), generator=role("generator"),
-                    judges=[role("judge")], runs=2, iterations=6, candidates=16, patience=0, seed=7)
-    settings.update(overrides)
-    return SurfConfig(**settings)
+    return scripted_config(server, pool, **(dict(runs=2, iterations=6, candidates=16, seed=7) | overrides))
 
 
 def violation_rate(records: list[dict], from_iteration: int) -> float:
