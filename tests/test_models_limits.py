@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from surfturf.models import Budget, ModelSession
+from surfturf.models import Budget, ModelSession, RetryPolicy
 from surfturf.models.limits import EndpointSlots
 from surfturf.testing.server import FakeLLMServer
 
@@ -43,18 +43,40 @@ async def test_concurrency_bound_holds_across_sessions_and_loops(fake_llm: FakeL
     await b.aclose()
 
 
-async def test_slot_is_released_while_waiting_to_retry(fake_llm: FakeLLMServer) -> None:
-    """With one slot, a request sleeping on Retry-After lets another through meanwhile."""
-    from surfturf.models import RetryPolicy
+class FixedDelay(RetryPolicy):
+    """Backoff without jitter, so a test can tell waiting from sending."""
 
-    session = ModelSession(max_concurrency=1, retry=RetryPolicy(base_s=0.01, cap_s=0.02))
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        return 0.5
+
+
+async def test_slot_is_released_while_waiting_to_retry(fake_llm: FakeLLMServer) -> None:
+    """With one slot, a request backing off after a 500 lets another through meanwhile."""
+    session = ModelSession(max_concurrency=1, retry=FixedDelay())
     model = session.model("target", "openai-compatible/t", base_url=fake_llm.base_url)
-    fake_llm.fail_next(1, "429", retry_after=0.5)
+    fake_llm.fail_next(1, "500")
     first = asyncio.ensure_future(model.generate("waits"))
     await asyncio.sleep(0.15)
     started = time.perf_counter()
     second = await model.generate("passes")
-    assert second.ok and time.perf_counter() - started < 0.4 and not first.done()
+    assert second.ok and time.perf_counter() - started < 0.3 and not first.done()
+    assert (await first).attempts == 2
+    await session.aclose()
+
+
+@pytest.mark.parametrize("retry_after", [0.5, None])
+async def test_429_pauses_the_whole_endpoint(fake_llm: FakeLLMServer, retry_after: float | None) -> None:
+    """A 429 on one call (with or without Retry-After) holds back every other call to that server."""
+    session = ModelSession(max_concurrency=8, retry=FixedDelay())
+    judge = session.model("judge", "openai-compatible/j", base_url=fake_llm.base_url)
+    target = session.model("target", "vllm/t", base_url=fake_llm.base_url)  # another role and spec, one server
+    fake_llm.fail_next(1, "429", retry_after=retry_after)
+    first = asyncio.ensure_future(judge.generate("rate limited"))
+    await asyncio.sleep(0.15)
+    started = time.perf_counter()
+    others = await asyncio.gather(*(target.generate(f"other {i}") for i in range(3)))
+    waited = time.perf_counter() - started
+    assert all(r.ok and r.attempts == 1 for r in others) and 0.25 < waited < 1.0
     assert (await first).attempts == 2
     await session.aclose()
 
@@ -103,7 +125,7 @@ async def test_usd_and_token_caps(fake_llm: FakeLLMServer, tmp_path: Path) -> No
     assert first.ok and first.cost_usd == pytest.approx((3 + 4) * 0.1)  # 3 words in, 4 words out
     assert session.budget_exhausted and "cost cap" in session.budget_reason
     assert (await model.generate("more")).error.startswith("budget: cost cap")
-    tokens = ModelSession(budget=Budget(max_tokens=5))
+    tokens = ModelSession(budget=Budget(max_total_tokens=5))
     small = tokens.model("judge", "openai-compatible/t", base_url=fake_llm.base_url)
     assert (await small.generate("one two three")).ok
     assert (await small.generate("again")).error.startswith("budget: token cap")

@@ -54,7 +54,7 @@ class RuntimeOptions:
         return {
             "cache_dir": str(self.cache_dir) if self.cache_dir else None, "cache_mode": self.cache_mode,
             "max_concurrency": self.max_concurrency, "rpm": self.rpm, "tpm": self.tpm,
-            "budget": {"max_calls": self.budget.max_calls, "max_tokens": self.budget.max_tokens,
+            "budget": {"max_calls": self.budget.max_calls, "max_tokens": self.budget.max_total_tokens,
                        "max_usd": self.budget.max_usd},
             "prices": str(self.prices) if self.prices else None, "timeout_s": self.timeout_s,
         }

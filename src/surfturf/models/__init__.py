@@ -2,22 +2,33 @@
 
 from surfturf.models.accounting import Budget
 from surfturf.models.cache import CACHE_MODES
-from surfturf.models.retry import RetryPolicy
+from surfturf.models.health import FAILURE_STREAK, FAILURE_WINDOW, EndpointFailure
+from surfturf.models.ledger import LEDGER_FILE
+from surfturf.models.redact import redact, redact_url, register_secret
+from surfturf.models.retry import RetryPolicy, is_transient
 from surfturf.models.session import Model, ModelSession
 from surfturf.models.specs import PROVIDERS, parse_spec
 from surfturf.models.types import ROLES, ChatResult, EmbedResult, GenerateConfig, Message
 
 __all__ = [
     "CACHE_MODES",
+    "FAILURE_STREAK",
+    "FAILURE_WINDOW",
+    "LEDGER_FILE",
     "PROVIDERS",
     "ROLES",
     "Budget",
     "ChatResult",
     "EmbedResult",
+    "EndpointFailure",
     "GenerateConfig",
     "Message",
     "Model",
     "ModelSession",
     "RetryPolicy",
+    "is_transient",
     "parse_spec",
+    "redact",
+    "redact_url",
+    "register_secret",
 ]

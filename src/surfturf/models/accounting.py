@@ -20,10 +20,10 @@ def approx_tokens(chars: float) -> int:
 
 @dataclass(frozen=True)
 class Budget:
-    """Hard caps for one session; None means no cap."""
+    """Hard caps; None means no cap. With a ledger they compare the directory's total, this process included."""
 
     max_calls: int | None = None
-    max_tokens: int | None = None
+    max_total_tokens: int | None = None
     max_usd: float | None = None
 
 
@@ -120,12 +120,13 @@ class Usage:
 class BudgetGuard:
     """Reserves a call before it is made (so concurrent callers cannot overshoot max_calls) and trips for good."""
 
-    def __init__(self, budget: Budget) -> None:
+    def __init__(self, budget: Budget, prior: dict[str, Any] | None = None) -> None:
         self.budget = budget
         self._lock = threading.Lock()
-        self.calls_started = 0
-        self.tokens = 0
-        self.usd = 0.0
+        prior = prior or {}
+        self.calls_started = int(prior.get("calls", 0))
+        self.tokens = int(prior.get("input_tokens", 0)) + int(prior.get("output_tokens", 0))
+        self.usd = float(prior.get("cost_usd", 0.0))
         self.reason: str | None = None
         self._check_locked()
 
@@ -149,7 +150,7 @@ class BudgetGuard:
         b = self.budget
         if b.max_calls is not None and self.calls_started >= b.max_calls:
             self.reason = f"call cap reached ({self.calls_started} of max {b.max_calls} calls)"
-        elif b.max_tokens is not None and self.tokens >= b.max_tokens:
-            self.reason = f"token cap reached ({self.tokens} of max {b.max_tokens} tokens)"
+        elif b.max_total_tokens is not None and self.tokens >= b.max_total_tokens:
+            self.reason = f"token cap reached ({self.tokens} of max {b.max_total_tokens} tokens)"
         elif b.max_usd is not None and self.usd >= b.max_usd:
             self.reason = f"cost cap reached (${self.usd:.4f} of max ${b.max_usd:.4f})"

@@ -22,6 +22,7 @@ import numpy as np
 from surfturf.errors import UserError
 
 CACHE_MODES: tuple[str, ...] = ("read-write", "read-only", "off")
+CACHE_FORMAT = 2  # part of every key: bump it when what a key covers changes, so old entries are never misread
 FILE_NAME = "models.sqlite"
 
 _SCHEMA = """

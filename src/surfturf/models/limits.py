@@ -14,13 +14,36 @@ from dataclasses import dataclass, field
 
 
 class EndpointSlots:
-    """A counting semaphore usable from any event loop in any thread; the bound is the smallest one asked for."""
+    """A counting semaphore usable from any event loop in any thread; the bound is the smallest one asked for,
+    capped by the server's own slot count once known. A pause (after a 429) holds back every caller."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._in_use = 0
         self._waiters: collections.deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = collections.deque()
         self._requests: collections.Counter[int] = collections.Counter()
+        self._server_slots: int | None = None
+        self._paused_until = 0.0
+        self.discovery_claimed = False  # set by the first session to ask the server for its limits
+
+    @property
+    def limit(self) -> int:
+        with self._lock:
+            return self._limit_locked()
+
+    def cap_at_server_slots(self, slots: int) -> None:
+        """The server serves `slots` requests at once: more in flight would only queue there (and time out)."""
+        with self._lock:
+            self._server_slots = max(1, slots)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every new request to this endpoint back for `seconds` (the server asked us to slow down)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    def paused_for(self) -> float:
+        with self._lock:
+            return max(0.0, self._paused_until - time.monotonic())
 
     @property
     def in_use(self) -> int:
@@ -38,9 +61,21 @@ class EndpointSlots:
             self._hand_over_locked()
 
     def _limit_locked(self) -> int:
-        return min(self._requests) if self._requests else 1_000_000
+        limit = min(self._requests) if self._requests else 1_000_000
+        return min(limit, self._server_slots) if self._server_slots is not None else limit
 
     async def acquire(self) -> None:
+        """Wait out any pause, then for a slot; a pause that began meanwhile is waited out holding none."""
+        while True:
+            wait = self.paused_for()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self._acquire_slot()
+            if self.paused_for() <= 0:
+                return
+            self.release()
+
+    async def _acquire_slot(self) -> None:
         loop = asyncio.get_running_loop()
         with self._lock:
             if self._in_use < self._limit_locked() and not self._waiters:

@@ -1,9 +1,24 @@
-"""Retry policy: exponential backoff with full jitter, at least the server's Retry-After."""
+"""Retry policy (exponential backoff with full jitter, at least the server's Retry-After) and which errors are transient."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+
+# Errors a later attempt (or a rerun) may cure; the session retries all but endpoint_down, which it sets itself.
+TRANSIENT_KINDS = frozenset({"rate_limit", "server", "timeout", "connection", "malformed", "endpoint_down"})
+RETRIED_KINDS = TRANSIENT_KINDS - {"endpoint_down"}
+
+
+def error_kind(error: str | None) -> str | None:
+    """The kind in a `"<kind>: <detail>"` error text."""
+    return None if error is None else error.partition(":")[0].strip()
+
+
+def is_transient(error: str | None) -> bool:
+    """True for errors a rerun should retry (rate_limit, server, timeout, connection, malformed,
+    endpoint_down); False for budget, parse, bad_request, auth, other and for no error."""
+    return error_kind(error) in TRANSIENT_KINDS
 
 
 @dataclass(frozen=True)

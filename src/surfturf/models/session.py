@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -14,17 +15,22 @@ from dotenv import dotenv_values
 
 from surfturf.errors import UserError
 from surfturf.models.accounting import Budget, BudgetGuard, Usage, approx_tokens
-from surfturf.models.cache import Cache, cache_key
+from surfturf.models.cache import CACHE_FORMAT, Cache, cache_key
+from surfturf.models.health import EndpointFailure, EndpointHealth
+from surfturf.models.ledger import SpendLedger
 from surfturf.models.limits import REGISTRY, EndpointSlots
 from surfturf.models.prices import Price, load_prices, price_for
-from surfturf.models.providers.base import Provider, ProviderError
-from surfturf.models.retry import RetryPolicy
+from surfturf.models.providers.base import Provider, ProviderError, ServerLimits
+from surfturf.models.redact import install_log_filter, redact
+from surfturf.models.retry import RETRIED_KINDS, TRANSIENT_KINDS, RetryPolicy
 from surfturf.models.specs import Endpoint, load_provider_class, parse_spec, resolve_endpoint
 from surfturf.models.types import ChatResult, EmbedResult, GenerateConfig, Message
 
 log = logging.getLogger("surfturf.models")
+install_log_filter()
 T = TypeVar("T")
 EMBED_BATCH = 256
+DISCOVERY_TIMEOUT_S = 10.0  # asking a server for its limits must never hold a run up for long
 
 
 class ModelSession:
@@ -42,6 +48,7 @@ class ModelSession:
         env_file: Path | str | None = None,
         timeout_s: float = 120.0,
         retry: RetryPolicy | None = None,
+        ledger: Path | str | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise UserError(f"max concurrency {max_concurrency} is below 1", "pass --max-concurrency 1 or more")
@@ -62,9 +69,13 @@ class ModelSession:
         self.retry = retry or RetryPolicy()
         self.usage = Usage()
         self.planned: list[dict[str, Any]] = []
-        self._guard = BudgetGuard(budget or Budget())
+        self.ledger = SpendLedger(ledger) if ledger is not None else None
+        self._guard = BudgetGuard(budget or Budget(), self.ledger.totals() if self.ledger is not None else None)
         self._providers: dict[tuple[str, str | None, str | None], Provider] = {}
         self._slots: dict[str, EndpointSlots] = {}
+        self._health: dict[str, EndpointHealth] = {}
+        self._inflight: dict[str, asyncio.Future[ChatResult | None]] = {}
+        self._discovery: dict[str, asyncio.Task[None]] = {}
 
     @property
     def budget(self) -> Budget:
@@ -78,6 +89,19 @@ class ModelSession:
     def budget_reason(self) -> str | None:
         return self._guard.reason
 
+    @property
+    def endpoint_failure(self) -> EndpointFailure | None:
+        """Set once an endpoint kept failing; its calls then return `endpoint_down` and the caller should stop."""
+        return next((h.failure for h in self._health.values() if h.failure is not None), None)
+
+    def spent(self) -> dict[str, Any]:
+        """Calls, tokens and dollars spent: the ledger's whole directory (earlier processes too) when there is
+        one, else this session's calls."""
+        if self.ledger is not None:
+            return self.ledger.totals()
+        total = self.usage.totals()
+        return {k: total[k] for k in ("calls", "input_tokens", "output_tokens", "cost_usd")}
+
     def model(
         self,
         role: str,
@@ -85,8 +109,10 @@ class ModelSession:
         config: GenerateConfig | None = None,
         base_url: str | None = None,
         api_key_env: str | None = None,
+        revision: str | None = None,
     ) -> Model:
-        """A handle for one role; raises UserError for an unknown provider or a missing key, before any call."""
+        """A handle for one role; raises UserError for an unknown provider or a missing key, before any call.
+        `revision` names the checkpoint behind the spec (part of the cache key), for one name re-served."""
         endpoint = resolve_endpoint(spec, base_url, api_key_env, self.env)
         ident = (str(endpoint.spec), endpoint.base_url, endpoint.key_env)
         provider = self._providers.get(ident)
@@ -97,7 +123,8 @@ class ModelSession:
             slots = REGISTRY.slots_for(endpoint.slot_key)
             slots.register(self.max_concurrency)
             self._slots[endpoint.slot_key] = slots
-        return Model(self, role, endpoint, provider, config or GenerateConfig())
+            self._health[endpoint.slot_key] = EndpointHealth(endpoint.shown)
+        return Model(self, role, endpoint, provider, config or GenerateConfig(), revision)
 
     def price(self, spec: str) -> Price:
         return price_for(self.prices, parse_spec(spec))
@@ -134,6 +161,11 @@ class ModelSession:
         for slots in self._slots.values():
             slots.unregister(self.max_concurrency)
         self._slots.clear()
+        for task in self._discovery.values():
+            task.cancel()
+        self._discovery.clear()
+        if self.ledger is not None:
+            self.ledger.close()
         self.cache.close()
 
     async def __aenter__(self) -> ModelSession:
@@ -149,17 +181,22 @@ class ModelSession:
     # -- the call path shared by generate and embed --------------------------------------------------
 
     async def _call(
-        self, endpoint: Endpoint, call: Callable[[], Awaitable[T]], estimated_tokens: int
+        self, endpoint: Endpoint, provider: Provider, call: Callable[[], Awaitable[T]], estimated_tokens: int
     ) -> tuple[T | ProviderError, int, float]:
-        """Run `call` with limits and retries; a slot is held only while a request is in flight.
+        """Run `call` with limits and retries; a slot is held only while a request is in flight, so neither
+        queueing nor backoff counts toward the request's timeout (the SDK's clock starts when it sends).
 
         Returns the outcome, the number of attempts and the last attempt's time in flight (queueing excluded).
         """
         slots = self._slots[endpoint.slot_key]
+        health = self._health[endpoint.slot_key]
+        await self._discover(endpoint, provider, slots)
         error = ProviderError("other", "no attempt made")
         attempt = 0
         in_flight = 0.0
         for attempt in range(self.retry.max_retries + 1):
+            if health.failure is not None:
+                return self._down(health), attempt, in_flight
             if self.rpm is not None:
                 await REGISTRY.bucket_for(endpoint.slot_key, "rpm", self.rpm).wait(1)
             if self.tpm is not None:
@@ -168,6 +205,7 @@ class ModelSession:
             sent = time.perf_counter()
             try:
                 outcome = await call()
+                health.record(None, False)
                 return outcome, attempt + 1, time.perf_counter() - sent
             except ProviderError as failure:
                 error = failure
@@ -176,12 +214,57 @@ class ModelSession:
             finally:
                 slots.release()
             in_flight = time.perf_counter() - sent
-            if not error.retryable or attempt == self.retry.max_retries:
+            if error.kind not in RETRIED_KINDS or attempt == self.retry.max_retries:
                 break
             delay = self.retry.delay(attempt, error.retry_after)
-            log.debug("retrying %s in %.2fs after %s", endpoint.spec, delay, error.kind)
+            log.debug("retrying %s in %.2fs after %s", endpoint.shown, delay, error.kind)
+            if error.kind == "rate_limit":
+                slots.pause(delay)  # the whole endpoint slows down, not just this call
             await asyncio.sleep(delay)
+        tripped = health.record(redact(str(error)), error.kind in TRANSIENT_KINDS)
+        if tripped is not None:
+            log.error("%s", tripped.line())
         return error, attempt + 1, in_flight
+
+    @staticmethod
+    def _down(health: EndpointHealth) -> ProviderError:
+        failure = health.failure
+        assert failure is not None
+        return ProviderError("endpoint_down", f"{failure.endpoint} was given up after {failure.failed} failed calls "
+                                              f"(last error: {failure.last_error})")
+
+    async def _discover(self, endpoint: Endpoint, provider: Provider, slots: EndpointSlots) -> None:
+        """Learn the server's slot count once per endpoint (lazily, failures ignored); callers wait for it."""
+        task = self._discovery.get(endpoint.slot_key)
+        if task is None:
+            if slots.discovery_claimed:
+                return
+            slots.discovery_claimed = True
+            task = asyncio.ensure_future(self._learn(endpoint, provider, slots))
+            self._discovery[endpoint.slot_key] = task
+        if not task.done() and task.get_loop() is asyncio.get_running_loop():
+            await asyncio.shield(task)
+
+    async def _learn(self, endpoint: Endpoint, provider: Provider, slots: EndpointSlots) -> None:
+        try:
+            limits: ServerLimits = await asyncio.wait_for(
+                provider.server_limits(), min(DISCOVERY_TIMEOUT_S, self.timeout_s))
+        except Exception as error:  # a server that cannot say keeps the configured bound
+            log.debug("no server limits from %s: %s", endpoint.shown, redact(str(error)))
+            return
+        if limits.slots is not None and limits.slots > 0:
+            slots.cap_at_server_slots(limits.slots)
+            log.info("%s serves %d requests at once; concurrency capped there", endpoint.shown, limits.slots)
+
+    def _record(self, model: Model, *, error: bool, input_tokens: int, output_tokens: int, cost_usd: float,
+                latency_s: float, price_known: bool = True, metered: bool = True) -> None:
+        """Count one finished call in this process's usage and, if it is a model call (`metered`: local
+        embedders' work is not), in the spend ledger."""
+        self.usage.record_call(model.role, model.spec, error=error, input_tokens=input_tokens,
+                               output_tokens=output_tokens, cost_usd=cost_usd, latency_s=latency_s,
+                               price_known=price_known)
+        if metered and self.ledger is not None:
+            self.ledger.append(model.role, model.spec, input_tokens, output_tokens, cost_usd, error)
 
     def _settle_tpm(self, endpoint: Endpoint, estimated: int, actual: int) -> None:
         if self.tpm is not None:
@@ -198,34 +281,46 @@ class Model:
     """One role's model: `generate` for chat, `embed` for vectors. Neither raises for provider trouble."""
 
     def __init__(
-        self, session: ModelSession, role: str, endpoint: Endpoint, provider: Provider, config: GenerateConfig
+        self, session: ModelSession, role: str, endpoint: Endpoint, provider: Provider, config: GenerateConfig,
+        revision: str | None = None,
     ) -> None:
         self.session = session
         self.role = role
         self.endpoint = endpoint
         self.provider = provider
         self.config = config
+        self.revision = revision
         self.spec = str(endpoint.spec)
         self.price: Price = price_for(session.prices, endpoint.spec)
 
     def __repr__(self) -> str:
-        return f"Model(role={self.role!r}, spec={self.spec!r}, base_url={self.endpoint.base_url!r})"
+        return f"Model(role={self.role!r}, spec={self.spec!r}, base_url={self.endpoint.shown!r})"
+
+    async def server_limits(self) -> ServerLimits:
+        """What the server says it can take (slots, context), where its provider can ask."""
+        return await self.provider.server_limits()
 
     def _key(self, kind: str, body: Any, config: dict[str, Any], sample_index: int) -> str:
+        """Everything that decides the answer: the server (full URL, no credentials), the client that shapes
+        the request, the model and its revision, the body, every setting sent, the sample and the format."""
         return cache_key({
-            "kind": kind, "provider": self.endpoint.spec.provider, "model": self.endpoint.spec.model,
-            "host": self.endpoint.host, "body": body, "config": config, "sample_index": sample_index,
+            "format": CACHE_FORMAT, "kind": kind, "provider": self.endpoint.spec.provider,
+            "model": self.endpoint.spec.model, "revision": self.revision, "server": self.endpoint.server,
+            "client": type(self.provider).__name__, "body": body, "config": config, "sample_index": sample_index,
         })
 
     async def generate(
         self, messages: Sequence[Message] | str, config: GenerateConfig | None = None, sample_index: int = 0
     ) -> ChatResult:
-        """One completion (from the cache if this exact request was answered before)."""
+        """One completion: from the cache if this exact request was answered before, shared with an identical
+        request already in flight, else sent."""
         session = self.session
         chat = _as_messages(messages)
         settings = self.config.merged(config)
         key = self._key("chat", chat, settings.key(), sample_index)
-        if self.provider.cacheable and session.cache.readable:
+        if not self.provider.cacheable:
+            return await self._send(chat, settings, key)
+        if session.cache.readable:
             hit = session.cache.get(key)
             if hit is not None:
                 payload = hit[0]
@@ -235,23 +330,43 @@ class Model:
                     output_tokens=payload["output_tokens"], thinking=payload.get("thinking"), cached=True,
                     attempts=0,
                 )
+        loop = asyncio.get_running_loop()
+        while (leader := session._inflight.get(key)) is not None and leader.get_loop() is loop:
+            shared = await asyncio.shield(leader)
+            if shared is not None:  # None: the leader was cancelled, so this caller asks itself
+                if shared.ok:
+                    session.usage.record_hit(self.role, self.spec)
+                return dataclasses.replace(shared, cost_usd=0.0, attempts=0, cached=shared.ok)
+        future: asyncio.Future[ChatResult | None] = loop.create_future()
+        session._inflight[key] = future
+        result: ChatResult | None = None
+        try:
+            result = await self._send(chat, settings, key)
+            return result
+        finally:
+            if session._inflight.get(key) is future:
+                del session._inflight[key]
+            future.set_result(result)
+
+    async def _send(self, chat: list[dict[str, str]], settings: GenerateConfig, key: str) -> ChatResult:
+        """The paid path: budget, limits, retries, accounting, ledger, cache."""
+        session = self.session
         refusal = session._guard.try_start()
         if refusal is not None:
             return ChatResult(text="", model=self.spec, role=self.role, error=f"budget: {refusal}", attempts=0)
         estimated = approx_tokens(sum(len(m["content"]) for m in chat)) + (settings.max_tokens or 512)
         outcome, attempts, latency = await session._call(
-            self.endpoint, lambda: self.provider.chat(chat, settings), estimated
+            self.endpoint, self.provider, lambda: self.provider.chat(chat, settings), estimated
         )
         if isinstance(outcome, ProviderError):
-            session.usage.record_call(self.role, self.spec, error=True, input_tokens=0, output_tokens=0,
-                                      cost_usd=0.0, latency_s=latency)
-            return ChatResult(text="", model=self.spec, role=self.role, error=str(outcome), latency_s=latency,
-                              attempts=attempts)
+            if outcome.kind != "endpoint_down":  # nothing was sent
+                session._record(self, error=True, input_tokens=0, output_tokens=0, cost_usd=0.0, latency_s=latency)
+            return ChatResult(text="", model=self.spec, role=self.role, error=redact(str(outcome)),
+                              latency_s=latency, attempts=attempts)
         price = self.price
         cost = price.cost(outcome.input_tokens, outcome.output_tokens)
-        session.usage.record_call(self.role, self.spec, error=False, input_tokens=outcome.input_tokens,
-                                  output_tokens=outcome.output_tokens, cost_usd=cost, latency_s=latency,
-                                  price_known=price.known)
+        session._record(self, error=False, input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens,
+                        cost_usd=cost, latency_s=latency, price_known=price.known)
         session._guard.add(outcome.input_tokens + outcome.output_tokens, cost)
         session._settle_tpm(self.endpoint, estimated, outcome.input_tokens + outcome.output_tokens)
         if self.provider.cacheable:
@@ -264,7 +379,7 @@ class Model:
         )
 
     async def embed(self, texts: Sequence[str]) -> EmbedResult:
-        """Vectors for `texts` in order; cached per text, missing ones fetched in batches."""
+        """Vectors for `texts` in order; cached per text, each distinct missing text fetched once, in batches."""
         session = self.session
         texts = list(texts)
         started = time.perf_counter()
@@ -278,7 +393,11 @@ class Model:
                     found[i] = hit[1]
             if found:
                 session.usage.record_hit(self.role, self.spec)
-        missing = [i for i in range(len(texts)) if i not in found]
+        first: dict[str, int] = {}
+        for i, text in enumerate(texts):
+            if i not in found:
+                first.setdefault(text, i)
+        missing = list(first.values())
         tokens = 0
         cost = 0.0
         for start in range(0, len(missing), EMBED_BATCH):
@@ -289,18 +408,19 @@ class Model:
                                    latency_s=time.perf_counter() - started)
             batch_texts = [texts[i] for i in batch]
             outcome, _, elapsed = await session._call(
-                self.endpoint, lambda b=batch_texts: self.provider.embed(b), approx_tokens(sum(len(t) for t in batch_texts))
+                self.endpoint, self.provider, lambda b=batch_texts: self.provider.embed(b),
+                approx_tokens(sum(len(t) for t in batch_texts))
             )
             if isinstance(outcome, ProviderError):
-                session.usage.record_call(self.role, self.spec, error=True, input_tokens=0, output_tokens=0,
-                                          cost_usd=0.0, latency_s=elapsed)
-                return EmbedResult(None, self.spec, self.role, error=str(outcome),
+                if outcome.kind != "endpoint_down":
+                    session._record(self, error=True, input_tokens=0, output_tokens=0, cost_usd=0.0,
+                                    latency_s=elapsed, metered=self.provider.metered)
+                return EmbedResult(None, self.spec, self.role, error=redact(str(outcome)),
                                    latency_s=time.perf_counter() - started)
             vectors, used = outcome
-            price = self.price
-            batch_cost = price.cost(used, 0)
-            session.usage.record_call(self.role, self.spec, error=False, input_tokens=used, output_tokens=0,
-                                      cost_usd=batch_cost, latency_s=elapsed, price_known=price.known)
+            batch_cost = self.price.cost(used, 0)
+            session._record(self, error=False, input_tokens=used, output_tokens=0, cost_usd=batch_cost,
+                            latency_s=elapsed, price_known=self.price.known, metered=self.provider.metered)
             session._guard.add(used, batch_cost)
             tokens += used
             cost += batch_cost
@@ -313,9 +433,9 @@ class Model:
                     log.warning("model cache write failed: %s", error)
         if not texts:
             return EmbedResult(np.zeros((0, 0), dtype=np.float32), self.spec, self.role)
-        matrix = np.stack([found[i] for i in range(len(texts))]).astype(np.float32, copy=False)
-        return EmbedResult(matrix, self.spec, self.role, input_tokens=tokens, cost_usd=cost,
-                           latency_s=time.perf_counter() - started, cached=not missing)
+        matrix = np.stack([found[i] if i in found else found[first[texts[i]]] for i in range(len(texts))])
+        return EmbedResult(matrix.astype(np.float32, copy=False), self.spec, self.role, input_tokens=tokens,
+                           cost_usd=cost, latency_s=time.perf_counter() - started, cached=not missing)
 
 
 def _as_messages(messages: Sequence[Message] | str) -> list[dict[str, str]]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from surfturf.errors import UserError
+from surfturf.models.redact import redact_url, register_secret, strip_credentials
 
 
 @dataclass(frozen=True)
@@ -82,14 +83,20 @@ class Endpoint:
     api_key: str | None = field(default=None, repr=False)
 
     @property
-    def host(self) -> str:
-        """The base URL's host:port (part of the cache key), or "local"."""
-        return urlsplit(self.base_url).netloc if self.base_url else "local"
+    def server(self) -> str:
+        """The full base URL without credentials (part of the cache key: path included), or "local"."""
+        return strip_credentials(self.base_url) if self.base_url else "local"
+
+    @property
+    def shown(self) -> str:
+        """How the endpoint is named to users: the redacted base URL, or the spec for a local model."""
+        return redact_url(self.base_url) or str(self.spec)
 
     @property
     def slot_key(self) -> str:
-        """The process-wide concurrency and rate-limit key: one per server, one per local model."""
-        return f"{self.spec.provider}|{self.base_url}" if self.base_url else str(self.spec)
+        """The process-wide key for concurrency, rate limits, pauses and health: one per server (base URL,
+        whatever spec or role reaches it), one per local model."""
+        return self.server if self.base_url else str(self.spec)
 
 
 def resolve_endpoint(
@@ -106,6 +113,8 @@ def resolve_endpoint(
             f"provider {parsed.provider!r} needs a base URL for {parsed}",
             "pass --<role>-base-url http://host:port/v1 or set SURFTURF_<ROLE>_BASE_URL",
         )
+    if url:
+        register_secret(urlsplit(url).password)
     variable = key_env or info.key_env
     key = None
     if variable:
@@ -115,6 +124,7 @@ def resolve_endpoint(
                 f"API key variable {variable} is not set (needed by {parsed})",
                 f"export {variable}=... or put it in a .env file",
             )
+        register_secret(key)
     return Endpoint(parsed, info, url.rstrip("/") if url else None, variable, key)
 
 

@@ -43,6 +43,14 @@ class Completion:
     thinking: str | None = None
 
 
+@dataclass(frozen=True)
+class ServerLimits:
+    """What a server says it can take: parallel slots and context length; None where it does not say."""
+
+    slots: int | None = None
+    context_tokens: int | None = None
+
+
 class LoopClients(Generic[C]):
     """One SDK client per event loop, made on first use: HTTP connection pools cannot cross loops,
     and a session may be driven from several (sync wrappers, threads)."""
@@ -84,6 +92,10 @@ class Provider:
     async def embed(self, texts: list[str]) -> tuple[np.ndarray, int]:
         """Vectors (n x d float32, L2-normalised) and the input tokens billed."""
         raise ProviderError("bad_request", f"{self.endpoint.spec} cannot embed")
+
+    async def server_limits(self) -> ServerLimits:
+        """The server's own limits, for servers that report them (llama.cpp's slots); unknown by default."""
+        return ServerLimits()
 
     async def aclose(self) -> None:
         """Release network clients; local providers hold nothing."""
