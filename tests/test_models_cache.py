@@ -127,3 +127,41 @@ def test_several_processes_write_one_cache(tmp_path: Path) -> None:
     assert [child.wait(60) for child in children] == [0, 0, 0]
     cache = Cache(tmp_path, "read-only")
     assert cache.count() == 600 and cache.get("b-199") is not None
+
+
+async def test_url_path_and_revision_are_part_of_the_key(fake_llm: FakeLLMServer, tmp_path: Path) -> None:
+    """Two endpoints on one host (different paths) and one name re-served as a new checkpoint never share."""
+    session = ModelSession(cache_dir=tmp_path)
+    v1 = session.model("target", "vllm/my-sft", base_url=fake_llm.base_url)
+    same_host_other_path = session.model("target", "vllm/my-sft", base_url=fake_llm.root_url + "/v1/")
+    keys = {
+        v1._key("chat", "x", {}, 0),
+        session.model("target", "vllm/my-sft", base_url=fake_llm.root_url + "/other/v1")._key("chat", "x", {}, 0),
+        session.model("target", "vllm/my-sft", base_url=fake_llm.base_url, revision="step-200")._key("chat", "x", {}, 0),
+        session.model("target", "vllm/my-sft", base_url=fake_llm.base_url, revision="step-400")._key("chat", "x", {}, 0),
+    }
+    assert len(keys) == 4
+    assert same_host_other_path._key("chat", "x", {}, 0) == v1._key("chat", "x", {}, 0)  # a trailing slash is one URL
+    old = await session.model("target", "vllm/my-sft", base_url=fake_llm.base_url, revision="a").generate("same")
+    new = await session.model("target", "vllm/my-sft", base_url=fake_llm.base_url, revision="b").generate("same")
+    assert not old.cached and not new.cached and fake_llm.requests == 2
+    await session.aclose()
+
+
+def test_every_generate_setting_changes_the_key() -> None:
+    from dataclasses import fields
+
+    model = ModelSession().model("target", "vllm/t", base_url="http://127.0.0.1:1/v1")
+    values = {"temperature": 0.5, "max_tokens": 64, "top_p": 0.9, "stop": ("</a>",), "seed": 7, "thinking_budget": 1024}
+    assert set(values) == {f.name for f in fields(GenerateConfig)}  # a new field needs a value here
+    keys = {model._key("chat", "x", GenerateConfig().key(), 0)}
+    for name, value in values.items():
+        keys.add(model._key("chat", "x", GenerateConfig(**{name: value}).key(), 0))
+    assert len(keys) == 1 + len(values)
+
+
+def test_credentials_are_not_part_of_the_key() -> None:
+    session = ModelSession()
+    plain = session.model("target", "vllm/t", base_url="http://127.0.0.1:1/v1")
+    login = session.model("target", "vllm/t", base_url="http://u:longpassword@127.0.0.1:1/v1")
+    assert plain._key("chat", "x", {}, 0) == login._key("chat", "x", {}, 0)
