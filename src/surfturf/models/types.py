@@ -48,7 +48,9 @@ class ChatResult:
     text: str
     model: str
     role: str
-    error: str | None = None  # "<kind>: <detail>", kind in rate_limit, server, timeout, connection, bad_request, auth, budget, parse, other
+    # "<kind>: <detail>", redacted; kinds: rate_limit, server, timeout, connection, malformed, endpoint_down,
+    # bad_request, auth, budget, parse, other (is_transient says which a rerun retries)
+    error: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
