@@ -226,6 +226,15 @@ class ModelSession:
             log.error("%s", tripped.line())
         return error, attempt + 1, in_flight
 
+    def _refusal(self, endpoint: Endpoint, metered: bool) -> str | None:
+        """Why a call must not be sent (its endpoint was given up, or the budget is spent), else None; a call
+        that may go ahead is counted against the call cap here, so concurrent callers cannot overshoot it."""
+        health = self._health[endpoint.slot_key]
+        if health.failure is not None:
+            return str(self._down(health))
+        budget = self._guard.try_start() if metered else None
+        return f"budget: {budget}" if budget is not None else None
+
     @staticmethod
     def _down(health: EndpointHealth) -> ProviderError:
         failure = health.failure
@@ -351,9 +360,9 @@ class Model:
     async def _send(self, chat: list[dict[str, str]], settings: GenerateConfig, key: str) -> ChatResult:
         """The paid path: budget, limits, retries, accounting, ledger, cache."""
         session = self.session
-        refusal = session._guard.try_start()
+        refusal = session._refusal(self.endpoint, metered=True)
         if refusal is not None:
-            return ChatResult(text="", model=self.spec, role=self.role, error=f"budget: {refusal}", attempts=0)
+            return ChatResult(text="", model=self.spec, role=self.role, error=refusal, attempts=0)
         estimated = approx_tokens(sum(len(m["content"]) for m in chat)) + (settings.max_tokens or 512)
         outcome, attempts, latency = await session._call(
             self.endpoint, self.provider, lambda: self.provider.chat(chat, settings), estimated
@@ -402,10 +411,9 @@ class Model:
         cost = 0.0
         for start in range(0, len(missing), EMBED_BATCH):
             batch = missing[start:start + EMBED_BATCH]
-            refusal = session._guard.try_start() if self.provider.metered else None
+            refusal = session._refusal(self.endpoint, metered=self.provider.metered)
             if refusal is not None:
-                return EmbedResult(None, self.spec, self.role, error=f"budget: {refusal}",
-                                   latency_s=time.perf_counter() - started)
+                return EmbedResult(None, self.spec, self.role, error=refusal, latency_s=time.perf_counter() - started)
             batch_texts = [texts[i] for i in batch]
             outcome, _, elapsed = await session._call(
                 self.endpoint, self.provider, lambda b=batch_texts: self.provider.embed(b),
