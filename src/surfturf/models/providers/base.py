@@ -43,14 +43,6 @@ class Completion:
     thinking: str | None = None
 
 
-@dataclass(frozen=True)
-class ServerLimits:
-    """What a server says it can take: parallel slots and context length; None where it does not say."""
-
-    slots: int | None = None
-    context_tokens: int | None = None
-
-
 class LoopClients(Generic[C]):
     """One SDK client per event loop, made on first use: HTTP connection pools cannot cross loops,
     and a session may be driven from several (sync wrappers, threads)."""
@@ -102,6 +94,14 @@ class Provider:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.endpoint.spec}, base_url={self.endpoint.base_url!r})"
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """What a server says it can take: parallel slots and context length; None where it does not say."""
+
+    slots: int | None = None
+    context_tokens: int | None = None
 
 
 def parse_retry_after(headers: Any) -> float | None:
