@@ -9,8 +9,7 @@ import pytest
 
 from surfturf.models import ModelSession
 from surfturf.models.limits import REGISTRY
-from surfturf.models.providers.base import ServerLimits
-from surfturf.models.providers.openai_compat import OpenAICompatibleProvider
+from surfturf.models.providers.base import Provider, ServerLimits
 from surfturf.testing.server import FakeLLMServer
 
 
@@ -71,14 +70,14 @@ async def test_concurrency_is_capped_at_the_servers_slots(
     """A server that reports 2 slots gets at most 2 requests at once, however high --max-concurrency is."""
     asked: list[int] = []
 
-    async def two_slots(self: OpenAICompatibleProvider) -> ServerLimits:
+    async def two_slots(self: Provider) -> ServerLimits:
         asked.append(1)
         return ServerLimits(slots=2, context_tokens=2048)
 
-    monkeypatch.setattr(OpenAICompatibleProvider, "server_limits", two_slots)
     fake_llm.set_latency(50.0)
     session = ModelSession(max_concurrency=16)
     model = session.model("target", "llamacpp/t", base_url=fake_llm.base_url)
+    monkeypatch.setattr(type(model.provider), "server_limits", two_slots)
     try:
         assert (await model.server_limits()).slots == 2
         asked.clear()
@@ -92,13 +91,13 @@ async def test_concurrency_is_capped_at_the_servers_slots(
 async def test_failing_discovery_keeps_the_configured_bound(
     fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(self: OpenAICompatibleProvider) -> ServerLimits:
+    async def broken(self: Provider) -> ServerLimits:
         raise RuntimeError("no /slots here")
 
-    monkeypatch.setattr(OpenAICompatibleProvider, "server_limits", broken)
     fake_llm.set_latency(50.0)
     session = ModelSession(max_concurrency=4)
     model = session.model("target", "llamacpp/t", base_url=fake_llm.base_url)
+    monkeypatch.setattr(type(model.provider), "server_limits", broken)
     try:
         results = await asyncio.gather(*(model.generate(f"q{i}") for i in range(12)))
         assert all(r.ok for r in results) and fake_llm.max_in_flight == 4

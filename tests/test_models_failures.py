@@ -146,10 +146,10 @@ def test_redact_helpers() -> None:
 
 
 async def test_queueing_does_not_count_toward_the_timeout(fake_llm: FakeLLMServer) -> None:
-    """One slot, requests of 0.3 s, timeout 0.5 s: the fourth waits ~0.9 s for its slot and still succeeds."""
+    """One slot, requests of 0.3 s, timeout 1 s: the fifth waits ~1.2 s for its slot and still succeeds."""
     fake_llm.set_latency(300.0)
-    session = ModelSession(max_concurrency=1, timeout_s=0.5, retry=RetryPolicy(max_retries=0))
+    session = ModelSession(max_concurrency=1, timeout_s=1.0, retry=RetryPolicy(max_retries=0))
     model = session.model("target", "openai-compatible/t", base_url=fake_llm.base_url)
-    results = await asyncio.gather(*(model.generate(f"q{i}") for i in range(4)))
+    results = await asyncio.gather(*(model.generate(f"q{i}") for i in range(5)))
     await session.aclose()
-    assert all(r.ok for r in results) and fake_llm.requests == 4 and fake_llm.max_in_flight == 1
+    assert all(r.ok for r in results) and fake_llm.requests == 5 and fake_llm.max_in_flight == 1
