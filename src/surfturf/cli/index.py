@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from rich.console import Console
 
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
 from surfturf.errors import UserError
+from surfturf.io.ownership import claim_dir
 from surfturf.models import GenerateConfig
 
 ROLE_DEFAULTS = {"extractor": "heuristic", "embedder": "hash/384"}
@@ -63,7 +65,8 @@ def build(corpus: tuple[str, ...], output: Path, k: int | None, shard_rows: int,
         return
 
     async def run() -> dict[str, Any]:
-        session = runtime.session()
+        nonlocal failure
+        session = runtime.session(ledger=output / "spend.jsonl")
         try:
             extractor = None if config.extractor == "heuristic" else roles["extractor"].model(
                 session, GenerateConfig(temperature=0.0, max_tokens=600))
@@ -73,18 +76,32 @@ def build(corpus: tuple[str, ...], output: Path, k: int | None, shard_rows: int,
                                    summariser, runtime_config=runtime.config(), console=console)
             return await builder.run()
         finally:
+            failure = session.endpoint_failure
             await session.aclose()
 
-    try:
-        manifest = asyncio.run(run())
-    except BuildStopped as stop:
-        raise UserError(f"build stopped: {stop}",
-                        "raise the budget or fix the model, then rerun the same command to resume") from None
+    failure = None
+    with claim_dir(output, "index", resume=True):
+        try:
+            manifest = asyncio.run(run())
+        except (BuildStopped, UserError) as stop:
+            _exit_if_failed(failure)
+            if isinstance(stop, UserError):
+                raise
+            raise UserError(f"build stopped: {stop}",
+                            "raise the budget or fix the model, then rerun the same command to resume") from None
+    _exit_if_failed(failure)
     counts = manifest["counts"]
     click.echo(f"index {output}: {counts['examples']:,} examples, {counts['query_attributes']:,} query and "
                f"{counts['response_attributes']:,} response attributes, {counts['clusters']:,} clusters")
     click.echo(json.dumps({"index": str(output), "examples": counts["examples"], "clusters": counts["clusters"],
                            "timings_s": manifest["timings_s"], "cost_usd": manifest["usage"]["total"].get("cost_usd")}))
+
+
+def _exit_if_failed(failure: Any) -> None:
+    """An endpoint that kept failing ends the build with its one line and exit 1 (a rerun resumes)."""
+    if failure is not None:
+        click.echo(f"index: failed: {failure.line()}", err=True)
+        sys.exit(1)
 
 
 @index.command("info")
