@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import click
 from rich.console import Console
 
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
+from surfturf.cli.outcome import exit_if_failed
 from surfturf.errors import UserError
 from surfturf.io.ownership import claim_dir
 from surfturf.models import GenerateConfig
@@ -84,24 +84,17 @@ def build(corpus: tuple[str, ...], output: Path, k: int | None, shard_rows: int,
         try:
             manifest = asyncio.run(run())
         except (BuildStopped, UserError) as stop:
-            _exit_if_failed(failure)
+            exit_if_failed("index", failure.line() if failure else None)
             if isinstance(stop, UserError):
                 raise
             raise UserError(f"build stopped: {stop}",
                             "raise the budget or fix the model, then rerun the same command to resume") from None
-    _exit_if_failed(failure)
+    exit_if_failed("index", failure.line() if failure else None)
     counts = manifest["counts"]
     click.echo(f"index {output}: {counts['examples']:,} examples, {counts['query_attributes']:,} query and "
                f"{counts['response_attributes']:,} response attributes, {counts['clusters']:,} clusters")
     click.echo(json.dumps({"index": str(output), "examples": counts["examples"], "clusters": counts["clusters"],
                            "timings_s": manifest["timings_s"], "cost_usd": manifest["usage"]["total"].get("cost_usd")}))
-
-
-def _exit_if_failed(failure: Any) -> None:
-    """An endpoint that kept failing ends the build with its one line and exit 1 (a rerun resumes)."""
-    if failure is not None:
-        click.echo(f"index: failed: {failure.line()}", err=True)
-        sys.exit(1)
 
 
 @index.command("info")

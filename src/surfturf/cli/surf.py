@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 
 from surfturf.attributes.pools import AttributePool
-from surfturf.io.ownership import claim_dir
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
+from surfturf.io.ownership import claim_dir
 from surfturf.models import ModelSession
 from surfturf.models.specs import parse_spec
 from surfturf.rubrics import load_rubric
