@@ -46,8 +46,8 @@ def train(world_path: Path | None, seed: int, corpus: Path | None, out: Path) ->
     from surfturf.world import generate_corpus, load_world
     from surfturf.world.files import read_rows, train_to
 
-    rows = read_rows(corpus) if corpus else generate_corpus(load_world(world_path), seed)
     with claim_dir(out, "world-target", resume=False):
+        rows = read_rows(corpus) if corpus else generate_corpus(load_world(world_path), seed)
         target = train_to(rows, out, seed, str(corpus) if corpus else "generated")
     click.echo(json.dumps({"out": str(out), "rows": len(rows), "styles": target.n_styles}))
 
