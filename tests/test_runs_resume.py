@@ -128,6 +128,7 @@ def test_writers_redact_registered_keys_and_url_passwords(tmp_path: Path) -> Non
 
 
 def test_cli_failed_run_exits_1_and_top_says_so(server, pool, tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr("surfturf.models.session.RetryPolicy", lambda: FAST_RETRY)
     server.fail_always("500")
     url = server.base_url
     code, out, err = invoke(
