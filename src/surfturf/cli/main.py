@@ -59,6 +59,10 @@ def main() -> None:
     except UserError as error:
         click.echo(error.line(), err=True)
         sys.exit(2)
+    except UnicodeDecodeError as error:  # a reader without its own check met a binary file
+        click.echo(f"error: an input file is not UTF-8 text ({error.reason} at byte {error.start}); "
+                   "fix: pass text files (YAML, JSON, JSONL or plain text) in UTF-8", err=True)
+        sys.exit(2)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
