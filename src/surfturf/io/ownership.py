@@ -42,10 +42,11 @@ def _read_json(path: Path) -> dict[str, Any]:
 class DirLock:
     """An exclusive `flock` on DIR/.lock held for a command's life; the holder's PID is in the file."""
 
-    def __init__(self, path: Path, kind: str, handle: Any) -> None:
+    def __init__(self, path: Path, kind: str, handle: Any, created: list[Path]) -> None:
         self.path = path
         self.kind = kind
         self._handle = handle
+        self._created = created
 
     def release(self) -> None:
         if self._handle is not None:
@@ -58,6 +59,17 @@ class DirLock:
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
         self.release()
+        if kind is not None:
+            self._undo()
+
+    def _undo(self) -> None:
+        """A command that failed before writing anything leaves no folder behind that it created."""
+        if not self._created or any(entry.name not in BOOKKEEPING for entry in self.path.iterdir()):
+            return
+        for name in BOOKKEEPING:
+            (self.path / name).unlink(missing_ok=True)
+        for folder in self._created:  # innermost first
+            folder.rmdir()
 
 
 def _check_place(path: Path) -> None:
@@ -90,6 +102,7 @@ def claim_dir(path: Path, kind: str, *, resume: bool) -> DirLock:
             holds = f"the output of `{owner}`" if owner else "files surfturf did not write"
             advice = "pass a new or empty folder" + (" (rerun into the folder it wrote to resume)" if resume else "")
             raise UserError(f"{path} holds {holds}, not a {kind} folder", advice)
+    created = [folder for folder in (path, *path.parents) if not folder.exists()]
     path.mkdir(parents=True, exist_ok=True)
     handle = (path / LOCK_FILE).open("a+", encoding="utf-8")
     try:
@@ -106,4 +119,4 @@ def claim_dir(path: Path, kind: str, *, resume: bool) -> DirLock:
     handle.flush()
     if not (path / OWNER_FILE).exists():
         (path / OWNER_FILE).write_text(json.dumps({"kind": kind}) + "\n", encoding="utf-8")
-    return DirLock(path, kind, handle)
+    return DirLock(path, kind, handle, created)
