@@ -26,7 +26,7 @@ from surfturf.surf.config import (
 )
 from surfturf.surf.dryrun import plan
 from surfturf.surf.findings import load_findings
-from surfturf.surf.loop import run_surf
+from surfturf.surf.loop import LEDGER, run_surf
 
 
 @click.group()
@@ -111,7 +111,7 @@ def run(
         return
 
     async def main() -> dict[str, object]:
-        async with runtime.session(ledger=out_dir / "spend.jsonl") as session:
+        async with runtime.session(ledger=out_dir / LEDGER) as session:
             summary = await run_surf(config, session, out_dir, progress=True)
         for finding in summary.findings[:5]:
             click.echo(f"#{finding['rank']} score {finding['score']:g}  {_one_line(finding['query'], 100)}")

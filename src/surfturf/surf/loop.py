@@ -58,6 +58,7 @@ class SurfSummary:
         }
 
 
+LEDGER = "spend.jsonl"  # the run directory's spend ledger (see ModelSession's `ledger`)
 ADMISSION_SLACK = 1.5
 # While a sweep runs, manifest.json (and so its usage) is rewritten at every iteration's end and at
 # most this often after a candidate, so a killed process leaves its spend on disk for the resume.
@@ -179,10 +180,12 @@ class Sweep:
 
     def usage(self) -> dict[str, Any]:
         """The run's usage over all its processes. Per model: the previous manifest's plus this
-        session's share; the total is the spend ledger's (`session.spent()`), written as each call
-        finishes, so it matches what was billed even after a kill between checkpoints."""
+        session's share. When the directory has a spend ledger (the CLI opens its session on
+        OUT/spend.jsonl), the total spend is `session.spent()`: written as each call finishes, it is
+        exact where the manifest chain misses calls made after a killed process's last checkpoint."""
         usage = merge_usage(self.usage_before, usage_since(self.usage_at_start, self.session.usage.summary()))
-        usage["total"].update(self.session.spent())
+        if (self.out_dir / LEDGER).exists():
+            usage["total"].update(self.session.spent())
         return usage
 
     def manifest(self, status: str) -> dict[str, Any]:
