@@ -142,3 +142,16 @@ def test_cli_failed_run_exits_1_and_top_says_so(server, pool, tmp_path: Path, mo
     assert err.splitlines()[-1].startswith("surf: failed: ")
     code, out, err = invoke(monkeypatch, capsys, "surf", "top", str(tmp_path / "run"))
     assert code == 0 and err.startswith("status: failed")
+
+
+async def test_a_password_in_a_base_url_is_not_recorded_and_resume_still_matches(server, pool, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    secret_url = server.base_url.replace("http://", "http://alice:hunter2@")
+    config = scripted_config(server, pool, runs=1, iterations=1, candidates=3, max_k=1)
+    config = config.model_copy(update={"target": config.target.model_copy(update={"base_url": secret_url})})
+    for _ in range(2):  # the second is a resume: the recorded (redacted) config must still match
+        async with ModelSession(cache_dir=tmp_path / "cache", retry=FAST_RETRY, ledger=out / "spend.jsonl") as session:
+            summary = await run_surf(config, session, out)
+    assert summary.candidates == 3
+    written = "".join(p.read_text() for p in out.iterdir() if p.is_file())
+    assert "hunter2" not in written and "alice:***@" in (out / "manifest.json").read_text()

@@ -21,6 +21,7 @@ from surfturf.attributes.pools import AttributePool
 from surfturf.errors import UserError
 from surfturf.io.ownership import BOOKKEEPING
 from surfturf.models import GenerateConfig, Model, ModelSession, is_transient
+from surfturf.models.redact import redact_url
 from surfturf.rubrics import Rubric, load_rubric, rubric_text
 from surfturf.steer import context as steer_context  # a module: steer.context itself imports surf.store
 from surfturf.surf.buffer import select_top
@@ -171,7 +172,10 @@ class Sweep:
     # -- manifest ----------------------------------------------------------------------------------
 
     def manifest_config(self) -> dict[str, Any]:
+        """The config as recorded (and compared on resume): base URLs without their credentials."""
         data = self.config.model_dump(mode="json")
+        for role in (data["target"], data["generator"], *data["judges"]):
+            role["base_url"] = redact_url(role["base_url"])
         data.update({
             "rubric": self.rubric.name, "rubric_source": self.config.rubric, "rubric_text": self.rubric_yaml,
             "pool": self.pool.describe(), "threshold": self.threshold,
