@@ -154,4 +154,4 @@ async def test_a_password_in_a_base_url_is_not_recorded_and_resume_still_matches
             summary = await run_surf(config, session, out)
     assert summary.candidates == 3
     written = "".join(p.read_text() for p in out.iterdir() if p.is_file())
-    assert "hunter2" not in written and "alice:***@" in (out / "manifest.json").read_text()
+    assert "hunter2" not in written and "***@127.0.0.1" in (out / "manifest.json").read_text()
