@@ -13,22 +13,15 @@ import pytest
 
 from surfturf.testing.cli import run_main as invoke
 from surfturf.testing.server import FakeLLMServer
+from surfturf.testing.surf import ROLE_FLAGS as MODELS
+from surfturf.testing.surf import code_world
 
 SFT_MIX = Path("/work/shared/data/sft-mix")
-MODELS = ["--target", "openai-compatible/target", "--generator", "openai-compatible/generator",
-          "--judge", "openai-compatible/judge"]
-
-
-def scripted(messages: list[dict], model: str) -> str:
-    text = messages[-1]["content"]
-    if model == "generator":
-        return "<query>" + text.split("- ")[1].split("\n")[0] + "</query>"
-    return "prose" if model == "target" else "<reason>r</reason><score>5</score>"
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer(scripted).in_thread() as running:
+    with FakeLLMServer(code_world).in_thread() as running:
         yield running
 
 

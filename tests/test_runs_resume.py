@@ -17,25 +17,16 @@ from surfturf.surf.loop import MAX_ATTEMPTS
 from surfturf.surf.store import JsonlAppender, write_json_atomic
 from surfturf.testing.cli import run_main as invoke
 from surfturf.testing.server import FakeLLMServer
-from surfturf.testing.surf import scripted_config
+from surfturf.testing.surf import code_world, scripted_config
 
 from conftest import FAST_RETRY
 
 POOL = ["The query uses formal vocabulary.", "The query is about rivers.", "The query is about birds."]
 
 
-def scripted(messages: list[dict], model: str) -> str:
-    text = messages[-1]["content"]
-    if model == "generator":
-        return "<query>" + text.split("- ")[1].split("\n")[0] + "</query>"
-    if model == "target":
-        return "def f(): pass" if "formal" in text else "prose"
-    return "<reason>r</reason><score>80</score>" if "def f" in text else "<reason>r</reason><score>5</score>"
-
-
 @pytest.fixture
 def server():
-    with FakeLLMServer(scripted).in_thread() as running:
+    with FakeLLMServer(code_world).in_thread() as running:
         yield running
 
 
