@@ -111,3 +111,19 @@ def test_world_build_refuses_a_surf_run_folder(tmp_path: Path, monkeypatch, caps
         code, _, err = invoke(monkeypatch, capsys, *args)
         assert code == 2 and err.startswith("error: ") and "; fix: " in err and err.count("\n") == 1
     assert snapshot(out) == before
+
+
+@pytest.mark.parametrize(("command", "kind"), [("surfturf turf trace RUN --index I", "traces"),
+                                               ("turf trace", "traces"), ("surfturf steer --out S", "steer"),
+                                               ("world train", "world-target"), ("surfturf robust RUN", "robust")])
+def test_folders_from_before_owner_files_are_known_by_their_command(tmp_path: Path, command: str, kind: str) -> None:
+    (tmp_path / "manifest.json").write_text(json.dumps({"command": command}))
+    assert owner_of(tmp_path) == kind
+
+
+def test_world_build_reruns_into_its_own_folder(tmp_path: Path, monkeypatch, capsys) -> None:
+    out = tmp_path / "w"
+    for _ in range(2):
+        code, _, err = invoke(monkeypatch, capsys, "world", "build", "--out", str(out))
+        assert code == 0, err
+    assert owner_of(out) == "world"

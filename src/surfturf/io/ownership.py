@@ -15,8 +15,11 @@ from surfturf.errors import UserError
 OWNER_FILE = ".surfturf-owner.json"
 LOCK_FILE = ".lock"
 BOOKKEEPING = frozenset({OWNER_FILE, LOCK_FILE})
-# Folders written before owner files existed say what wrote them in their manifest's `command`.
-LEGACY_COMMANDS = {"surf run": "surf-run", "index build": "index"}
+# Folders written before owner files existed say what wrote them in their manifest's `command`
+# (the command's first words, with or without a leading `surfturf`).
+LEGACY_COMMANDS = {"surf run": "surf-run", "index build": "index", "turf trace": "traces", "world build": "world",
+                   "world train": "world-target", "robust": "robust", "steer": "steer", "ablate": "ablate",
+                   "demo": "demo"}
 
 
 def owner_of(path: Path) -> str | None:
@@ -26,9 +29,11 @@ def owner_of(path: Path) -> str | None:
         if isinstance(data.get(field), str):
             return data[field]
     command = _read_json(path / "manifest.json").get("command")
-    if isinstance(command, str):
-        return LEGACY_COMMANDS.get(" ".join(command.split(" ")[:2]))
-    return None
+    if not isinstance(command, str):
+        return None
+    words = command.split()
+    words = words[1:] if words[:1] == ["surfturf"] else words
+    return LEGACY_COMMANDS.get(" ".join(words[:2])) or LEGACY_COMMANDS.get(" ".join(words[:1]))
 
 
 def _read_json(path: Path) -> dict[str, Any]:
