@@ -252,7 +252,8 @@ class Sweep:
             self.records[record["id"]] = record  # a redone candidate's later row replaces its earlier one
         for row in read_jsonl(self.out_dir / "iterations.jsonl"):
             self.logged_iterations.add((int(row["run"]), int(row["iteration"])))
-            self.logged_buffers[(int(row["run"]), int(row["iteration"]))] = list(row.get("buffer") or [])
+            if isinstance(row.get("buffer"), list):
+                self.logged_buffers[(int(row["run"]), int(row["iteration"]))] = row["buffer"]
 
     # -- one candidate -----------------------------------------------------------------------------
 
