@@ -11,20 +11,8 @@ import yaml
 from surfturf.rubrics import rubric_text
 from surfturf.testing.cli import run_main as invoke
 from surfturf.testing.server import FakeLLMServer
-
-ROLES = ["--target", "openai-compatible/target", "--generator", "openai-compatible/generator",
-         "--judge", "openai-compatible/judge"]
-
-
-
-
-def world(messages: list[dict], model: str) -> str:
-    text = messages[-1]["content"]
-    if model == "generator":
-        return "<query>" + text.split("- ")[1].split("\n")[0] + "</query>"
-    if model == "target":
-        return "def f(): pass" if "formal" in text else "prose"
-    return "<reason>r</reason><score>80</score>" if "def f" in text else "<reason>r</reason><score>5</score>"
+from surfturf.testing.surf import ROLE_FLAGS as ROLES
+from surfturf.testing.surf import code_world as world
 
 
 def test_dry_run_prints_calls_per_role_and_cost(monkeypatch, capsys, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import click
 
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
 from surfturf.errors import UserError
+from surfturf.io.ownership import claim_dir
 from surfturf.steer.ablate import (
     ablate as ablate_rows,
     attribution_ids,
@@ -57,6 +58,8 @@ def ablate(
     record = load_trace(trace)
     if not corpus and world_spec is None:
         raise UserError("no corpus to ablate", "pass --corpus FILE (the indexed corpus) or --world default")
+    if not runtime.dry_run:
+        click.get_current_context().with_resource(claim_dir(out, "ablate", resume=False))
     world = None
     if world_spec is not None:
         from surfturf.world import generate_corpus, load_world
@@ -94,7 +97,8 @@ def ablate(
         added = balancing_rows(world, entry["name"], n_added, seed=seed)
         generator_spec = f"world offline generator ({entry['name']} balance)"
     else:
-        added, errors, usage = _model_counterexamples(record, rubric, roles["generator"], runtime, n_added, removed)
+        added, errors, usage = _model_counterexamples(record, rubric, roles["generator"], runtime, n_added, removed,
+                                                       out / "spend.jsonl")
         generator_spec = roles["generator"].spec
         if runtime.dry_run:
             return
@@ -139,9 +143,10 @@ def ablate(
 
 def _model_counterexamples(
     record: dict[str, Any], rubric_name: str | None, role: RoleConfig, runtime: RuntimeOptions, n: int,
-    removed: list[dict[str, Any]],
+    removed: list[dict[str, Any]], ledger: Path,
 ) -> tuple[list[dict[str, Any]], list[str], dict[str, Any]]:
-    """Counter-examples from the generator role, each seeded by a removed (cue-carrying) query."""
+    """Counter-examples from the generator role, each seeded by a removed (cue-carrying) query;
+    `ledger` is OUT/spend.jsonl, so a rerun's budget counts what the last one spent."""
     from surfturf.rubrics import load_rubric
     from surfturf.steer.balance import correct_behaviour, write_counterexamples
 
@@ -152,7 +157,7 @@ def _model_counterexamples(
         return [], [], {}
     behaviour = correct_behaviour(load_rubric(name))
     examples = [row["messages"][0]["content"] for row in removed] or [str(record.get("query", ""))]
-    session = runtime.session()
+    session = runtime.session(ledger=None if runtime.dry_run else ledger)
     generator = role.model(session)
     if runtime.dry_run:
         session.estimate("generator", role.require(), n, 500, 400)

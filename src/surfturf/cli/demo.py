@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from surfturf.io.ownership import claim_dir
+
 
 @click.command()
 @click.option("--world", "world_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -27,7 +29,8 @@ def demo(world_path: Path | None, out: Path, seed: int) -> None:
     console = Console(stderr=True)
     world = load_world(world_path)
     console.print(f"[bold]surfturf demo[/bold]: world {world.name!r}, {len(world.planted)} planted behaviours -> {out}")
-    result = run_demo(world, out, seed)
+    with claim_dir(out, "demo", resume=False):
+        result = run_demo(world, out, seed)
     table = Table(title="Planted behaviours: found by SURF, traced by TURF (✓ = matches the planted truth)")
     for column in ("behaviour", "found", "best", "calls", "trigger named (TURF)", "chunk named"):
         table.add_column(column, overflow="fold")

@@ -11,7 +11,9 @@ import click
 from rich.console import Console
 
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
+from surfturf.cli.outcome import exit_if_failed
 from surfturf.errors import UserError
+from surfturf.io.ownership import claim_dir
 from surfturf.models import GenerateConfig
 
 ROLE_DEFAULTS = {"extractor": "heuristic", "embedder": "hash/384"}
@@ -63,7 +65,8 @@ def build(corpus: tuple[str, ...], output: Path, k: int | None, shard_rows: int,
         return
 
     async def run() -> dict[str, Any]:
-        session = runtime.session()
+        nonlocal failure
+        session = runtime.session(ledger=output / "spend.jsonl")
         try:
             extractor = None if config.extractor == "heuristic" else roles["extractor"].model(
                 session, GenerateConfig(temperature=0.0, max_tokens=600))
@@ -73,13 +76,20 @@ def build(corpus: tuple[str, ...], output: Path, k: int | None, shard_rows: int,
                                    summariser, runtime_config=runtime.config(), console=console)
             return await builder.run()
         finally:
+            failure = session.endpoint_failure
             await session.aclose()
 
-    try:
-        manifest = asyncio.run(run())
-    except BuildStopped as stop:
-        raise UserError(f"build stopped: {stop}",
-                        "raise the budget or fix the model, then rerun the same command to resume") from None
+    failure = None
+    with claim_dir(output, "index", resume=True):
+        try:
+            manifest = asyncio.run(run())
+        except (BuildStopped, UserError) as stop:
+            exit_if_failed("index", failure.line() if failure else None)
+            if isinstance(stop, UserError):
+                raise
+            raise UserError(f"build stopped: {stop}",
+                            "raise the budget or fix the model, then rerun the same command to resume") from None
+    exit_if_failed("index", failure.line() if failure else None)
     counts = manifest["counts"]
     click.echo(f"index {output}: {counts['examples']:,} examples, {counts['query_attributes']:,} query and "
                f"{counts['response_attributes']:,} response attributes, {counts['clusters']:,} clusters")

@@ -45,6 +45,13 @@ def cli() -> None:
     """Find (SURF) and explain (TURF) chunky post-training failures in language models."""
 
 
+def usage_line(error: click.UsageError) -> str:
+    """A usage mistake as one line, like every other bad input: the problem and where the fix is."""
+    problem = " ".join(error.format_message().split()).rstrip(".")
+    command = error.ctx.command_path if error.ctx is not None else "surfturf"
+    return f"error: {problem}; fix: see `{command} --help`"
+
+
 def main() -> None:
     """Entry point: user mistakes become one line on stderr and exit code 2."""
     try:
@@ -52,11 +59,21 @@ def main() -> None:
     except UserError as error:
         click.echo(error.line(), err=True)
         sys.exit(2)
+    except UnicodeDecodeError as error:  # a reader without its own check met a binary file
+        click.echo(f"error: an input file is not UTF-8 text ({error.reason} at byte {error.start}); "
+                   "fix: pass text files (YAML, JSON, JSONL or plain text) in UTF-8", err=True)
+        sys.exit(2)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except click.exceptions.NoArgsIsHelpError as error:
+        click.echo(error.ctx.get_help() if error.ctx is not None else error.format_message())
+        sys.exit(0)
+    except click.UsageError as error:
+        click.echo(usage_line(error), err=True)
+        sys.exit(2)
     except click.ClickException as error:
-        error.show()
+        click.echo(f"error: {error.format_message()}", err=True)
         sys.exit(error.exit_code)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from surfturf.cli.urls import check_base_url
 from surfturf.errors import UserError
 from surfturf.models.accounting import Budget
 from surfturf.models.cache import CACHE_MODES
@@ -36,8 +37,10 @@ class RuntimeOptions:
     timeout_s: float
     dry_run: bool
 
-    def session(self) -> ModelSession:
+    def session(self, ledger: Path | None = None) -> ModelSession:
+        """`ledger`: the output folder's spend.jsonl, so budgets count what every process spent there."""
         return ModelSession(
+            ledger=ledger,
             cache_dir=self.cache_dir if self.cache_mode != "off" else None,
             cache_mode=self.cache_mode,
             max_concurrency=self.max_concurrency,
@@ -150,7 +153,8 @@ def role_options(
             for role in roles:
                 name = role.replace("-", "_")
                 spec = kwargs.pop(f"{name}_spec") or os.environ.get(f"SURFTURF_{name.upper()}") or fallback.get(role)
-                configs[role] = RoleConfig(role, spec, kwargs.pop(f"{name}_base_url"), kwargs.pop(f"{name}_key_env"))
+                configs[role] = RoleConfig(role, spec, check_base_url(role, kwargs.pop(f"{name}_base_url")),
+                                           kwargs.pop(f"{name}_key_env"))
             kwargs["roles"] = configs
             return command(*args, **kwargs)
 

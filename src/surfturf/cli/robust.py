@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
+from surfturf.cli.outcome import exit_if_failed, run_status, run_usage
 from surfturf.errors import UserError
+from surfturf.io.ownership import claim_dir
 from surfturf.models import GenerateConfig
 from surfturf.rubrics import load_rubric
 from surfturf.steer.context import build_prefix, context_options
@@ -77,7 +79,9 @@ def robust(
                                    exclude={f["query"] for f in chosen})
     out_dir = out or run / "robust"
 
-    session = runtime.session()
+    if not runtime.dry_run:
+        click.get_current_context().with_resource(claim_dir(out_dir, "robust", resume=False))
+    session = runtime.session(ledger=None if runtime.dry_run else out_dir / "spend.jsonl")
     target = target_role.model(session)
     perturber = perturber_role.model(session) if perturbations else target
     judges = [role.model(session, GenerateConfig(temperature=0.0)) for role in judge_roles]
@@ -105,7 +109,8 @@ def robust(
                 await session.aclose()
 
     records, sample_records, summary = asyncio.run(go())
-    status = f"stopped: {session.budget_reason}" if session.budget_exhausted else "complete"
+    status, stopped = run_status(
+        session, all_failed=bool(sample_records) and all(s["violation"] is None for s in sample_records))
     write_jsonl_atomic(out_dir / "robust.jsonl", records)
     write_jsonl_atomic(out_dir / "samples.jsonl", sample_records)
     write_json_atomic(out_dir / "summary.json", summary)
@@ -123,8 +128,8 @@ def robust(
         inputs=inputs,
         counts={"findings": len(records), "prompts": sum(1 + len(r["perturbations"]) for r in records),
                 "samples": len(sample_records), "errors": sum(1 for s in sample_records if s["violation"] is None)},
-        usage=session.usage.summary(), seeds={"sample_index": f"0..{samples - 1}"}, status=status,
-    ))
+        usage=run_usage(session), seeds={"sample_index": f"0..{samples - 1}"}, status=status,
+    ) | ({"stopped": stopped} if stopped else {}))
     for record in records:
         original = record["original"]
         click.echo(
@@ -134,6 +139,7 @@ def robust(
         )
     click.echo(f"wrote {out_dir}/robust.jsonl, summary.json ({status})")
     click.echo(json.dumps({"status": status, "out": str(out_dir), "rubrics": summary}))
+    exit_if_failed("robust", stopped)
 
 
 def _pct(value: float | None) -> str:

@@ -12,8 +12,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
+from surfturf.cli.outcome import exit_if_failed, run_status, run_usage
 from surfturf.data.readers import iter_jsonl_objects
 from surfturf.errors import UserError
+from surfturf.io.ownership import claim_dir
 from surfturf.models import GenerateConfig
 from surfturf.steer.context import build_prefix, context_options
 from surfturf.steer.measure import panel_judge, resolve_measure
@@ -95,7 +97,9 @@ def steer(
     if len({label for label, _ in target_roles}) != len(target_roles):
         raise UserError("two --target values share a label", "name checkpoints apart: --target LABEL=SPEC")
 
-    session = runtime.session()
+    if not runtime.dry_run:
+        click.get_current_context().with_resource(claim_dir(out, "steer", resume=False))
+    session = runtime.session(ledger=None if runtime.dry_run else out / "spend.jsonl")
     config = GenerateConfig(temperature=temperature) if temperature is not None else None
     models = [(label, role.model(session)) for label, role in target_roles]
     perturber = roles["perturber"].model(session) if transform.needs_model else None
@@ -133,7 +137,7 @@ def steer(
             await session.aclose()
 
     pairs, rows, records = asyncio.run(go())
-    status = f"stopped: {session.budget_reason}" if session.budget_exhausted else "complete"
+    status, stopped = run_status(session)
     result = {"transform": transform.name, "measure": measure.spec, "targets": rows}
     write_json_atomic(out / "steer.json", result)
     write_jsonl_atomic(out / "pairs.jsonl", records)
@@ -148,10 +152,11 @@ def steer(
         inputs=inputs,
         counts={"prompts": len(prompts), "changed": sum(p.changed for p in pairs),
                 "transform_errors": sum(p.transformed is None for p in pairs), "targets": len(rows)},
-        usage=session.usage.summary(), seeds={"bootstrap": seed, "sample_index": f"0..{samples - 1}"}, status=status,
-    ))
+        usage=run_usage(session), seeds={"bootstrap": seed, "sample_index": f"0..{samples - 1}"}, status=status,
+    ) | ({"stopped": stopped} if stopped else {}))
     _print_table(result)
     click.echo(json.dumps(result))
+    exit_if_failed("steer", stopped)
 
 
 def _print_table(result: dict[str, Any]) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 
 import click
 
 from surfturf.attributes.pools import AttributePool
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
+from surfturf.io.ownership import claim_dir
 from surfturf.models import ModelSession
 from surfturf.models.specs import parse_spec
 from surfturf.rubrics import load_rubric
@@ -24,7 +26,7 @@ from surfturf.surf.config import (
 )
 from surfturf.surf.dryrun import plan
 from surfturf.surf.findings import load_findings
-from surfturf.surf.loop import run_surf
+from surfturf.surf.loop import LEDGER, run_surf
 
 
 @click.group()
@@ -109,18 +111,35 @@ def run(
         return
 
     async def main() -> dict[str, object]:
-        async with runtime.session() as session:
+        async with runtime.session(ledger=out_dir / LEDGER) as session:
             summary = await run_surf(config, session, out_dir, progress=True)
         for finding in summary.findings[:5]:
             click.echo(f"#{finding['rank']} score {finding['score']:g}  {_one_line(finding['query'], 100)}")
         return summary.as_json()
 
-    click.echo(json.dumps(asyncio.run(main())))
+    with claim_dir(out_dir, "surf-run", resume=True):
+        result = asyncio.run(main())
+    click.echo(json.dumps(result))
+    if result["status"] == "failed":
+        click.echo(f"surf: failed: {result['stopped']}", err=True)
+        sys.exit(1)
 
 
 def _one_line(text: str | None, width: int) -> str:
     flat = " ".join((text or "").split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _print_status(run_dir: Path) -> None:
+    """A run that failed or stopped says so above its findings, so a partial table is not read as final."""
+    try:
+        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    status = manifest.get("status")
+    if status and status != "complete":
+        stopped = manifest.get("stopped")
+        click.echo(f"status: {status}" + (f" ({stopped})" if stopped else ""), err=True)
 
 
 @surf.command("top")
@@ -130,6 +149,7 @@ def _one_line(text: str | None, width: int) -> str:
 def top(run_dir: Path, limit: int, as_json: bool) -> None:
     """The best findings of RUN_DIR, readable in a terminal."""
     findings = load_findings(run_dir)[:limit]
+    _print_status(run_dir)
     if as_json:
         for finding in findings:
             click.echo(json.dumps(finding, ensure_ascii=False))

@@ -11,7 +11,9 @@ import click
 from rich.console import Console
 
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
+from surfturf.cli.outcome import exit_if_failed, run_status
 from surfturf.errors import UserError
+from surfturf.io.ownership import claim_dir
 from surfturf.models import ModelSession
 from surfturf.models.accounting import approx_tokens
 
@@ -109,25 +111,36 @@ def trace(run_dir: Path | None, index_dir: Path, query: str | None, response: st
     settings = TraceSettings(k=k, n_evidence=n_evidence)
     context = trace_context(index)
     extra = {"blind_judge": blind_judge, "runtime": runtime.config()}
+    target = out_dir or (None if single else run_dir / "traces")
+    if target is not None:
+        click.get_current_context().with_resource(claim_dir(target, "traces", resume=True))
+    stopped: str | None = None
 
     async def main() -> list[dict]:
-        async with runtime.session() as session:
-            extract_model = extractor.model(session) if extractor else None
-            judge = roles["judge"].model(session) if cases else None
-            with Console(stderr=True).status(f"tracing {len(cases)} finding(s)"):
-                if not single:
-                    return await trace_run_async(run_dir, context, session, extractor=extract_model, judge=judge,
-                                                 settings=settings, finding_ids=list(finding_ids) or None, top=top,
-                                                 out_dir=out_dir, config=extra)
-                record = await trace_one_async(query, response, rules, context, session, extractor=extract_model,
-                                               judge=judge, settings=settings)
-                if out_dir is not None:
-                    save_traces(out_dir, [record], run_dir=None, index_dir=index_dir,
-                                config={"rubric": rules.name, "k": record["k"], "n_evidence": n_evidence, **extra},
-                                models={"extractor": extract_model.spec if extract_model else "heuristic",
-                                        "judge": judge.spec, "embedder": str(getattr(index, "embedder_spec", None))},
-                                usage=session.usage.summary())
-                return [record]
+        nonlocal stopped
+        async with runtime.session(ledger=target / "spend.jsonl" if target else None) as session:
+            try:
+                return await trace_all(session)
+            finally:
+                stopped = run_status(session)[1]
+
+    async def trace_all(session: ModelSession) -> list[dict]:
+        extract_model = extractor.model(session) if extractor else None
+        judge = roles["judge"].model(session) if cases else None
+        with Console(stderr=True).status(f"tracing {len(cases)} finding(s)"):
+            if not single:
+                return await trace_run_async(run_dir, context, session, extractor=extract_model, judge=judge,
+                                             settings=settings, finding_ids=list(finding_ids) or None, top=top,
+                                             out_dir=out_dir, config=extra)
+            record = await trace_one_async(query, response, rules, context, session, extractor=extract_model,
+                                           judge=judge, settings=settings)
+            if out_dir is not None:
+                save_traces(out_dir, [record], run_dir=None, index_dir=index_dir,
+                            config={"rubric": rules.name, "k": record["k"], "n_evidence": n_evidence, **extra},
+                            models={"extractor": extract_model.spec if extract_model else "heuristic",
+                                    "judge": judge.spec, "embedder": str(getattr(index, "embedder_spec", None))},
+                            usage=session.usage.summary())
+            return [record]
 
     records = asyncio.run(main())
     if as_json:
@@ -136,8 +149,8 @@ def trace(run_dir: Path | None, index_dir: Path, query: str | None, response: st
     else:
         print_traces(records)
     errors = sum(1 for record in records if record.get("error"))
-    target = out_dir or (None if single else run_dir / "traces")
     click.echo(json.dumps({"traced": len(records) - errors, "errors": errors, "out": str(target) if target else None}))
+    exit_if_failed("turf trace", stopped)
 
 
 @turf.command("keywords")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from surfturf.errors import UserError
+from surfturf.io.ownership import claim_dir
 
 world_option = click.option("--world", "world_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                             help="World spec YAML (default: the built-in world).")
@@ -29,7 +30,8 @@ def build(world_path: Path | None, seed: int, out: Path) -> None:
     from surfturf.world.files import build_world
 
     spec = load_world(world_path)
-    rows = build_world(spec, out, seed)
+    with claim_dir(out, "world", resume=False):
+        rows = build_world(spec, out, seed)
     click.echo(json.dumps({"out": str(out), "rows": len(rows), "pool": str(out / "world_pool.txt")}))
 
 
@@ -44,8 +46,9 @@ def train(world_path: Path | None, seed: int, corpus: Path | None, out: Path) ->
     from surfturf.world import generate_corpus, load_world
     from surfturf.world.files import read_rows, train_to
 
-    rows = read_rows(corpus) if corpus else generate_corpus(load_world(world_path), seed)
-    target = train_to(rows, out, seed, str(corpus) if corpus else "generated")
+    with claim_dir(out, "world-target", resume=False):
+        rows = read_rows(corpus) if corpus else generate_corpus(load_world(world_path), seed)
+        target = train_to(rows, out, seed, str(corpus) if corpus else "generated")
     click.echo(json.dumps({"out": str(out), "rows": len(rows), "styles": target.n_styles}))
 
 

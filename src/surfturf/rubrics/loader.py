@@ -63,6 +63,8 @@ def load_rubric(name_or_path: str | Path) -> Rubric:
             text = path.read_text(encoding="utf-8")
         except OSError as error:
             raise UserError(f"cannot read rubric file {path}: {error.strerror}", "check the path") from error
+        except UnicodeDecodeError:
+            raise UserError(f"rubric file {path} is not UTF-8 text", "pass a YAML rubric file") from None
         return parse_rubric(text, str(path))
     raise UserError(
         f"unknown rubric '{key}'",

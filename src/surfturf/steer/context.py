@@ -42,6 +42,8 @@ def read_system_prompt(path: Path | None) -> str | None:
         text = Path(path).read_text(encoding="utf-8").strip()
     except OSError as error:
         raise UserError(f"cannot read system prompt {path}: {error.strerror}", "pass a readable text file") from error
+    except UnicodeDecodeError:
+        raise UserError(f"system prompt {path} is not UTF-8 text", "pass a UTF-8 text file") from None
     if not text:
         raise UserError(f"system prompt {path} is empty", "write the system prompt in the file, or drop --system-prompt")
     return text

@@ -60,8 +60,9 @@ def load_findings(run_dir: Path | str) -> list[dict[str, Any]]:
 
 
 def load_candidates(run_dir: Path | str) -> list[dict[str, Any]]:
-    """Every scored or failed candidate of a run, in the order they finished."""
-    return list(read_jsonl(_run_file(Path(run_dir), "candidates.jsonl")))
+    """Every scored or failed candidate of a run, in the order they first finished; a candidate a
+    resume redid (a transient failure) appears once, as its latest row."""
+    return list({row["id"]: row for row in read_jsonl(_run_file(Path(run_dir), "candidates.jsonl"))}.values())
 
 
 def load_manifest(run_dir: Path | str) -> dict[str, Any]:

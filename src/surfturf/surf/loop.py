@@ -19,7 +19,9 @@ import numpy as np
 from surfturf import __version__
 from surfturf.attributes.pools import AttributePool
 from surfturf.errors import UserError
-from surfturf.models import GenerateConfig, Model, ModelSession
+from surfturf.io.ownership import BOOKKEEPING
+from surfturf.models import GenerateConfig, Model, ModelSession, is_transient
+from surfturf.models.redact import redact_url
 from surfturf.rubrics import Rubric, load_rubric, rubric_text
 from surfturf.steer import context as steer_context  # a module: steer.context itself imports surf.store
 from surfturf.surf.buffer import select_top
@@ -45,6 +47,7 @@ class SurfSummary:
     violations: int
     best_score: float | None
     cost_usd: float
+    stopped: str | None = None
     runs: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -52,18 +55,53 @@ class SurfSummary:
         return {
             "out": str(self.out_dir), "status": self.status, "candidates": self.candidates, "errors": self.errors,
             "findings": len(self.findings), "violations": self.violations, "best_score": self.best_score,
-            "cost_usd": round(self.cost_usd, 6),
+            "cost_usd": round(self.cost_usd, 6), **({"stopped": self.stopped} if self.stopped else {}),
         }
 
 
+LEDGER = "spend.jsonl"  # the run directory's spend ledger (see ModelSession's `ledger`)
 ADMISSION_SLACK = 1.5
 # While a sweep runs, manifest.json (and so its usage) is rewritten at every iteration's end and at
 # most this often after a candidate, so a killed process leaves its spend on disk for the resume.
 CHECKPOINT_EVERY_S = 2.0
 
 
+# A candidate whose call failed transiently is tried again by a resume, up to this many attempts in
+# all; after that its error is final (the endpoint keeps failing on that one request).
+MAX_ATTEMPTS = 3
+ROLE_PREFIXES = ("generator: ", "target: ", "judge: ")
+
+
 class _BudgetStop(Exception):
     """A candidate was refused by the budget: it is dropped (not written) and its run stops."""
+
+
+class _EndpointStop(Exception):
+    """An endpoint was declared down: the candidate is dropped (a resume redoes it) and the sweep stops."""
+
+
+def _error_kind(error: str) -> str:
+    """The model layer's error text under a candidate's role prefix ("target: server: 503" -> "server: 503")."""
+    for prefix in ROLE_PREFIXES:
+        if error.startswith(prefix):
+            return error[len(prefix):]
+    return error
+
+
+def retryable(record: dict[str, Any]) -> bool:
+    """A recorded candidate a resume should redo: its error was transient and attempts are left."""
+    error = record.get("error")
+    return error is not None and is_transient(_error_kind(error)) and int(record.get("attempts", 1)) < MAX_ATTEMPTS
+
+
+def _check_call(error: str | None) -> None:
+    """Budget refusals and calls to a downed endpoint drop the candidate instead of recording it."""
+    if error is None:
+        return
+    if error.startswith("budget:"):
+        raise _BudgetStop
+    if error.startswith("endpoint_down"):
+        raise _EndpointStop
 
 
 def candidate_id(run: int, iteration: int, index: int) -> str:
@@ -127,11 +165,17 @@ class Sweep:
         self.logged_iterations: set[tuple[int, int]] = set()
         self.created = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.budget_hit = False
+        self.stopped: str | None = None
+        self.redone = False
+        self.logged_buffers: dict[tuple[int, int], list[str]] = {}
 
     # -- manifest ----------------------------------------------------------------------------------
 
     def manifest_config(self) -> dict[str, Any]:
+        """The config as recorded (and compared on resume): base URLs without their credentials."""
         data = self.config.model_dump(mode="json")
+        for role in (data["target"], data["generator"], *data["judges"]):
+            role["base_url"] = redact_url(role["base_url"])
         data.update({
             "rubric": self.rubric.name, "rubric_source": self.config.rubric, "rubric_text": self.rubric_yaml,
             "pool": self.pool.describe(), "threshold": self.threshold,
@@ -139,9 +183,14 @@ class Sweep:
         return data
 
     def usage(self) -> dict[str, Any]:
-        """The run's usage over all its processes: the previous manifest's plus what this session
-        spent since the sweep began (a session shared with earlier work counts only this sweep's)."""
-        return merge_usage(self.usage_before, usage_since(self.usage_at_start, self.session.usage.summary()))
+        """The run's usage over all its processes. Per model: the previous manifest's plus this
+        session's share. When the directory has a spend ledger (the CLI opens its session on
+        OUT/spend.jsonl), the total spend is `session.spent()`: written as each call finishes, it is
+        exact where the manifest chain misses calls made after a killed process's last checkpoint."""
+        usage = merge_usage(self.usage_before, usage_since(self.usage_at_start, self.session.usage.summary()))
+        if (self.out_dir / LEDGER).exists():
+            usage["total"].update(self.session.spent())
+        return usage
 
     def manifest(self, status: str) -> dict[str, Any]:
         records = list(self.records.values())
@@ -167,17 +216,19 @@ class Sweep:
                 "errors": sum(1 for r in records if r["error"] is not None),
                 "scored": sum(1 for r in records if r["score"] is not None),
                 "violations": sum(1 for r in records if r["violation"]),
+                "retryable": sum(1 for r in records if retryable(r)),
                 "cost_usd": usage["total"]["cost_usd"],
             },
             "usage": usage,
             "status": status,
+            **({"stopped": self.stopped} if self.stopped else {}),
         }
 
     def _check_resume(self) -> None:
         """Load what an earlier (killed or stopped) process wrote, after checking it is this sweep."""
         path = self.out_dir / "manifest.json"
         if not path.exists():
-            if any(self.out_dir.iterdir()):
+            if any(entry.name not in BOOKKEEPING for entry in self.out_dir.iterdir()):
                 raise UserError(f"{self.out_dir} is not empty and holds no SURF run", "pass a new or empty --out folder")
             return
         try:
@@ -197,16 +248,22 @@ class Sweep:
         self.created = old.get("created", self.created)
         self.usage_before = old.get("usage")
         for record in read_jsonl(self.out_dir / "candidates.jsonl"):
-            self.records[record["id"]] = record
+            self.redone = self.redone or record["id"] in self.records
+            self.records[record["id"]] = record  # a redone candidate's later row replaces its earlier one
         for row in read_jsonl(self.out_dir / "iterations.jsonl"):
             self.logged_iterations.add((int(row["run"]), int(row["iteration"])))
+            if isinstance(row.get("buffer"), list):
+                self.logged_buffers[(int(row["run"]), int(row["iteration"]))] = row["buffer"]
 
     # -- one candidate -----------------------------------------------------------------------------
 
     async def _candidate(self, run: int, iteration: int, index: int, attributes: list[str]) -> dict[str, Any]:
-        """generator -> target -> judge for one candidate; raises _BudgetStop to drop it."""
+        """generator -> target -> judge for one candidate; raises _BudgetStop or _EndpointStop to drop it."""
         async with self.admission:
-            return await self._pipeline(run, iteration, index, attributes)
+            previous = self.records.get(candidate_id(run, iteration, index))
+            record = await self._pipeline(run, iteration, index, attributes)
+            record["attempts"] = int(previous.get("attempts", 1)) + 1 if previous else 1
+            return record
 
     async def _pipeline(self, run: int, iteration: int, index: int, attributes: list[str]) -> dict[str, Any]:
         cid = candidate_id(run, iteration, index)
@@ -233,12 +290,13 @@ class Sweep:
 
         if self.session.budget_exhausted:
             raise _BudgetStop
+        if self.session.endpoint_failure is not None:
+            raise _EndpointStop
         seeded = GenerateConfig(seed=sample)  # providers that take a seed replay the same sample
         generated = await self.generator.generate(generator_messages(attributes), config=seeded, sample_index=sample)
         spend(generated)
         if generated.error is not None:
-            if generated.error.startswith("budget:"):
-                raise _BudgetStop
+            _check_call(generated.error)
             record["error"] = f"generator: {generated.error}"
             return finish()
         try:
@@ -252,8 +310,7 @@ class Sweep:
         )
         spend(answered)
         if answered.error is not None:
-            if answered.error.startswith("budget:"):
-                raise _BudgetStop
+            _check_call(answered.error)
             record["error"] = f"target: {answered.error}"
             return finish()
         record["response"] = answered.text
@@ -272,6 +329,7 @@ class Sweep:
         record["judges"] = outcome.judges
         record["disagreement"] = outcome.disagreement
         if outcome.score is None:
+            _check_call(_error_kind(outcome.error or ""))
             record["error"] = outcome.error
             record["raw"] = outcome.raw
             return finish()
@@ -307,7 +365,7 @@ class Sweep:
             missing: list[int] = []
             for index, attributes in enumerate(plan):
                 existing = self.records.get(candidate_id(run, iteration, index))
-                if existing is None:
+                if existing is None or (existing["attributes"] == attributes and retryable(existing)):
                     missing.append(index)
                 elif existing["attributes"] != attributes:
                     raise UserError(
@@ -323,15 +381,23 @@ class Sweep:
                 except _BudgetStop:
                     self.budget_hit = True
                     continue
+                except _EndpointStop:
+                    continue
                 await writer.write(record)
+                self.redone = self.redone or record["id"] in self.records
                 self.records[record["id"]] = record
                 results.append(record)
                 view.update(run, advance=1)
                 self._checkpoint()
             if len(results) < config.candidates:
-                view.update(run, state="stopped: budget")
-                return {"run": run, "status": "stopped", "iterations": iteration}
-            buffer = select_top(buffer + results, config.buffer, config.near_duplicate)
+                failed = self.session.endpoint_failure is not None
+                view.update(run, state="failed: endpoint down" if failed else "stopped: budget")
+                return {"run": run, "status": "failed" if failed else "stopped", "iterations": iteration}
+            logged = self.logged_buffers.get((run, iteration))
+            # An iteration logged before a kill keeps the buffer it had then, so a resume that redoes
+            # its transient failures samples the next iterations exactly as they were sampled.
+            buffer = [self.records[cid] for cid in logged if cid in self.records] if logged is not None \
+                else select_top(buffer + results, config.buffer, config.near_duplicate)
             iteration_best = buffer[0]["score"] if buffer else None
             improved = iteration_best is not None and (best is None or iteration_best > best)
             best = iteration_best if improved else best
@@ -385,12 +451,24 @@ class Sweep:
         finally:
             writer.close()
             log.close()
-        if self.budget_hit:
+        if self.redone:  # one row per candidate again, in first-written order
+            write_jsonl_atomic(self.out_dir / "candidates.jsonl", self.records.values())
+        records = [r for r in self.records.values() if r["run"] < self.config.runs]
+        failure = self.session.endpoint_failure
+        if failure is not None:
+            status, self.stopped = "failed", failure.line()
+        elif records and all(r["score"] is None for r in records):
+            status = "failed"
+            self.stopped = (f"every one of {len(records)} candidates failed (last: {records[-1]['error']}); "
+                            "fix: check the models and endpoints, then rerun the same command to retry")
+        elif self.budget_hit:
             status = f"stopped: budget ({self.session.budget_reason or 'cap reached'})"
             print(f"surf: {status}; rerun the same command with a larger budget to continue", file=sys.stderr)
         else:
             status = "complete"
-        records = [r for r in self.records.values() if r["run"] < self.config.runs]
+        left = sum(1 for r in records if retryable(r))
+        if left and status != "failed":
+            print(f"surf: {left} candidates failed transiently; rerun the same command to retry them", file=sys.stderr)
         findings = compute_findings(
             (r for r in records if r["score"] is not None), self.config.buffer, self.config.near_duplicate
         )
@@ -398,7 +476,7 @@ class Sweep:
         write_json_atomic(self.out_dir / "manifest.json", self.manifest(status))
         scores = [float(r["score"]) for r in records if r["score"] is not None]
         return SurfSummary(
-            out_dir=self.out_dir, status=status, candidates=len(records),
+            out_dir=self.out_dir, status=status, stopped=self.stopped, candidates=len(records),
             errors=sum(1 for r in records if r["error"] is not None), findings=findings,
             violations=sum(1 for f in findings if f["violation"]), best_score=max(scores) if scores else None,
             cost_usd=self.usage()["total"]["cost_usd"], runs=list(outcomes),

@@ -1,4 +1,7 @@
-"""The run directory on disk: append-only JSONL that survives SIGKILL, and atomic JSON files."""
+"""The run directory on disk: append-only JSONL that survives SIGKILL, and atomic JSON files.
+
+Every writer passes its text through `redact`, so a key echoed in a server's error body never
+reaches a file."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from surfturf.errors import UserError
+from surfturf.models.redact import redact
 
 
 def _read_umask() -> int:
@@ -49,14 +53,13 @@ def _write_atomic(path: Path, write: Callable[[TextIO], None]) -> None:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Replace a text file atomically (reports, YAML, CSV)."""
-    _write_atomic(path, lambda handle: handle.write(text))
+    _write_atomic(path, lambda handle: handle.write(redact(text)))
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON through a temp file and os.replace, so a reader never sees half a file."""
     def write(handle: TextIO) -> None:
-        json.dump(data, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
+        handle.write(redact(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
 
     _write_atomic(path, write)
 
@@ -71,7 +74,7 @@ def write_jsonl_atomic(path: Path, rows: Iterable[dict[str, Any]], *, ensure_asc
     def write(handle: TextIO) -> None:
         nonlocal count
         for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=ensure_ascii) + "\n")
+            handle.write(redact(json.dumps(row, ensure_ascii=ensure_ascii)) + "\n")
             count += 1
 
     _write_atomic(path, write)
@@ -126,7 +129,7 @@ class JsonlAppender:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"append-{path.name}")
 
     def append(self, record: dict[str, Any]) -> None:
-        self._handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._handle.write(redact(json.dumps(record, ensure_ascii=False)) + "\n")
         self._handle.flush()
         os.fsync(self._handle.fileno())
 

@@ -5,8 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+ROLE_FLAGS = ["--target", "openai-compatible/target", "--generator", "openai-compatible/generator",
+              "--judge", "openai-compatible/judge"]
+
 from surfturf.surf import RoleSpec, SurfConfig
 from surfturf.testing.server import FakeLLMServer
+
+
+def code_world(messages: list[dict[str, Any]], model: str) -> str:
+    """A responder for `scripted_config` roles: the generator echoes its first attribute as the query,
+    the target writes code for formal queries, and the judge scores code 80 and prose 5."""
+    text = messages[-1]["content"]
+    if model == "generator":
+        return "<query>" + text.split("- ")[1].split("\n")[0] + "</query>"
+    if model == "target":
+        return "def f(): pass" if "formal" in text else "prose"
+    return "<reason>r</reason><score>80</score>" if "def f" in text else "<reason>r</reason><score>5</score>"
 
 
 def scripted_config(server: FakeLLMServer, pool: Path, **settings: Any) -> SurfConfig:

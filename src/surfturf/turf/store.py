@@ -52,6 +52,32 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise UserError(f"index file {file} is corrupt ({error})", _rebuild_fix(Path(path))) from None
 
 
+# What readers of an index take from its manifest; an edited manifest missing one is refused on open.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "models": ("extractor", "embedder", "summariser"),
+    "embeddings": ("dim", "dtype"),
+    "counts": ("examples", "multi_turn", "extraction_errors", "sources", "query_attributes",
+               "response_attributes", "clusters", "empty_clusters"),
+}
+
+
+def _check_manifest(index: Index) -> None:
+    """The manifest has every field readers use, and its sizes match the files (dim, clusters)."""
+    manifest, file = index.manifest, index.path / MANIFEST
+    missing = [key for key in ("created", "version") if key not in manifest]
+    for section, keys in REQUIRED.items():
+        block = manifest.get(section)
+        missing += [f"{section}.{key}" for key in keys if not isinstance(block, dict) or key not in block]
+    if missing:
+        raise UserError(f"index manifest {file} lacks {', '.join(missing)} (edited or corrupt)", _rebuild_fix(index.path))
+    embeddings, counts = manifest["embeddings"], manifest["counts"]
+    width = index._array(QUERY_EMBEDDINGS).shape[-1]
+    clusters = index._array(CENTROIDS).shape[0]
+    if embeddings["dim"] != width or counts["clusters"] != clusters or not isinstance(counts["sources"], dict):
+        raise UserError(f"index manifest {file} disagrees with its files (dim {embeddings['dim']!r} vs {width}, "
+                        f"clusters {counts['clusters']!r} vs {clusters})", _rebuild_fix(index.path))
+
+
 class Index:
     """A built index, opened read-only: tables, embeddings, centroids, search and cluster assignment."""
 
@@ -73,6 +99,7 @@ class Index:
             index._parquet(name)
         for name in ARRAYS:
             index._array(name)
+        _check_manifest(index)
         return index
 
     # -- files -----------------------------------------------------------------------------------

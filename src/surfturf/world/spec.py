@@ -118,7 +118,10 @@ def load_world(path: str | Path | None = None) -> World:
         file = Path(path)
         if not file.is_file():
             raise UserError(f"world spec {file} does not exist", "give a YAML world spec path, or omit it for the default")
-        text = file.read_text(encoding="utf-8")
+        try:
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise UserError(f"world spec {file} is not UTF-8 text", "give a YAML world spec file") from None
         where = str(file)
     try:
         spec = yaml.safe_load(text)
