@@ -8,7 +8,6 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import runs_shim  # noqa: F401  (the model layer's agreed names, until that branch lands)
 import pytest
 
 from surfturf.testing.cli import run_main as invoke

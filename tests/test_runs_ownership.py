@@ -9,7 +9,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import runs_shim  # noqa: F401  (the model layer's agreed names, until that branch lands)
 import pytest
 
 from surfturf.errors import UserError

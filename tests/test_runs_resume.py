@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import runs_shim  # noqa: F401  (the model layer's agreed names, until that branch lands)
 import pytest
 
 from surfturf.models import ModelSession

@@ -11,10 +11,13 @@ from types import TracebackType
 from typing import Any
 
 from surfturf.errors import UserError
+from surfturf.models.ledger import LEDGER_FILE
 
 OWNER_FILE = ".surfturf-owner.json"
 LOCK_FILE = ".lock"
-BOOKKEEPING = frozenset({OWNER_FILE, LOCK_FILE})
+# Files that say who owns a folder and what it spent, not what it produced: a folder holding only
+# these is still empty to the command that claims it.
+BOOKKEEPING = frozenset({OWNER_FILE, LOCK_FILE, LEDGER_FILE})
 # Folders written before owner files existed say what wrote them in their manifest's `command`
 # (the command's first words, with or without a leading `surfturf`).
 LEGACY_COMMANDS = {"surf run": "surf-run", "index build": "index", "turf trace": "traces", "world build": "world",
@@ -70,6 +73,9 @@ class DirLock:
     def _undo(self) -> None:
         """A command that failed before writing anything leaves no folder behind that it created."""
         if not self._created or any(entry.name not in BOOKKEEPING for entry in self.path.iterdir()):
+            return
+        ledger = self.path / LEDGER_FILE
+        if ledger.exists() and ledger.stat().st_size > 0:  # money was spent: its record stays
             return
         for name in BOOKKEEPING:
             (self.path / name).unlink(missing_ok=True)
