@@ -21,7 +21,7 @@ ROLES = ["--target", "openai-compatible/target", "--generator", "openai-compatib
 def world(messages: list[dict], model: str) -> str:
     text = messages[-1]["content"]
     if model == "generator":
-        return "<query>" + text.split("- ")[1].split("\n")[0] + "</query>"
+        return "<query>" + " ".join(text.split("- ")[1].split("\n")[0].split()[::-1]) + "</query>"
     if model == "target":
         return "def f(): pass" if "formal" in text else "prose"
     return "<reason>r</reason><score>80</score>" if "def f" in text else "<reason>r</reason><score>5</score>"

@@ -242,7 +242,7 @@ class Sweep:
             record["error"] = f"generator: {generated.error}"
             return finish()
         try:
-            record["query"] = parse_generated_query(generated.text)
+            record["query"] = parse_generated_query(generated.text, attributes)
         except ParseError as failure:
             record["error"] = f"parse: {failure.problem}"
             record["raw"] = failure.raw
