@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from surfturf.errors import UserError
 from surfturf.models import GenerateConfig
 from surfturf.rubrics import load_rubric
 from surfturf.steer.context import build_prefix, context_options
+from surfturf.steer.failure import robust_failure
 from surfturf.steer.measure import panel_judge
 from surfturf.steer.outputs import file_input, manifest, write_json_atomic, write_jsonl_atomic
 from surfturf.steer.robust import PAPER_PERTURBATIONS, PAPER_SAMPLES, RobustConfig, run_robust
@@ -29,8 +31,12 @@ def _role_from_run(given: RoleConfig, recorded: dict[str, Any] | None) -> RoleCo
     """A role the user did not name falls back to what the run used (spec and base URL)."""
     if given.spec or not recorded:
         return given
-    return RoleConfig(given.role, recorded.get("spec"), given.base_url or recorded.get("base_url"),
-                      given.key_env or recorded.get("api_key_env"))
+    return replace(given, spec=recorded.get("spec"), base_url=given.base_url or recorded.get("base_url"),
+                   key_env=given.key_env or recorded.get("api_key_env"))
+
+
+# Robustness counts how often a failure recurs across samples: the target must sample (above 0).
+SAMPLING = GenerateConfig(temperature=1.0)
 
 
 @click.command()
@@ -40,8 +46,6 @@ def _role_from_run(given: RoleConfig, recorded: dict[str, Any] | None) -> RoleCo
               help=f"Rephrasings per finding (paper: {PAPER_PERTURBATIONS}).")
 @click.option("--samples", type=click.IntRange(min=1), default=10, show_default=True,
               help=f"Target samples per prompt (paper: {PAPER_SAMPLES}).")
-@click.option("--temperature", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="Target sampling temperature (samples differ only above 0).")
 @click.option("--rubric", default=None, help="Judge against this rubric instead of the run's.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder [default: RUN/robust].")
@@ -49,7 +53,7 @@ def _role_from_run(given: RoleConfig, recorded: dict[str, Any] | None) -> RoleCo
 @role_options("target", "perturber", "judge")
 @runtime_options
 def robust(
-    run: Path, top: int, perturbations: int, samples: int, temperature: float, rubric: str | None,
+    run: Path, top: int, perturbations: int, samples: int, rubric: str | None,
     out: Path | None, system_prompt: Path | None, icl_examples: int, icl_file: Path | None,
     roles: dict[str, RoleConfig], runtime: RuntimeOptions,
 ) -> None:
@@ -70,17 +74,17 @@ def robust(
     ] or [roles["judge"]]
     perturber_role = roles["perturber"]
     if not perturber_role.spec and (target_role.spec or "").startswith("world/"):
-        perturber_role = RoleConfig("perturber", "world/perturber", target_role.base_url, None)
-    config = RobustConfig(top=top, perturbations=perturbations, samples=samples, temperature=temperature)
+        perturber_role = replace(perturber_role, spec="world/perturber", base_url=target_role.base_url, key_env=None)
+    config = RobustConfig(top=top, perturbations=perturbations, samples=samples)
     chosen = findings[:top]
     prefix, context = build_prefix(system_prompt, icl_examples, icl_file, run / "candidates.jsonl",
                                    exclude={f["query"] for f in chosen})
     out_dir = out or run / "robust"
 
     session = runtime.session()
-    target = target_role.model(session)
+    target = target_role.model(session, SAMPLING)
     perturber = perturber_role.model(session) if perturbations else target
-    judges = [role.model(session, GenerateConfig(temperature=0.0)) for role in judge_roles]
+    judges = [role.model(session) for role in judge_roles]
     prompts = len(chosen) * (perturbations + 1)
     if runtime.dry_run:
         if perturbations:
@@ -105,7 +109,9 @@ def robust(
                 await session.aclose()
 
     records, sample_records, summary = asyncio.run(go())
-    status = f"stopped: {session.budget_reason}" if session.budget_exhausted else "complete"
+    failure = robust_failure(records, sample_records, perturbations)
+    status = f"failed: {failure}" if failure else (
+        f"stopped: {session.budget_reason}" if session.budget_exhausted else "complete")
     write_jsonl_atomic(out_dir / "robust.jsonl", records)
     write_jsonl_atomic(out_dir / "samples.jsonl", sample_records)
     write_json_atomic(out_dir / "summary.json", summary)
@@ -116,7 +122,9 @@ def robust(
         inputs.append(file_input(system_prompt, "system prompt"))
     write_json_atomic(out_dir / "manifest.json", manifest(
         config={"run": str(run), "rubric": chosen_rubric.name, "threshold": chosen_rubric.threshold, "top": top,
-                "perturbations": perturbations, "samples": samples, "temperature": temperature,
+                "perturbations": perturbations, "samples": samples,
+                "settings": {"target": target_role.record(SAMPLING), "perturber": perturber_role.record(),
+                             "judge": [role.record() for role in judge_roles]},
                 "context": context, "runtime": runtime.config()},
         models={"target": target_role.spec, "perturber": perturber_role.spec if perturbations else None,
                 "judge": [role.spec for role in judge_roles]},
@@ -134,6 +142,9 @@ def robust(
         )
     click.echo(f"wrote {out_dir}/robust.jsonl, summary.json ({status})")
     click.echo(json.dumps({"status": status, "out": str(out_dir), "rubrics": summary}))
+    if failure:
+        click.echo(f"error: {failure}", err=True)
+        raise SystemExit(1)
 
 
 def _pct(value: float | None) -> str:

@@ -16,6 +16,7 @@ from surfturf.data.readers import iter_jsonl_objects
 from surfturf.errors import UserError
 from surfturf.models import GenerateConfig
 from surfturf.steer.context import build_prefix, context_options
+from surfturf.steer.failure import steer_failure
 from surfturf.steer.measure import panel_judge, resolve_measure
 from surfturf.steer.outputs import file_input, manifest, write_json_atomic, write_jsonl_atomic
 from surfturf.steer.steer import steer_target, transform_prompts
@@ -99,7 +100,7 @@ def steer(
     config = GenerateConfig(temperature=temperature) if temperature is not None else None
     models = [(label, role.model(session)) for label, role in target_roles]
     perturber = roles["perturber"].model(session) if transform.needs_model else None
-    judges = [roles["judge"].model(session, GenerateConfig(temperature=0.0))] if measure.needs_judge else []
+    judges = [roles["judge"].model(session)] if measure.needs_judge else []
     calls = 2 * len(prompts) * samples
     if runtime.dry_run:
         if transform.needs_model:
@@ -133,7 +134,9 @@ def steer(
             await session.aclose()
 
     pairs, rows, records = asyncio.run(go())
-    status = f"stopped: {session.budget_reason}" if session.budget_exhausted else "complete"
+    failure = steer_failure(pairs, records, transform.needs_model)
+    status = f"failed: {failure}" if failure else (
+        f"stopped: {session.budget_reason}" if session.budget_exhausted else "complete")
     result = {"transform": transform.name, "measure": measure.spec, "targets": rows}
     write_json_atomic(out / "steer.json", result)
     write_jsonl_atomic(out / "pairs.jsonl", records)
@@ -141,6 +144,7 @@ def steer(
     inputs += [file_input(path, kind) for path, kind in ((icl_file, "icl examples"), (system_prompt, "system prompt")) if path]
     write_json_atomic(out / "manifest.json", manifest(
         config={"transform": transform.name, "measure": measure.spec, "samples": samples, "temperature": temperature,
+                "settings": {"perturber": roles["perturber"].record(), "judge": roles["judge"].record()},
                 "limit": limit, "context": context, "runtime": runtime.config()},
         models={"targets": {label: role.spec for label, role in target_roles},
                 "perturber": roles["perturber"].spec if transform.needs_model else None,
@@ -152,6 +156,9 @@ def steer(
     ))
     _print_table(result)
     click.echo(json.dumps(result))
+    if failure:
+        click.echo(f"error: {failure}", err=True)
+        raise SystemExit(1)
 
 
 def _print_table(result: dict[str, Any]) -> None:

@@ -32,18 +32,22 @@ def surf() -> None:
     """SURF: find prompts on which a target model violates a rubric."""
 
 
-def _role(config: RoleConfig) -> RoleSpec:
-    return RoleSpec(spec=config.require(), base_url=config.base_url, api_key_env=config.key_env)
+def _role(config: RoleConfig, thinking: int | None = None) -> RoleSpec:
+    """The role's spec with its resolved settings, so the manifest records what was sent."""
+    return RoleSpec.of(config.require(), config.base_url, config.key_env, config.settings(thinking=thinking),
+                       config.revision)
 
 
-def _panel(judge: RoleConfig, extra: tuple[str, ...]) -> list[RoleSpec]:
-    """The judge plus panel members; a member on the judge's provider shares its base URL and key."""
-    judges = [_role(judge)]
+def _panel(judge: RoleConfig, extra: tuple[str, ...], thinking: int | None) -> list[RoleSpec]:
+    """The judge plus panel members, all with the judge's settings; a member on the judge's provider
+    shares its base URL and key."""
+    judges = [_role(judge, thinking)]
     provider = parse_spec(judges[0].spec).provider
     for spec in extra:
         same = parse_spec(spec).provider == provider
-        judges.append(RoleSpec(spec=spec, base_url=judge.base_url if same else None,
-                               api_key_env=judge.key_env if same else None))
+        judges.append(judges[0].model_copy(update={"spec": spec, "base_url": judge.base_url if same else None,
+                                                   "api_key_env": judge.key_env if same else None,
+                                                   "revision": None}))
     return judges
 
 
@@ -94,7 +98,7 @@ def run(
     prefix, _ = build_prefix(system_prompt, icl_examples, icl_file)
     config = SurfConfig(
         rubric=rubric, pool=pool, target=_role(roles["target"]), generator=_role(roles["generator"]),
-        judges=_panel(roles["judge"], judge_panel), strategy=strategy, runs=runs, iterations=iterations,
+        judges=_panel(roles["judge"], judge_panel, judge_thinking), strategy=strategy, runs=runs, iterations=iterations,
         candidates=candidates, buffer=buffer, max_k=max_k, exploration=exploration, patience=patience,
         stop_at=stop_at, threshold=threshold, panel_combine=panel_combine, judge_thinking=judge_thinking, seed=seed,
         context=prefix,
