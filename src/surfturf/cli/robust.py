@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
 from surfturf.errors import UserError
@@ -22,6 +20,7 @@ from surfturf.steer.measure import panel_judge
 from surfturf.steer.outputs import file_input, manifest, write_json_atomic, write_jsonl_atomic
 from surfturf.steer.robust import PAPER_PERTURBATIONS, PAPER_SAMPLES, RobustConfig, run_robust
 from surfturf.surf.findings import load_findings, load_manifest
+from surfturf.surf.progress import counter
 from surfturf.turf.trace_files import run_rubric
 
 TOKENS_IN, TOKENS_OUT = 400, 300  # rough per-call sizes for --dry-run estimates
@@ -98,13 +97,10 @@ def robust(
         return
 
     async def go() -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-        console = Console(stderr=True)
-        with Progress(TextColumn("robust"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=True) as bar:
-            task = bar.add_task("samples", total=prompts * samples)
+        with counter("robust samples", prompts * samples) as advance:
             try:
                 return await run_robust(findings, chosen_rubric, target, perturber, panel_judge(judges), prefix, config,
-                                        progress=lambda n: bar.advance(task, n))
+                                        progress=advance)
             finally:
                 await session.aclose()
 

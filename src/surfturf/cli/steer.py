@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
 from surfturf.data.readers import iter_jsonl_objects
@@ -21,6 +19,7 @@ from surfturf.steer.measure import panel_judge, resolve_measure
 from surfturf.steer.outputs import file_input, manifest, write_json_atomic, write_jsonl_atomic
 from surfturf.steer.steer import steer_target, transform_prompts
 from surfturf.steer.transforms import resolve_transform
+from surfturf.surf.progress import counter
 
 TOKENS_IN, TOKENS_OUT = 200, 300  # rough per-call sizes for --dry-run estimates
 
@@ -115,20 +114,17 @@ def steer(
         return
 
     async def go() -> tuple[list[Any], list[dict[str, Any]], list[dict[str, Any]]]:
-        console = Console(stderr=True)
         try:
             pairs = await transform_prompts(prompts, transform, perturber)
             judge = panel_judge(judges) if judges else None
             rows, records = [], []
-            with Progress(TextColumn("steer {task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), console=console, transient=True) as bar:
-                for label, model in models:
-                    task = bar.add_task(label, total=2 * sum(p.changed for p in pairs) * samples)
+            for label, model in models:
+                with counter(f"steer {label}", 2 * sum(p.changed for p in pairs) * samples) as advance:
                     row, target_records = await steer_target(
                         label, model, pairs, measure, judge, prefix, samples=samples, config=config, seed=seed,
-                        progress=lambda n, task=task: bar.advance(task, n))
-                    rows.append(row)
-                    records.extend(target_records)
+                        progress=advance)
+                rows.append(row)
+                records.extend(target_records)
             return pairs, rows, records
         finally:
             await session.aclose()
