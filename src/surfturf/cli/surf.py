@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -12,7 +13,7 @@ from surfturf.attributes.pools import AttributePool
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
 from surfturf.models import ModelSession
 from surfturf.models.specs import parse_spec
-from surfturf.rubrics import load_rubric
+from surfturf.rubrics import Rubric, load_rubric
 from surfturf.steer.context import build_prefix, context_options
 from surfturf.surf.config import (
     DEFAULT_BUFFER,
@@ -22,7 +23,7 @@ from surfturf.surf.config import (
     RoleSpec,
     SurfConfig,
 )
-from surfturf.surf.dryrun import plan
+from surfturf.surf.dryrun import needs_probe, plan, probe
 from surfturf.surf.findings import load_findings
 from surfturf.surf.loop import run_surf
 
@@ -110,6 +111,10 @@ def run(
         plan(config, rules, session, attributes)
         for line in session.plan_lines():
             click.echo(line)
+        if needs_probe(config, session):
+            calls = {p["role"]: p["calls"] for p in session.planned}
+            for line in asyncio.run(_probe(config, rules, runtime, attributes, calls)):
+                click.echo(line)
         return
 
     async def main() -> dict[str, object]:
@@ -120,6 +125,13 @@ def run(
         return summary.as_json()
 
     click.echo(json.dumps(asyncio.run(main())))
+
+
+async def _probe(config: SurfConfig, rubric: Rubric, runtime: RuntimeOptions, attributes: list[str],
+                 calls: dict[str, int]) -> list[str]:
+    """Probe calls for an unpriced --dry-run, uncached so the timing is the server's."""
+    async with replace(runtime, cache_mode="off").session() as session:
+        return await probe(config, rubric, session, attributes, calls)
 
 
 def _one_line(text: str | None, width: int) -> str:
