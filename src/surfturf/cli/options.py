@@ -173,7 +173,7 @@ def role_options(
             for role in roles:
                 name = role.replace("-", "_")
                 spec = kwargs.pop(f"{name}_spec") or os.environ.get(f"SURFTURF_{name.upper()}") or fallback.get(role)
-                given, revision = _pop_settings(kwargs, name) if role in ROLE_DEFAULTS else (GenerateConfig(), None)
+                given, revision = pop_settings(kwargs, name) if role in ROLE_DEFAULTS else (GenerateConfig(), None)
                 configs[role] = RoleConfig(role, spec, kwargs.pop(f"{name}_base_url"), kwargs.pop(f"{name}_key_env"),
                                            given, revision)
             kwargs["roles"] = configs
@@ -183,7 +183,7 @@ def role_options(
             name = role.replace("-", "_")
             upper = name.upper()
             if role in ROLE_DEFAULTS:
-                wrapper = _setting_options(role, name, upper)(wrapper)
+                wrapper = setting_options(role, name, upper)(wrapper)
             default_note = f" [default: $SURFTURF_{upper}" + (f", else {fallback[role]}]" if role in fallback else "]")
             wrapper = click.option(f"--{role}-key-env", f"{name}_key_env", default=None,
                                    envvar=f"SURFTURF_{upper}_KEY_ENV", metavar="VAR",
@@ -198,7 +198,7 @@ def role_options(
     return decorate
 
 
-def _pop_settings(kwargs: dict[str, Any], name: str) -> tuple[GenerateConfig, str | None]:
+def pop_settings(kwargs: dict[str, Any], name: str) -> tuple[GenerateConfig, str | None]:
     """The generation settings a user gave for one role (unset ones None) and its revision."""
     stop = kwargs.pop(f"{name}_stop")
     config = GenerateConfig(
@@ -208,9 +208,13 @@ def _pop_settings(kwargs: dict[str, Any], name: str) -> tuple[GenerateConfig, st
     return config, kwargs.pop(f"{name}_revision")
 
 
-def _setting_options(role: str, name: str, upper: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """--<role>-temperature, -max-tokens, -top-p, -stop, -seed, -revision; defaults from ROLE_DEFAULTS."""
+def setting_options(role: str, name: str | None = None, upper: str | None = None
+                    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--<role>-temperature, -max-tokens, -top-p, -stop, -seed, -revision; defaults from ROLE_DEFAULTS.
+    Read them back with `pop_settings(kwargs, name)`."""
     row = ROLE_DEFAULTS[role]
+    name = name or role.replace("-", "_")
+    upper = upper or name.upper()
 
     def note(value: object) -> str:
         return f" [default: {value}]" if value is not None else " [default: the provider's]"

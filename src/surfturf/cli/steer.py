@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 
-from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
+from surfturf.cli.options import (
+    RoleConfig,
+    RuntimeOptions,
+    pop_settings,
+    role_options,
+    runtime_options,
+    setting_options,
+)
 from surfturf.data.readers import iter_jsonl_objects
 from surfturf.errors import UserError
 from surfturf.models import GenerateConfig
@@ -45,13 +52,15 @@ def read_prompts(path: Path, limit: int | None) -> list[str]:
     return prompts[:limit] if limit else prompts
 
 
-def _target_roles(specs: tuple[str, ...], base_url: str | None, key_env: str | None) -> list[tuple[str, RoleConfig]]:
-    """(label, role) per --target; `LABEL=SPEC` names a checkpoint, `SPEC@URL` gives it its own server."""
+def _target_roles(specs: tuple[str, ...], base_url: str | None, key_env: str | None, settings: GenerateConfig,
+                  revision: str | None) -> list[tuple[str, RoleConfig]]:
+    """(label, role) per --target, all with the --target-* settings; `LABEL=SPEC` names a checkpoint,
+    `SPEC@URL` gives it its own server."""
     roles = []
     for item in specs:
         label, _, spec = item.partition("=") if "=" in item.split("/")[0] else (item, "", item)
         spec, _, url = spec.partition("@")
-        roles.append((label, RoleConfig("target", spec, url or base_url, key_env)))
+        roles.append((label, RoleConfig("target", spec, url or base_url, key_env, settings, revision)))
     return roles
 
 
@@ -68,10 +77,9 @@ def _target_roles(specs: tuple[str, ...], base_url: str | None, key_env: str | N
               help="Base URL for targets without their own @URL.")
 @click.option("--target-key-env", default=None, envvar="SURFTURF_TARGET_KEY_ENV", metavar="VAR",
               help="Environment variable holding the targets' API key.")
+@setting_options("target")
 @click.option("--samples", type=click.IntRange(min=1), default=1, show_default=True,
               help="Target samples per prompt and version (sample_index 0..S-1).")
-@click.option("--temperature", type=click.FloatRange(min=0), default=None,
-              help="Target temperature [default: the provider's].")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Use only the first N prompts.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
@@ -81,9 +89,9 @@ def _target_roles(specs: tuple[str, ...], base_url: str | None, key_env: str | N
 @runtime_options
 def steer(
     prompts_path: Path, transform_spec: str, measure_spec: str, targets: tuple[str, ...], target_base_url: str | None,
-    target_key_env: str | None, samples: int, temperature: float | None, limit: int | None, seed: int, out: Path,
+    target_key_env: str | None, samples: int, limit: int | None, seed: int, out: Path,
     system_prompt: Path | None, icl_examples: int, icl_file: Path | None,
-    roles: dict[str, RoleConfig], runtime: RuntimeOptions,
+    roles: dict[str, RoleConfig], runtime: RuntimeOptions, **target_settings: Any,
 ) -> None:
     """Apply a non-semantic transform to a prompt set, run every target on both versions, and report
     the behaviour's rate on each, the difference, a paired 95% interval and a p-value (steer.json)."""
@@ -91,12 +99,11 @@ def steer(
     transform = resolve_transform(transform_spec)
     measure = resolve_measure(measure_spec)
     prefix, context = build_prefix(system_prompt, icl_examples, icl_file)
-    target_roles = _target_roles(targets, target_base_url, target_key_env)
+    target_roles = _target_roles(targets, target_base_url, target_key_env, *pop_settings(target_settings, "target"))
     if len({label for label, _ in target_roles}) != len(target_roles):
         raise UserError("two --target values share a label", "name checkpoints apart: --target LABEL=SPEC")
 
     session = runtime.session()
-    config = GenerateConfig(temperature=temperature) if temperature is not None else None
     models = [(label, role.model(session)) for label, role in target_roles]
     perturber = roles["perturber"].model(session) if transform.needs_model else None
     judges = [roles["judge"].model(session)] if measure.needs_judge else []
@@ -121,7 +128,7 @@ def steer(
             for label, model in models:
                 with counter(f"steer {label}", 2 * sum(p.changed for p in pairs) * samples) as advance:
                     row, target_records = await steer_target(
-                        label, model, pairs, measure, judge, prefix, samples=samples, config=config, seed=seed,
+                        label, model, pairs, measure, judge, prefix, samples=samples, seed=seed,
                         progress=advance)
                 rows.append(row)
                 records.extend(target_records)
@@ -139,8 +146,9 @@ def steer(
     inputs = [file_input(prompts_path, "prompts")]
     inputs += [file_input(path, kind) for path, kind in ((icl_file, "icl examples"), (system_prompt, "system prompt")) if path]
     write_json_atomic(out / "manifest.json", manifest(
-        config={"transform": transform.name, "measure": measure.spec, "samples": samples, "temperature": temperature,
-                "settings": {"perturber": roles["perturber"].record(), "judge": roles["judge"].record()},
+        config={"transform": transform.name, "measure": measure.spec, "samples": samples,
+                "settings": {"targets": {label: role.record() for label, role in target_roles},
+                             "perturber": roles["perturber"].record(), "judge": roles["judge"].record()},
                 "limit": limit, "context": context, "runtime": runtime.config()},
         models={"targets": {label: role.spec for label, role in target_roles},
                 "perturber": roles["perturber"].spec if transform.needs_model else None,
