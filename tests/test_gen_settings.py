@@ -119,3 +119,21 @@ async def test_role_spec_fills_defaults_and_thinking_widens_the_judges_reply() -
         assert thinking.config.thinking_budget == 4000
         hot = RoleSpec(spec="openai-compatible/target", base_url="http://127.0.0.1:9/v1", temperature=0.7)
         assert hot.model(session, "target").config.temperature == 0.7
+
+
+def test_steer_fails_loudly_when_the_perturber_transforms_nothing(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("Explain democracy.\nWhy is the sea salty?\n")
+    with Recording(responder=answer(garble=True)).in_thread() as server:
+        result = CliRunner().invoke(cli, [
+            "steer", "--prompts", str(prompts), "--transform", "translate:French", "--measure", "length",
+            "--target", f"openai-compatible/target@{server.base_url}", "--target-temperature", "0.4",
+            "--perturber", "openai-compatible/perturber", "--perturber-base-url", server.base_url,
+            "--cache", "off", "--out", str(tmp_path / "out")])
+        assert not server.sent("target")  # nothing to compare: the target is never asked
+    assert result.exit_code == 1
+    assert "perturber produced nothing: 0 of 2 prompts transformed" in result.output
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["status"].startswith("failed: perturber")
+    (target,) = manifest["config"]["settings"]["targets"].values()
+    assert target["settings"]["temperature"] == 0.4
