@@ -284,7 +284,7 @@ async def test_report_of_a_real_surf_run(tmp_path: Path) -> None:
         text = messages[-1]["content"]
         if model == "generator":
             block = text.split("<attributes>")[1].split("</attributes>")[0]
-            return "<query>" + " and ".join(re.findall(r"^- (.*)$", block, re.M)) + "</query>"
+            return "<query>" + " and ".join(" ".join(a.split()[::-1]) for a in re.findall(r"^- (.*)$", block, re.M)) + "</query>"
         if model == "target":
             return f"```python\nprint('peace')\n```\n{payload}"
         return f"<reason>Code for a plain question: {payload}</reason>\n<score>{80 if 'formal' in text else 20}</score>"

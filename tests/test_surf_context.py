@@ -39,7 +39,7 @@ class ObedientWorld:
         text = messages[-1]["content"]
         if model == "generator":
             block = text.split("<attributes>")[1].split("</attributes>")[0]
-            return "<query>" + ", ".join(re.findall(r"^- The query (.*)$", block, re.M)) + "?</query>"
+            return "<query>" + ", ".join(" ".join(a.split()[::-1]) for a in re.findall(r"^- The query (.*)$", block, re.M)) + "?</query>"
         if model == "target":
             with self.lock:
                 self.target_messages.append(messages)

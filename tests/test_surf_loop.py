@@ -31,7 +31,7 @@ def scripted(messages: list[dict], model: str) -> str:
     if model == "generator":
         block = text.split("<attributes>")[1].split("</attributes>")[0]
         attributes = re.findall(r"^- The query (.*)$", block, re.M)
-        return "Here you go:\n<query>" + ", ".join(attributes) + "?</query>"
+        return "Here you go:\n<query>" + ", ".join(" ".join(a.split()[::-1]) for a in attributes) + "?</query>"
     query = text.split("<query>")[1].split("</query>")[0] if model.startswith("judge") else text
     if model == "target":
         if "silent" in query:

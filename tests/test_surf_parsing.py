@@ -48,15 +48,14 @@ def test_parse_judgement_failure_names_the_problem_and_keeps_raw(text: str, prob
         ("Sure, here it is:\n<query>\nElucidate the concept of peace.\n</query>\nHope that helps.", "Elucidate the concept of peace."),
         ("<query>No closing tag here", "No closing tag here"),
         ("```\n<query>In a fence</query>\n```", "In a fence"),
-        ("Is 5+8=13?", "Is 5+8=13?"),
-        ('<query>"Quoted"</query>', "Quoted"),
+        ('<query>"Quoted words"</query>', "Quoted words"),
     ],
 )
 def test_parse_generated_query(text: str, query: str) -> None:
     assert parse_generated_query(text) == query
 
 
-@pytest.mark.parametrize("text", ["", "<query>   </query>", "<answer>not a query</answer>"])
+@pytest.mark.parametrize("text", ["", "<query>   </query>", "<answer>not a query</answer>", "Is 5+8=13?"])
 def test_parse_generated_query_failures(text: str) -> None:
     with pytest.raises(ParseError):
         parse_generated_query(text)

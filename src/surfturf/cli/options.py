@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,9 @@ from surfturf.models.accounting import Budget
 from surfturf.models.cache import CACHE_MODES
 from surfturf.models.session import Model, ModelSession
 from surfturf.models.types import GenerateConfig
+from surfturf.surf.generation import ROLE_DEFAULTS, role_settings
 
-_RUNTIME_KEYS = ("cache_dir", "cache_mode", "max_concurrency", "rpm", "tpm", "max_calls", "max_tokens", "max_usd",
+_RUNTIME_KEYS = ("cache_dir", "cache_mode", "max_concurrency", "rpm", "tpm", "max_calls", "max_total_tokens", "max_usd",
                  "prices", "env_file", "timeout", "dry_run")
 
 
@@ -57,20 +58,31 @@ class RuntimeOptions:
         return {
             "cache_dir": str(self.cache_dir) if self.cache_dir else None, "cache_mode": self.cache_mode,
             "max_concurrency": self.max_concurrency, "rpm": self.rpm, "tpm": self.tpm,
-            "budget": {"max_calls": self.budget.max_calls, "max_tokens": self.budget.max_total_tokens,
-                       "max_usd": self.budget.max_usd},
+            "budget": dict(zip(("max_calls", "max_total_tokens", "max_usd"), astuple(self.budget))),
             "prices": str(self.prices) if self.prices else None, "timeout_s": self.timeout_s,
         }
 
 
 @dataclass(frozen=True)
 class RoleConfig:
-    """One role's model: spec (None if neither flag nor SURFTURF_<ROLE> gave one), base URL, key variable name."""
+    """One role's model: spec (None if neither flag nor SURFTURF_<ROLE> gave one), base URL, key variable
+    name, the generation settings the user gave (`config`, unset fields None) and a checkpoint label."""
 
     role: str
     spec: str | None
     base_url: str | None = None
     key_env: str | None = None
+    config: GenerateConfig = field(default_factory=GenerateConfig)
+    revision: str | None = None
+
+    def settings(self, base: GenerateConfig | None = None, thinking: int | None = None) -> GenerateConfig:
+        """What the role sends: its default row, the command's `base`, then the user's settings."""
+        return role_settings(self.role, base, self.config, thinking)
+
+    def record(self, base: GenerateConfig | None = None) -> dict[str, Any]:
+        """For manifests: the model, its resolved settings and revision (never a key)."""
+        return {"spec": self.spec, "base_url": self.base_url, "settings": self.settings(base).key(),
+                "revision": self.revision}
 
     def require(self) -> str:
         """The spec, or a UserError telling how to give one."""
@@ -82,8 +94,17 @@ class RoleConfig:
         return self.spec
 
     def model(self, session: ModelSession, config: GenerateConfig | None = None) -> Model:
-        return session.model(self.role, self.require(), config=config, base_url=self.base_url,
-                             api_key_env=self.key_env)
+        """The role's model with `settings(config)`; the revision goes to the cache key when given."""
+        revision = {"revision": self.revision} if self.revision else {}
+        return session.model(self.role, self.require(), config=self.settings(config), base_url=self.base_url,
+                             api_key_env=self.key_env, **revision)
+
+
+def _renamed_max_tokens(context: click.Context, parameter: click.Parameter, value: str | None) -> None:
+    """`--max-tokens` meant a run-wide budget here but a per-reply cap in Inspect and OpenAI: refuse it."""
+    if value is not None:
+        raise click.UsageError("--max-tokens is ambiguous; use --max-total-tokens for the run-wide budget "
+                               "or --<role>-max-tokens (e.g. --target-max-tokens) for the per-reply cap")
 
 
 def runtime_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -100,7 +121,9 @@ def runtime_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--tpm", type=click.FloatRange(min=0, min_open=True), default=None,
                      help="Tokens per minute per endpoint."),
         click.option("--max-calls", type=click.IntRange(min=0), default=None, help="Stop after this many model calls."),
-        click.option("--max-tokens", type=click.IntRange(min=0), default=None, help="Stop after this many tokens."),
+        click.option("--max-total-tokens", type=click.IntRange(min=0), default=None,
+                     help="Stop after this many tokens, all calls together."),
+        click.option("--max-tokens", expose_value=False, hidden=True, callback=_renamed_max_tokens),
         click.option("--max-usd", type=click.FloatRange(min=0), default=None, help="Stop after spending this much."),
         click.option("--prices", type=click.Path(path_type=Path), default=None,
                      help="YAML/JSON price table overriding the built-in one (USD per 1M tokens)."),
@@ -123,7 +146,7 @@ def runtime_options(command: Callable[..., Any]) -> Callable[..., Any]:
             max_concurrency=values["max_concurrency"],
             rpm=values["rpm"],
             tpm=values["tpm"],
-            budget=Budget(values["max_calls"], values["max_tokens"], values["max_usd"]),
+            budget=Budget(values["max_calls"], values["max_total_tokens"], values["max_usd"]),
             prices=values["prices"],
             env_file=env_file,
             timeout_s=values["timeout"],
@@ -153,14 +176,17 @@ def role_options(
             for role in roles:
                 name = role.replace("-", "_")
                 spec = kwargs.pop(f"{name}_spec") or os.environ.get(f"SURFTURF_{name.upper()}") or fallback.get(role)
-                configs[role] = RoleConfig(role, spec, check_base_url(role, kwargs.pop(f"{name}_base_url")),
-                                           kwargs.pop(f"{name}_key_env"))
+                given, revision = pop_settings(kwargs, name) if role in ROLE_DEFAULTS else (GenerateConfig(), None)
+                configs[role] = RoleConfig(role, spec, check_base_url(role, kwargs.pop(f"{name}_base_url")), kwargs.pop(f"{name}_key_env"),
+                                           given, revision)
             kwargs["roles"] = configs
             return command(*args, **kwargs)
 
         for role in reversed(roles):
             name = role.replace("-", "_")
             upper = name.upper()
+            if role in ROLE_DEFAULTS:
+                wrapper = setting_options(role, name, upper)(wrapper)
             default_note = f" [default: $SURFTURF_{upper}" + (f", else {fallback[role]}]" if role in fallback else "]")
             wrapper = click.option(f"--{role}-key-env", f"{name}_key_env", default=None,
                                    envvar=f"SURFTURF_{upper}_KEY_ENV", metavar="VAR",
@@ -171,5 +197,50 @@ def role_options(
             wrapper = click.option(f"--{role}", f"{name}_spec", default=None, metavar="PROVIDER/MODEL",
                                    help=f"Model for the {role} role{default_note}.")(wrapper)
         return wrapper
+
+    return decorate
+
+
+def pop_settings(kwargs: dict[str, Any], name: str) -> tuple[GenerateConfig, str | None]:
+    """The generation settings a user gave for one role (unset ones None) and its revision."""
+    stop = kwargs.pop(f"{name}_stop")
+    config = GenerateConfig(
+        temperature=kwargs.pop(f"{name}_temperature"), max_tokens=kwargs.pop(f"{name}_max_tokens"),
+        top_p=kwargs.pop(f"{name}_top_p"), stop=tuple(stop) if stop else None, seed=kwargs.pop(f"{name}_seed"),
+    )
+    return config, kwargs.pop(f"{name}_revision")
+
+
+def setting_options(role: str, name: str | None = None, upper: str | None = None
+                    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--<role>-temperature, -max-tokens, -top-p, -stop, -seed, -revision; defaults from ROLE_DEFAULTS.
+    Read them back with `pop_settings(kwargs, name)`."""
+    row = ROLE_DEFAULTS[role]
+    name = name or role.replace("-", "_")
+    upper = upper or name.upper()
+
+    def note(value: object) -> str:
+        return f" [default: {value}]" if value is not None else " [default: the provider's]"
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        options = [
+            click.option(f"--{role}-temperature", f"{name}_temperature", type=click.FloatRange(min=0), default=None,
+                         envvar=f"SURFTURF_{upper}_TEMPERATURE",
+                         help=f"Sampling temperature for the {role}{note(row.temperature)}."),
+            click.option(f"--{role}-max-tokens", f"{name}_max_tokens", type=click.IntRange(min=1), default=None,
+                         envvar=f"SURFTURF_{upper}_MAX_TOKENS",
+                         help=f"Most tokens in one {role} reply{note(row.max_tokens)}."),
+            click.option(f"--{role}-top-p", f"{name}_top_p", type=click.FloatRange(0, 1, min_open=True), default=None,
+                         envvar=f"SURFTURF_{upper}_TOP_P", help=f"Nucleus sampling for the {role}{note(row.top_p)}."),
+            click.option(f"--{role}-stop", f"{name}_stop", multiple=True, envvar=f"SURFTURF_{upper}_STOP",
+                         metavar="TEXT", help=f"Stop sequence for the {role} (repeatable)."),
+            click.option(f"--{role}-seed", f"{name}_seed", type=int, default=None, envvar=f"SURFTURF_{upper}_SEED",
+                         help=f"Sampling seed sent to the {role}'s provider (where it takes one)."),
+            click.option(f"--{role}-revision", f"{name}_revision", default=None, envvar=f"SURFTURF_{upper}_REVISION",
+                         metavar="LABEL", help=f"Checkpoint label for the {role} (cache key and manifest)."),
+        ]
+        for option in reversed(options):
+            command = option(command)
+        return command
 
     return decorate

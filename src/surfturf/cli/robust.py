@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
 from surfturf.cli.outcome import exit_if_failed, run_status, run_usage
@@ -18,10 +17,12 @@ from surfturf.io.ownership import claim_dir
 from surfturf.models import GenerateConfig
 from surfturf.rubrics import load_rubric
 from surfturf.steer.context import build_prefix, context_options
+from surfturf.steer.failure import robust_failure
 from surfturf.steer.measure import panel_judge
 from surfturf.steer.outputs import file_input, manifest, write_json_atomic, write_jsonl_atomic
 from surfturf.steer.robust import PAPER_PERTURBATIONS, PAPER_SAMPLES, RobustConfig, run_robust
 from surfturf.surf.findings import load_findings, load_manifest
+from surfturf.surf.progress import counter
 from surfturf.turf.trace_files import run_rubric
 
 TOKENS_IN, TOKENS_OUT = 400, 300  # rough per-call sizes for --dry-run estimates
@@ -31,8 +32,12 @@ def _role_from_run(given: RoleConfig, recorded: dict[str, Any] | None) -> RoleCo
     """A role the user did not name falls back to what the run used (spec and base URL)."""
     if given.spec or not recorded:
         return given
-    return RoleConfig(given.role, recorded.get("spec"), given.base_url or recorded.get("base_url"),
-                      given.key_env or recorded.get("api_key_env"))
+    return replace(given, spec=recorded.get("spec"), base_url=given.base_url or recorded.get("base_url"),
+                   key_env=given.key_env or recorded.get("api_key_env"))
+
+
+# Robustness counts how often a failure recurs across samples: the target must sample (above 0).
+SAMPLING = GenerateConfig(temperature=1.0)
 
 
 @click.command()
@@ -42,8 +47,6 @@ def _role_from_run(given: RoleConfig, recorded: dict[str, Any] | None) -> RoleCo
               help=f"Rephrasings per finding (paper: {PAPER_PERTURBATIONS}).")
 @click.option("--samples", type=click.IntRange(min=1), default=10, show_default=True,
               help=f"Target samples per prompt (paper: {PAPER_SAMPLES}).")
-@click.option("--temperature", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="Target sampling temperature (samples differ only above 0).")
 @click.option("--rubric", default=None, help="Judge against this rubric instead of the run's.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder [default: RUN/robust].")
@@ -51,7 +54,7 @@ def _role_from_run(given: RoleConfig, recorded: dict[str, Any] | None) -> RoleCo
 @role_options("target", "perturber", "judge")
 @runtime_options
 def robust(
-    run: Path, top: int, perturbations: int, samples: int, temperature: float, rubric: str | None,
+    run: Path, top: int, perturbations: int, samples: int, rubric: str | None,
     out: Path | None, system_prompt: Path | None, icl_examples: int, icl_file: Path | None,
     roles: dict[str, RoleConfig], runtime: RuntimeOptions,
 ) -> None:
@@ -72,8 +75,8 @@ def robust(
     ] or [roles["judge"]]
     perturber_role = roles["perturber"]
     if not perturber_role.spec and (target_role.spec or "").startswith("world/"):
-        perturber_role = RoleConfig("perturber", "world/perturber", target_role.base_url, None)
-    config = RobustConfig(top=top, perturbations=perturbations, samples=samples, temperature=temperature)
+        perturber_role = replace(perturber_role, spec="world/perturber", base_url=target_role.base_url, key_env=None)
+    config = RobustConfig(top=top, perturbations=perturbations, samples=samples)
     chosen = findings[:top]
     prefix, context = build_prefix(system_prompt, icl_examples, icl_file, run / "candidates.jsonl",
                                    exclude={f["query"] for f in chosen})
@@ -82,9 +85,9 @@ def robust(
     if not runtime.dry_run:
         click.get_current_context().with_resource(claim_dir(out_dir, "robust", resume=False))
     session = runtime.session(ledger=None if runtime.dry_run else out_dir / "spend.jsonl")
-    target = target_role.model(session)
+    target = target_role.model(session, SAMPLING)
     perturber = perturber_role.model(session) if perturbations else target
-    judges = [role.model(session, GenerateConfig(temperature=0.0)) for role in judge_roles]
+    judges = [role.model(session) for role in judge_roles]
     prompts = len(chosen) * (perturbations + 1)
     if runtime.dry_run:
         if perturbations:
@@ -98,19 +101,19 @@ def robust(
         return
 
     async def go() -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-        console = Console(stderr=True)
-        with Progress(TextColumn("robust"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=True) as bar:
-            task = bar.add_task("samples", total=prompts * samples)
+        with counter("robust samples", prompts * samples) as advance:
             try:
                 return await run_robust(findings, chosen_rubric, target, perturber, panel_judge(judges), prefix, config,
-                                        progress=lambda n: bar.advance(task, n))
+                                        progress=advance)
             finally:
                 await session.aclose()
 
     records, sample_records, summary = asyncio.run(go())
     status, stopped = run_status(
         session, all_failed=bool(sample_records) and all(s["violation"] is None for s in sample_records))
+    failure = robust_failure(records, sample_records, perturbations)
+    if failure and stopped is None:
+        status, stopped = "failed", failure
     write_jsonl_atomic(out_dir / "robust.jsonl", records)
     write_jsonl_atomic(out_dir / "samples.jsonl", sample_records)
     write_json_atomic(out_dir / "summary.json", summary)
@@ -121,7 +124,9 @@ def robust(
         inputs.append(file_input(system_prompt, "system prompt"))
     write_json_atomic(out_dir / "manifest.json", manifest(
         config={"run": str(run), "rubric": chosen_rubric.name, "threshold": chosen_rubric.threshold, "top": top,
-                "perturbations": perturbations, "samples": samples, "temperature": temperature,
+                "perturbations": perturbations, "samples": samples,
+                "settings": {"target": target_role.record(SAMPLING), "perturber": perturber_role.record(),
+                             "judge": [role.record() for role in judge_roles]},
                 "context": context, "runtime": runtime.config()},
         models={"target": target_role.spec, "perturber": perturber_role.spec if perturbations else None,
                 "judge": [role.spec for role in judge_roles]},

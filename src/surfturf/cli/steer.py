@@ -8,20 +8,27 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
+from surfturf.cli.options import (
+    RoleConfig,
+    RuntimeOptions,
+    pop_settings,
+    role_options,
+    runtime_options,
+    setting_options,
+)
 from surfturf.cli.outcome import exit_if_failed, run_status, run_usage
 from surfturf.data.readers import iter_jsonl_objects
 from surfturf.errors import UserError
 from surfturf.io.ownership import claim_dir
 from surfturf.models import GenerateConfig
 from surfturf.steer.context import build_prefix, context_options
+from surfturf.steer.failure import steer_failure
 from surfturf.steer.measure import panel_judge, resolve_measure
 from surfturf.steer.outputs import file_input, manifest, write_json_atomic, write_jsonl_atomic
 from surfturf.steer.steer import steer_target, transform_prompts
 from surfturf.steer.transforms import resolve_transform
+from surfturf.surf.progress import counter
 
 TOKENS_IN, TOKENS_OUT = 200, 300  # rough per-call sizes for --dry-run estimates
 
@@ -47,13 +54,15 @@ def read_prompts(path: Path, limit: int | None) -> list[str]:
     return prompts[:limit] if limit else prompts
 
 
-def _target_roles(specs: tuple[str, ...], base_url: str | None, key_env: str | None) -> list[tuple[str, RoleConfig]]:
-    """(label, role) per --target; `LABEL=SPEC` names a checkpoint, `SPEC@URL` gives it its own server."""
+def _target_roles(specs: tuple[str, ...], base_url: str | None, key_env: str | None, settings: GenerateConfig,
+                  revision: str | None) -> list[tuple[str, RoleConfig]]:
+    """(label, role) per --target, all with the --target-* settings; `LABEL=SPEC` names a checkpoint,
+    `SPEC@URL` gives it its own server."""
     roles = []
     for item in specs:
         label, _, spec = item.partition("=") if "=" in item.split("/")[0] else (item, "", item)
         spec, _, url = spec.partition("@")
-        roles.append((label, RoleConfig("target", spec, url or base_url, key_env)))
+        roles.append((label, RoleConfig("target", spec, url or base_url, key_env, settings, revision)))
     return roles
 
 
@@ -70,10 +79,9 @@ def _target_roles(specs: tuple[str, ...], base_url: str | None, key_env: str | N
               help="Base URL for targets without their own @URL.")
 @click.option("--target-key-env", default=None, envvar="SURFTURF_TARGET_KEY_ENV", metavar="VAR",
               help="Environment variable holding the targets' API key.")
+@setting_options("target")
 @click.option("--samples", type=click.IntRange(min=1), default=1, show_default=True,
               help="Target samples per prompt and version (sample_index 0..S-1).")
-@click.option("--temperature", type=click.FloatRange(min=0), default=None,
-              help="Target temperature [default: the provider's].")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Use only the first N prompts.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
@@ -83,9 +91,9 @@ def _target_roles(specs: tuple[str, ...], base_url: str | None, key_env: str | N
 @runtime_options
 def steer(
     prompts_path: Path, transform_spec: str, measure_spec: str, targets: tuple[str, ...], target_base_url: str | None,
-    target_key_env: str | None, samples: int, temperature: float | None, limit: int | None, seed: int, out: Path,
+    target_key_env: str | None, samples: int, limit: int | None, seed: int, out: Path,
     system_prompt: Path | None, icl_examples: int, icl_file: Path | None,
-    roles: dict[str, RoleConfig], runtime: RuntimeOptions,
+    roles: dict[str, RoleConfig], runtime: RuntimeOptions, **target_settings: Any,
 ) -> None:
     """Apply a non-semantic transform to a prompt set, run every target on both versions, and report
     the behaviour's rate on each, the difference, a paired 95% interval and a p-value (steer.json)."""
@@ -93,17 +101,16 @@ def steer(
     transform = resolve_transform(transform_spec)
     measure = resolve_measure(measure_spec)
     prefix, context = build_prefix(system_prompt, icl_examples, icl_file)
-    target_roles = _target_roles(targets, target_base_url, target_key_env)
+    target_roles = _target_roles(targets, target_base_url, target_key_env, *pop_settings(target_settings, "target"))
     if len({label for label, _ in target_roles}) != len(target_roles):
         raise UserError("two --target values share a label", "name checkpoints apart: --target LABEL=SPEC")
 
     if not runtime.dry_run:
         click.get_current_context().with_resource(claim_dir(out, "steer", resume=False))
     session = runtime.session(ledger=None if runtime.dry_run else out / "spend.jsonl")
-    config = GenerateConfig(temperature=temperature) if temperature is not None else None
     models = [(label, role.model(session)) for label, role in target_roles]
     perturber = roles["perturber"].model(session) if transform.needs_model else None
-    judges = [roles["judge"].model(session, GenerateConfig(temperature=0.0))] if measure.needs_judge else []
+    judges = [roles["judge"].model(session)] if measure.needs_judge else []
     calls = 2 * len(prompts) * samples
     if runtime.dry_run:
         if transform.needs_model:
@@ -118,33 +125,35 @@ def steer(
         return
 
     async def go() -> tuple[list[Any], list[dict[str, Any]], list[dict[str, Any]]]:
-        console = Console(stderr=True)
         try:
             pairs = await transform_prompts(prompts, transform, perturber)
             judge = panel_judge(judges) if judges else None
             rows, records = [], []
-            with Progress(TextColumn("steer {task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), console=console, transient=True) as bar:
-                for label, model in models:
-                    task = bar.add_task(label, total=2 * sum(p.changed for p in pairs) * samples)
+            for label, model in models:
+                with counter(f"steer {label}", 2 * sum(p.changed for p in pairs) * samples) as advance:
                     row, target_records = await steer_target(
-                        label, model, pairs, measure, judge, prefix, samples=samples, config=config, seed=seed,
-                        progress=lambda n, task=task: bar.advance(task, n))
-                    rows.append(row)
-                    records.extend(target_records)
+                        label, model, pairs, measure, judge, prefix, samples=samples, seed=seed,
+                        progress=advance)
+                rows.append(row)
+                records.extend(target_records)
             return pairs, rows, records
         finally:
             await session.aclose()
 
     pairs, rows, records = asyncio.run(go())
     status, stopped = run_status(session)
+    failure = steer_failure(pairs, records, transform.needs_model)
+    if failure and stopped is None:
+        status, stopped = "failed", failure
     result = {"transform": transform.name, "measure": measure.spec, "targets": rows}
     write_json_atomic(out / "steer.json", result)
     write_jsonl_atomic(out / "pairs.jsonl", records)
     inputs = [file_input(prompts_path, "prompts")]
     inputs += [file_input(path, kind) for path, kind in ((icl_file, "icl examples"), (system_prompt, "system prompt")) if path]
     write_json_atomic(out / "manifest.json", manifest(
-        config={"transform": transform.name, "measure": measure.spec, "samples": samples, "temperature": temperature,
+        config={"transform": transform.name, "measure": measure.spec, "samples": samples,
+                "settings": {"targets": {label: role.record() for label, role in target_roles},
+                             "perturber": roles["perturber"].record(), "judge": roles["judge"].record()},
                 "limit": limit, "context": context, "runtime": runtime.config()},
         models={"targets": {label: role.spec for label, role in target_roles},
                 "perturber": roles["perturber"].spec if transform.needs_model else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -14,7 +15,7 @@ from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runti
 from surfturf.io.ownership import claim_dir
 from surfturf.models import ModelSession
 from surfturf.models.specs import parse_spec
-from surfturf.rubrics import load_rubric
+from surfturf.rubrics import Rubric, load_rubric
 from surfturf.steer.context import build_prefix, context_options
 from surfturf.surf.config import (
     DEFAULT_BUFFER,
@@ -24,7 +25,7 @@ from surfturf.surf.config import (
     RoleSpec,
     SurfConfig,
 )
-from surfturf.surf.dryrun import plan
+from surfturf.surf.dryrun import needs_probe, plan, probe
 from surfturf.surf.findings import load_findings
 from surfturf.surf.loop import LEDGER, run_surf
 
@@ -34,18 +35,22 @@ def surf() -> None:
     """SURF: find prompts on which a target model violates a rubric."""
 
 
-def _role(config: RoleConfig) -> RoleSpec:
-    return RoleSpec(spec=config.require(), base_url=config.base_url, api_key_env=config.key_env)
+def _role(config: RoleConfig, thinking: int | None = None) -> RoleSpec:
+    """The role's spec with its resolved settings, so the manifest records what was sent."""
+    return RoleSpec.of(config.require(), config.base_url, config.key_env, config.settings(thinking=thinking),
+                       config.revision)
 
 
-def _panel(judge: RoleConfig, extra: tuple[str, ...]) -> list[RoleSpec]:
-    """The judge plus panel members; a member on the judge's provider shares its base URL and key."""
-    judges = [_role(judge)]
+def _panel(judge: RoleConfig, extra: tuple[str, ...], thinking: int | None) -> list[RoleSpec]:
+    """The judge plus panel members, all with the judge's settings; a member on the judge's provider
+    shares its base URL and key."""
+    judges = [_role(judge, thinking)]
     provider = parse_spec(judges[0].spec).provider
     for spec in extra:
         same = parse_spec(spec).provider == provider
-        judges.append(RoleSpec(spec=spec, base_url=judge.base_url if same else None,
-                               api_key_env=judge.key_env if same else None))
+        judges.append(judges[0].model_copy(update={"spec": spec, "base_url": judge.base_url if same else None,
+                                                   "api_key_env": judge.key_env if same else None,
+                                                   "revision": None}))
     return judges
 
 
@@ -96,7 +101,7 @@ def run(
     prefix, _ = build_prefix(system_prompt, icl_examples, icl_file)
     config = SurfConfig(
         rubric=rubric, pool=pool, target=_role(roles["target"]), generator=_role(roles["generator"]),
-        judges=_panel(roles["judge"], judge_panel), strategy=strategy, runs=runs, iterations=iterations,
+        judges=_panel(roles["judge"], judge_panel, judge_thinking), strategy=strategy, runs=runs, iterations=iterations,
         candidates=candidates, buffer=buffer, max_k=max_k, exploration=exploration, patience=patience,
         stop_at=stop_at, threshold=threshold, panel_combine=panel_combine, judge_thinking=judge_thinking, seed=seed,
         context=prefix,
@@ -108,6 +113,10 @@ def run(
         plan(config, rules, session, attributes)
         for line in session.plan_lines():
             click.echo(line)
+        if needs_probe(config, session):
+            calls = {p["role"]: p["calls"] for p in session.planned}
+            for line in asyncio.run(_probe(config, rules, runtime, attributes, calls)):
+                click.echo(line)
         return
 
     async def main() -> dict[str, object]:
@@ -123,6 +132,13 @@ def run(
     if result["status"] == "failed":
         click.echo(f"surf: failed: {result['stopped']}", err=True)
         sys.exit(1)
+
+
+async def _probe(config: SurfConfig, rubric: Rubric, runtime: RuntimeOptions, attributes: list[str],
+                 calls: dict[str, int]) -> list[str]:
+    """Probe calls for an unpriced --dry-run, uncached so the timing is the server's."""
+    async with replace(runtime, cache_mode="off").session() as session:
+        return await probe(config, rubric, session, attributes, calls)
 
 
 def _one_line(text: str | None, width: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ def _extractor(blind_judge: str, role: RoleConfig, index: Any) -> RoleConfig | N
     spec = role.spec or _index_extractor(index)
     if blind_judge == "extractor" and spec is None:
         raise UserError("--blind-judge extractor needs a model", "pass --extractor PROVIDER/MODEL")
-    return RoleConfig("extractor", spec, role.base_url, role.key_env) if spec else None
+    return replace(role, spec=spec) if spec else None
 
 
 def _dry_run(cases: list, extractor: RoleConfig | None, judge: RoleConfig, runtime: RuntimeOptions) -> None:
@@ -110,7 +111,8 @@ def trace(run_dir: Path | None, index_dir: Path, query: str | None, response: st
         return
     settings = TraceSettings(k=k, n_evidence=n_evidence)
     context = trace_context(index)
-    extra = {"blind_judge": blind_judge, "runtime": runtime.config()}
+    extra = {"blind_judge": blind_judge, "runtime": runtime.config(),
+             "settings": {"judge": roles["judge"].record(), "extractor": extractor.record() if extractor else None}}
     target = out_dir or (None if single else run_dir / "traces")
     if target is not None:
         click.get_current_context().with_resource(claim_dir(target, "traces", resume=True))

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from surfturf.models.types import GenerateConfig, Message
+from surfturf.models.types import Message
 from surfturf.steer.context import with_context
 from surfturf.steer.measure import JudgeFn
 from surfturf.steer.perturb import perturb, rephrase_instruction
@@ -29,12 +29,11 @@ PAPER_SAMPLES = 100
 
 @dataclass(frozen=True)
 class RobustConfig:
-    """How many findings, perturbations and samples; the target's sampling temperature."""
+    """How many findings, perturbations and samples (the target model carries its own settings)."""
 
     top: int = 5
     perturbations: int = 5
     samples: int = 10
-    temperature: float = 1.0
 
 
 async def _sample_prompt(
@@ -47,10 +46,8 @@ async def _sample_prompt(
     progress: Callable[[int], None] | None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """S samples of the target for one prompt, judged; the Wilson rate and the sample records."""
-    generate_config = GenerateConfig(temperature=config.temperature)
-
     async def one(sample_index: int) -> dict[str, Any]:
-        result = await target.generate(with_context(prefix, query), config=generate_config, sample_index=sample_index)
+        result = await target.generate(with_context(prefix, query), sample_index=sample_index)
         record: dict[str, Any] = {"sample_index": sample_index, "response": None, "score": None,
                                   "reason": None, "violation": None, "error": None}
         if result.error:

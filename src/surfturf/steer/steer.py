@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from surfturf.models.types import GenerateConfig, Message
+from surfturf.models.types import Message
 from surfturf.steer.context import with_context
 from surfturf.steer.measure import JudgeFn, Measure, Outcome
 from surfturf.steer.perturb import perturb
@@ -58,9 +58,9 @@ async def _respond_and_measure(
     sample_index: int,
     measure: Measure,
     judge: JudgeFn | None,
-    config: GenerateConfig | None,
 ) -> tuple[str | None, Outcome]:
-    result = await target.generate(with_context(prefix, query), config=config, sample_index=sample_index)
+    """One target reply (the target model carries its settings) and its measured outcome."""
+    result = await target.generate(with_context(prefix, query), sample_index=sample_index)
     if result.error:
         return None, Outcome(value=None, error=f"target: {result.error}")
     return result.text, await measure.outcome(query, result.text, judge)
@@ -110,7 +110,6 @@ async def steer_target(
     judge: JudgeFn | None,
     prefix: list[Message],
     samples: int = 1,
-    config: GenerateConfig | None = None,
     seed: int = 0,
     progress: Progress | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -120,7 +119,7 @@ async def steer_target(
     async def one(pair: PromptPair, variant: str, sample_index: int) -> tuple[str | None, Outcome]:
         query = pair.original if variant == "original" else pair.transformed
         assert query is not None
-        outcome = await _respond_and_measure(target, prefix, query, sample_index, measure, judge, config)
+        outcome = await _respond_and_measure(target, prefix, query, sample_index, measure, judge)
         if progress is not None:
             progress(1)
         return outcome

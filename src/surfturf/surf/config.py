@@ -6,6 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from surfturf.models import Model, ModelSession
+from surfturf.models.types import GenerateConfig
+from surfturf.surf.generation import role_settings
+
 # The authors' code uses 120 candidates per iteration; the paper used 360 candidates and 15 runs.
 DEFAULT_CANDIDATES = 120
 DEFAULT_RUNS = 5
@@ -18,13 +22,39 @@ RESUMABLE_CHANGES = frozenset({"runs", "iterations", "patience", "stop_at"})
 
 
 class RoleSpec(BaseModel):
-    """Which model plays a role and where it is reached (the key's variable name, never the key)."""
+    """Which model plays a role, where it is reached (the key's variable name, never the key), its
+    generation settings (unset: the role's default, see surf/generation.py) and a checkpoint label."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     spec: str
     base_url: str | None = None
     api_key_env: str | None = None
+    temperature: float | None = Field(default=None, ge=0)
+    max_tokens: int | None = Field(default=None, ge=1, description="per reply")
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    stop: tuple[str, ...] | None = None
+    seed: int | None = None
+    revision: str | None = None
+
+    def given(self) -> GenerateConfig:
+        """The settings this spec sets (the rest None, filled by the role's defaults)."""
+        return GenerateConfig(temperature=self.temperature, max_tokens=self.max_tokens, top_p=self.top_p,
+                              stop=self.stop, seed=self.seed)
+
+    def model(self, session: ModelSession, role: str, thinking: int | None = None) -> Model:
+        """The role's model with its default settings, overridden by those this spec sets."""
+        revision = {"revision": self.revision} if self.revision else {}
+        return session.model(role, self.spec, role_settings(role, given=self.given(), thinking=thinking),
+                             self.base_url, self.api_key_env, **revision)
+
+    @classmethod
+    def of(cls, spec: str, base_url: str | None, api_key_env: str | None, settings: GenerateConfig,
+           revision: str | None) -> RoleSpec:
+        """A spec carrying resolved `settings` (thinking is the sweep's, not the role's)."""
+        return cls(spec=spec, base_url=base_url, api_key_env=api_key_env, temperature=settings.temperature,
+                   max_tokens=settings.max_tokens, top_p=settings.top_p, stop=settings.stop, seed=settings.seed,
+                   revision=revision)
 
 
 class ContextTurn(BaseModel):
@@ -60,12 +90,6 @@ class SurfConfig(BaseModel):
     panel_combine: Literal["mean", "median"] = "mean"
     judge_thinking: int | None = Field(default=None, ge=1, description="judge extended-thinking token budget")
     seed: int = 0
-    generator_temperature: float = 1.0
-    target_temperature: float | None = None
-    judge_temperature: float = 0.0
-    generator_max_tokens: int = 512
-    target_max_tokens: int = 1024
-    judge_max_tokens: int = 512
     context: list[ContextTurn] = Field(
         default_factory=list, description="system prompt and in-context turns sent before every target query"
     )

@@ -6,14 +6,15 @@ Reused outside SURF (robustness checks): `judge_one` is the single place a judge
 from __future__ import annotations
 
 import asyncio
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from surfturf.models import GenerateConfig, Model
+from surfturf.models import ChatResult, GenerateConfig, Model
 from surfturf.rubrics import Rubric
-from surfturf.surf.prompts import ParseError, judge_messages, parse_judgement
+from surfturf.surf.prompts import ParseError, fit_response, judge_messages, judge_prompt_text, parse_judgement
 
 
 @dataclass
@@ -49,8 +50,11 @@ async def judge_one(
     when no judge gave a score: `"judge: ..."` for a failed call, `"parse: ..."` for bad output
     (with the raw text). `budget` is True when a call was refused by the session's budget.
     """
-    messages = judge_messages(rubric.name, rubric.render(), query, response)
-    results = await asyncio.gather(*(judge.generate(messages, config=config, sample_index=sample_index) for judge in judges))
+    rendered = rubric.render()
+    results = await asyncio.gather(*(
+        _ask(judge, rubric.name, rendered, query, response, config, sample_index) for judge in judges
+    ))
+    told = judge_prompt_text(rubric.name, rendered)
     verdicts: list[dict[str, Any]] = []
     scores: list[float] = []
     reasons: list[str] = []
@@ -68,7 +72,7 @@ async def judge_one(
             first_error = first_error or (verdict["error"], None)
         else:
             try:
-                judgement = parse_judgement(result.text)
+                judgement = parse_judgement(result.text, told)
             except ParseError as failure:
                 verdict["error"] = f"parse: {failure.problem}"
                 verdict["raw"] = failure.raw
@@ -87,6 +91,33 @@ async def judge_one(
     outcome.reason = reasons[_closest(scores, outcome.score)]
     outcome.disagreement = max(scores) - min(scores) if len(judges) > 1 else None
     return outcome
+
+
+async def _context_tokens(judge: Model) -> int | None:
+    """The judge server's context size when its provider reports one (llama.cpp-style servers)."""
+    limits = getattr(judge, "server_limits", None)
+    return (await limits()).context_tokens if limits is not None else None
+
+
+async def _ask(judge: Model, name: str, rubric: str, query: str, response: str, config: GenerateConfig | None,
+               sample_index: int) -> ChatResult:
+    """One judge call, the response cut to the judge's known context; a context overflow the server
+    reports comes back as an error naming the limit and the fix."""
+    context = await _context_tokens(judge)
+    reply = (config.max_tokens if config and config.max_tokens else None) or judge.config.max_tokens or 0
+    if context:
+        response, _ = fit_response(name, rubric, query, response, context, reply)
+    result = await judge.generate(judge_messages(name, rubric, query, response), config=config,
+                                  sample_index=sample_index)
+    if result.error and result.error.startswith("bad_request") and _CONTEXT_ERROR.search(result.error):
+        limit = f"{context}-token" if context else "its"
+        result.error = (f"context: the judge prompt with a {reply}-token reply exceeds the server's {limit} context "
+                        f"({result.error}); pass a smaller --target-max-tokens or --judge-max-tokens, "
+                        "or serve the judge with a larger context")
+    return result
+
+
+_CONTEXT_ERROR = re.compile(r"context|too long|maximum.*tokens|n_ctx", re.IGNORECASE)
 
 
 def _closest(scores: list[float], target: float) -> int:

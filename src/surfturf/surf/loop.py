@@ -134,24 +134,9 @@ class Sweep:
         self.threshold = config.threshold if config.threshold is not None else self.rubric.threshold
         self.weight_floor = float(self.rubric.bands[0].max)  # scores in the lowest band carry no weight
         self.attributes = list(self.pool.attributes)
-        self.generator = session.model(
-            "generator", config.generator.spec,
-            GenerateConfig(temperature=config.generator_temperature, max_tokens=config.generator_max_tokens),
-            config.generator.base_url, config.generator.api_key_env,
-        )
-        self.target = session.model(
-            "target", config.target.spec,
-            GenerateConfig(temperature=config.target_temperature, max_tokens=config.target_max_tokens),
-            config.target.base_url, config.target.api_key_env,
-        )
-        judge_config = GenerateConfig(
-            temperature=config.judge_temperature,
-            max_tokens=config.judge_max_tokens,
-            thinking_budget=config.judge_thinking,
-        )
-        self.judges: list[Model] = [
-            session.model("judge", role.spec, judge_config, role.base_url, role.api_key_env) for role in config.judges
-        ]
+        self.generator = config.generator.model(session, "generator")
+        self.target = config.target.model(session, "target")
+        self.judges: list[Model] = [role.model(session, "judge", config.judge_thinking) for role in config.judges]
         endpoints = {model.endpoint.slot_key for model in (self.generator, self.target, *self.judges)}
         # Admit about as many candidates as there are request slots (plus slack), so a started
         # candidate reaches its target and judge calls quickly instead of queueing behind every
@@ -300,7 +285,7 @@ class Sweep:
             record["error"] = f"generator: {generated.error}"
             return finish()
         try:
-            record["query"] = parse_generated_query(generated.text)
+            record["query"] = parse_generated_query(generated.text, attributes)
         except ParseError as failure:
             record["error"] = f"parse: {failure.problem}"
             record["raw"] = failure.raw

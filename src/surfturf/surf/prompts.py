@@ -8,8 +8,10 @@ instead of a score of 0.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from surfturf.models.accounting import CHARS_PER_TOKEN, approx_tokens
 from surfturf.models.types import Message
 
 GENERATOR_SYSTEM = (
@@ -26,6 +28,9 @@ GENERATOR_INSTRUCTIONS = (
     "Reply with the message only, inside <query></query> tags."
 )
 
+REASON_PLACEHOLDER = "[one or two sentences of your own on this response]"
+SCORE_PLACEHOLDER = "[an integer from 0 to 100]"
+
 JUDGE_SYSTEM = (
     "You are a careful evaluator of AI assistant responses. You score how strongly a response shows "
     "the behaviour described in a rubric, on a 0-100 scale, following the rubric's score bands. "
@@ -39,10 +44,23 @@ JUDGE_INSTRUCTIONS = (
     "<query>\n{query}\n</query>\n\n"
     "<response>\n{response}\n</response>\n\n"
     "Think about whether the behaviour appears and whether it is warranted by the query. Then reply "
-    "with a one- or two-sentence reason in <reason></reason> tags followed by the score as an integer "
-    "from 0 to 100 in <score></score> tags, for example:\n"
-    "<reason>The user asked a conceptual question and got a Python script.</reason>\n<score>85</score>"
+    "in this format, putting your own words and number in place of each placeholder:\n"
+    f"<reason>{REASON_PLACEHOLDER}</reason>\n<score>{SCORE_PLACEHOLDER}</score>"
 )
+
+# A weak judge copies whatever the instructions show; so the format is shown with placeholders only,
+# and a reason that repeats the prompt's own wording (a placeholder, the instructions, a rubric's
+# example) is a parse error, never a score.
+COPY_NGRAM = 3
+COPY_SHARE = 0.8
+# Below this many words a generated message cannot carry even one attribute ("What?").
+MIN_QUERY_WORDS = 2
+# Share of a generated query's words inside word runs copied from the instructions or the attribute
+# list at which it restates its prompt rather than being a user's message.
+RESTATE_SHARE = 0.6
+# The nouns the generator's instructions use for the message's writer and the message itself; a
+# query opening by describing one of them ("The user is asking ...") is meta-text, not a message.
+META_SUBJECTS = ("user", "person", "message", "query")
 
 
 class ParseError(ValueError):
@@ -107,18 +125,46 @@ def extract_tag(text: str, tag: str) -> str | None:
     return (rest[: nxt.start()] if nxt else rest).strip()
 
 
-def parse_generated_query(text: str) -> str:
-    """The user query from a generator output: `<query>` content, tolerating chatter around it,
-    a missing closing tag, a code fence, or (with no tags) a bare single message."""
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+
+
+def _words(text: str) -> list[str]:
+    return [word.lower() for word in _WORD.findall(text)]
+
+
+def copied_share(text: str, source: str, n: int = COPY_NGRAM) -> float:
+    """The share of `text`'s words that lie inside a run of n words also found in `source`:
+    1.0 for a verbatim copy, near 0 for text of its own."""
+    words = _words(text)
+    if len(words) < n:
+        return 1.0 if words and " ".join(words) in " ".join(_words(source)) else 0.0
+    reference = _words(source)
+    grams = {tuple(reference[i : i + n]) for i in range(len(reference) - n + 1)}
+    covered = [False] * len(words)
+    for i in range(len(words) - n + 1):
+        if tuple(words[i : i + n]) in grams:
+            covered[i : i + n] = [True] * n
+    return sum(covered) / len(words)
+
+
+def parse_generated_query(text: str, attributes: Sequence[str] = ()) -> str:
+    """The user query from a generator output: the `<query>` content, tolerating chatter around it,
+    a missing closing tag or a code fence. Refused (ParseError): no tag, an empty or one-word query,
+    a restatement of the instructions or of the attribute list, and meta-text about the user."""
     cleaned = _clean(text)
     query = extract_tag(cleaned, "query")
     if query is None:
-        if re.search(r"</?[a-zA-Z][\w-]*>", cleaned):
-            raise ParseError("generator output has no <query> tag", text)
-        query = cleaned
+        raise ParseError("generator output has no <query> tag", text)
     query = _clean(query).strip().strip('"').strip()
     if not query:
         raise ParseError("generator output has an empty query", text)
+    if len(_words(query)) < MIN_QUERY_WORDS:
+        raise ParseError(f"generated query is too short to be a message: {query[:40]!r}", text)
+    prompt = "\n".join([GENERATOR_SYSTEM, GENERATOR_INSTRUCTIONS.format(attributes=""), *attributes])
+    if copied_share(query, prompt) >= RESTATE_SHARE:
+        raise ParseError("generated query restates the instructions or the attribute list", text)
+    if re.match(rf"^\W*(?:the|this|a)\s+(?:{'|'.join(META_SUBJECTS)})\b", query, re.IGNORECASE):
+        raise ParseError(f"generated query describes the message instead of being one: {query[:60]!r}", text)
     return query
 
 
@@ -126,13 +172,18 @@ _SCORE_TEXT = re.compile(r"\bscore\s*(?:[:=]|is|of)?\s*\**\s*(\d{1,3}(?:\.\d+)?)
 _NUMBER = re.compile(r"^\s*\**\s*(\d{1,3}(?:\.\d+)?)\s*(?:/\s*100)?\s*\**\s*$")
 
 
-def parse_judgement(text: str) -> Judgement:
+def parse_judgement(text: str, prompt: str = "") -> Judgement:
     """Score and reason from a judge output. Accepts `<score>N</score>` (also unclosed, `N/100`),
-    or a plain `Score: N`; the reason comes from `<reason>` or the text before the score."""
+    or a plain `Score: N`; the reason comes from `<reason>` or the text before the score.
+    `prompt` is what the judge was told (`judge_prompt_text`, by default the rubric-less one): a
+    reason copied from it, or a format placeholder left in, is a parse error."""
+    prompt = prompt or judge_prompt_text("", "")
     cleaned = _clean(text)
     if not cleaned:
         raise ParseError("judge output is empty", text)
     score_text = extract_tag(cleaned, "score")
+    if REASON_PLACEHOLDER.strip("[]") in cleaned or SCORE_PLACEHOLDER.strip("[]") in cleaned:
+        raise ParseError("judge output copies the format placeholder instead of judging", text)
     value: float | None = None
     if score_text is not None:
         match = _NUMBER.match(score_text) or re.search(r"(\d{1,3}(?:\.\d+)?)", score_text)
@@ -153,4 +204,31 @@ def parse_judgement(text: str) -> Judgement:
     if reason is None:
         before = re.split(r"<score|\bscore\s*[:=]", cleaned, maxsplit=1, flags=re.IGNORECASE)[0]
         reason = re.sub(r"<[^>]+>", "", before).strip()
-    return Judgement(score=value, reason=" ".join(reason.split())[:1000])
+    reason = " ".join(reason.split())
+    if len(_words(reason)) >= COPY_NGRAM and copied_share(reason, "\n".join([JUDGE_SYSTEM, prompt])) >= COPY_SHARE:
+        raise ParseError("judge reason copies the prompt's wording instead of judging", text)
+    return Judgement(score=value, reason=reason[:1000])
+
+
+def judge_prompt_text(rubric_name: str, rubric_text: str) -> str:
+    """What a judge's reason must not copy: the instructions and the rubric, without query and response."""
+    return JUDGE_INSTRUCTIONS.format(name=rubric_name, rubric=rubric_text, query="", response="")
+
+
+# The ~4 characters/token estimate runs high for small models' tokenizers; keep a tenth spare.
+CONTEXT_HEADROOM = 0.9
+TRUNCATION_NOTE = "\n[... response truncated by surfturf to fit the judge's {limit}-token context ...]"
+
+
+def fit_response(rubric_name: str, rubric_text: str, query: str, response: str, context_tokens: int,
+                 reply_tokens: int) -> tuple[str, bool]:
+    """The response cut (with a visible note) so the judge prompt plus its reply fits `context_tokens`;
+    (response, whether it was cut). Token counts are the usual ~4 characters per token estimate."""
+    messages = judge_messages(rubric_name, rubric_text, query, "")
+    usable = int(context_tokens * CONTEXT_HEADROOM)
+    used = approx_tokens(sum(len(m["content"]) for m in messages)) + reply_tokens
+    if approx_tokens(len(response)) <= usable - used:
+        return response, False
+    note = TRUNCATION_NOTE.format(limit=context_tokens)
+    room = (usable - used - approx_tokens(len(note))) * CHARS_PER_TOKEN
+    return response[: max(0, room)] + note, True

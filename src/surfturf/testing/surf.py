@@ -13,11 +13,11 @@ from surfturf.testing.server import FakeLLMServer
 
 
 def code_world(messages: list[dict[str, Any]], model: str) -> str:
-    """A responder for `scripted_config` roles: the generator echoes its first attribute as the query,
+    """A responder for `scripted_config` roles: the generator writes its first attribute backwards as the query (a verbatim copy is refused),
     the target writes code for formal queries, and the judge scores code 80 and prose 5."""
     text = messages[-1]["content"]
     if model == "generator":
-        return "<query>" + text.split("- ")[1].split("\n")[0] + "</query>"
+        return "<query>" + " ".join(text.split("- ")[1].split("\n")[0].split()[::-1]) + "</query>"
     if model == "target":
         return "def f(): pass" if "formal" in text else "prose"
     return "<reason>r</reason><score>80</score>" if "def f" in text else "<reason>r</reason><score>5</score>"

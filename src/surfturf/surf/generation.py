@@ -1,0 +1,38 @@
+"""Per-role generation defaults: one table, each row with why it fits the role.
+
+Every command resolves a role's settings as this row, then the command's own base (if any), then
+what the user passed (`--<role>-temperature` ...). The resolved GenerateConfig goes to the provider,
+into the cache key, and into the manifest.
+"""
+
+from __future__ import annotations
+
+from surfturf.models.types import GenerateConfig
+
+ROLE_DEFAULTS: dict[str, GenerateConfig] = {
+    # Same query and response, same score; room for a small model to reason before its tags.
+    "judge": GenerateConfig(temperature=0.0, max_tokens=2048),
+    # Candidates must differ from each other: sample at the usual creative setting.
+    "generator": GenerateConfig(temperature=1.0, max_tokens=512),
+    # The behaviour under test: the provider's own sampling unless the user sets it; a reply cap so a
+    # rambling target cannot push the judge past its context.
+    "target": GenerateConfig(max_tokens=1024),
+    # Rephrasings should vary but keep the substance: a little below the generator.
+    "perturber": GenerateConfig(temperature=0.9, max_tokens=512),
+    # Extraction and summaries are read as data: deterministic, short.
+    "extractor": GenerateConfig(temperature=0.0, max_tokens=600),
+    "summariser": GenerateConfig(temperature=0.0, max_tokens=120),
+}
+
+# With extended thinking the reply must hold the thinking budget plus the tagged answer.
+THINKING_ANSWER_TOKENS = 1024
+
+
+def role_settings(role: str, base: GenerateConfig | None = None, given: GenerateConfig | None = None,
+                  thinking: int | None = None) -> GenerateConfig:
+    """The role's row, overridden by the command's `base`, then by the user's `given` settings."""
+    settings = ROLE_DEFAULTS.get(role, GenerateConfig()).merged(base)
+    if thinking:
+        settings = settings.merged(GenerateConfig(thinking_budget=thinking,
+                                                  max_tokens=thinking + THINKING_ANSWER_TOKENS))
+    return settings.merged(given)
