@@ -90,8 +90,8 @@ def test_robust_fails_loudly_when_no_rephrasing_parses(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "perturber produced nothing: 0 of 2 rephrasings parsed" in result.output
     assert "no <query>" in result.output and "I will not rewrite" in result.output
-    status = json.loads((run / "robust" / "manifest.json").read_text())["status"]
-    assert status.startswith("failed: perturber produced nothing")
+    written = json.loads((run / "robust" / "manifest.json").read_text())
+    assert written["status"] == "failed" and written["stopped"].startswith("perturber produced nothing")
 
 
 def test_max_tokens_alone_is_a_usage_error_naming_both_new_flags(tmp_path: Path) -> None:
@@ -134,6 +134,6 @@ def test_steer_fails_loudly_when_the_perturber_transforms_nothing(tmp_path: Path
     assert result.exit_code == 1
     assert "perturber produced nothing: 0 of 2 prompts transformed" in result.output
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
-    assert manifest["status"].startswith("failed: perturber")
+    assert manifest["status"] == "failed" and manifest["stopped"].startswith("perturber")
     (target,) = manifest["config"]["settings"]["targets"].values()
     assert target["settings"]["temperature"] == 0.4

