@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -22,7 +23,7 @@ TASK_RETRIES = 3
 IN_FLIGHT_PER_CPU = 2  # shards submitted ahead per cluster CPU: workers never idle, driver memory bounded
 
 ModelFactory = Callable[[], tuple[Any, Any | None, Any]]  # () -> (session, extractor model or None, embedder)
-_worker_models: dict[int, tuple[Any, Extractor, Any]] = {}
+_worker_models: dict[str, tuple[Any, Extractor, Any]] = {}  # per worker process, by build token
 
 
 def connect(address: str | None) -> None:
@@ -40,12 +41,11 @@ def connect(address: str | None) -> None:
                             "start it with `ray start --head` or fix --ray-address / RAY_ADDRESS") from None
 
 
-def _shard_on_worker(factory: ModelFactory, job: ShardJob, dtype: str) -> dict[str, Any]:
-    key = id(factory)
-    if key not in _worker_models:  # models load once per worker process
+def _shard_on_worker(token: str, factory: ModelFactory, job: ShardJob, dtype: str) -> dict[str, Any]:
+    if token not in _worker_models:  # models load once per worker process and build
         session, extractor, embedder = factory()
-        _worker_models[key] = (session, Extractor(extractor), embedder)
-    _, extractor, embedder = _worker_models[key]
+        _worker_models[token] = (session, Extractor(extractor), embedder)
+    _, extractor, embedder = _worker_models[token]
     return asyncio.run(build_shard(job.folder, job.rows, extractor, embedder, dtype, lambda: None))
 
 
@@ -69,6 +69,7 @@ class RayEngine:
         remote = ray.remote(_shard_on_worker).options(max_retries=TASK_RETRIES, retry_exceptions=False,
                                                       num_gpus=self.num_gpus)
         factory = ray.put(self.make_models)
+        token = uuid.uuid4().hex
         limit = max(1, int(ray.cluster_resources().get("CPU", 1)) * IN_FLIGHT_PER_CPU)
         pending: dict[Any, ShardJob] = {}
         spent = 0.0
@@ -82,7 +83,7 @@ class RayEngine:
                 if job is None:
                     exhausted = True
                     break
-                pending[remote.remote(factory, job, self.dtype)] = job
+                pending[remote.remote(token, factory, job, self.dtype)] = job
             if not pending:
                 break
             ready, _ = await asyncio.to_thread(ray.wait, list(pending), num_returns=1)
