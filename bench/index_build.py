@@ -2,7 +2,7 @@
 
 Prints rows/s, peak RSS and disk of the finished INDEX, and the offline extractor's share of the
 time (measured on a sample of rows, as that extractor is being replaced). With `--engine ray` the
-shard map runs on a local Ray (RSS is the driver's). Last line: one JSON object.
+shard map runs on a local Ray (RSS and CPU seconds are the driver's). Last line: one JSON object.
 
     python bench/index_build.py --rows 100000 [--engine ray]
 """
@@ -29,6 +29,12 @@ SHARE_SAMPLE = 2000
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def cpu_s() -> float:
+    """CPU seconds of this process and its waited-for children (Ray workers are not counted)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def disk_mb(path: Path) -> float:
@@ -87,18 +93,18 @@ def main() -> None:
         corpus = Path(tmp) / "corpus.jsonl"
         write_corpus(corpus, args.rows)
         per_row = extractor_seconds_per_row(corpus)
-        started = time.perf_counter()
+        started, cpu0 = time.perf_counter(), cpu_s()
         manifest = asyncio.run(build(corpus, Path(tmp) / "INDEX", args.engine, args.shard_rows))
-        wall = time.perf_counter() - started
+        wall, cpu = time.perf_counter() - started, cpu_s() - cpu0
         disk = disk_mb(Path(tmp) / "INDEX")
     rate = args.rows / wall
     share = min(1.0, per_row * args.rows / wall)
     print(f"{args.rows:,} rows ({args.engine}): {wall:.1f} s, {rate:,.0f} rows/s, peak RSS {peak_rss_mb():,.0f} MB, "
-          f"disk {disk:,.1f} MB; offline extractor {per_row * 1e3:.2f} ms/row (~{share:.0%} of the time)")
+          f"disk {disk:,.1f} MB, {cpu:,.1f} CPU s (driver); offline extractor {per_row * 1e3:.2f} ms/row (~{share:.0%} of the time)")
     print(f"stages (s): {manifest['timings_s']}; counts: {manifest['counts']['query_attributes']:,} query, "
           f"{manifest['counts']['response_attributes']:,} response attributes")
     print(json.dumps({"rows": args.rows, "engine": args.engine, "rows_per_s": round(rate, 1),
-                      "peak_rss_mb": round(peak_rss_mb(), 1), "disk_mb": round(disk, 1),
+                      "peak_rss_mb": round(peak_rss_mb(), 1), "disk_mb": round(disk, 1), "cpu_s": round(cpu, 1),
                       "extractor_share": round(share, 3), "timings_s": manifest["timings_s"]}))
 
 

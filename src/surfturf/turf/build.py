@@ -290,13 +290,29 @@ class IndexBuilder:
         self._write_table(store.RESPONSE_ATTRIBUTES, folders, "response_attributes.parquet", attributes(False))
 
     def _distinct_rows(self, folders: list[Path]) -> tuple[np.ndarray, np.ndarray]:
-        """(first row, count) of each distinct query attribute text: k-means trains on these, weighted."""
-        texts = pa.chunked_array([pq.read_table(folder / "query_attributes.parquet", columns=["text"]).column("text")
-                                  .combine_chunks() for folder in folders])
-        codes = pc.dictionary_encode(texts).combine_chunks().indices.to_numpy(zero_copy_only=False)
-        _, first, counts = np.unique(codes, return_index=True, return_counts=True)
-        order = np.argsort(first)
-        return first[order], counts[order]
+        """(first row, count) of each distinct query attribute text: k-means trains on these, weighted.
+
+        One shard at a time, so memory grows with the distinct texts, not with the corpus.
+        """
+        first: dict[str, int] = {}
+        counts: dict[str, int] = {}
+        offset = 0
+        for folder in folders:
+            column = pq.read_table(folder / "query_attributes.parquet", columns=["text"]).column("text")
+            encoded = pc.dictionary_encode(column.combine_chunks())
+            codes = encoded.indices.to_numpy(zero_copy_only=False)
+            texts = encoded.dictionary.to_pylist()
+            # codes number texts in order of first appearance, so dict order stays sorted by first row
+            for code, row, count in zip(*np.unique(codes, return_index=True, return_counts=True)):
+                text = texts[code]
+                if text in first:
+                    counts[text] += int(count)
+                else:
+                    first[text] = offset + int(row)
+                    counts[text] = int(count)
+            offset += len(column)
+        return (np.fromiter(first.values(), dtype=np.int64, count=len(first)),
+                np.fromiter(counts.values(), dtype=np.int64, count=len(counts)))
 
     def _central_texts(self, folders: list[Path], members: list[np.ndarray]) -> list[list[str]]:
         """Up to 5 distinct texts per cluster, most central first, reading only the rows needed."""
