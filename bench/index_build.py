@@ -15,7 +15,7 @@ import json
 import resource
 import tempfile
 import time
-from itertools import cycle, islice
+from itertools import islice
 from pathlib import Path
 
 from surfturf.attributes.extract import heuristic_extract
@@ -42,12 +42,14 @@ def disk_mb(path: Path) -> float:
 
 
 def write_corpus(path: Path, n: int) -> None:
-    """n rows cycling over sft-mix, each id suffixed with its draw number."""
-    source = list(read_corpus(resolve_inputs([str(SFT_MIX)]), CorpusStats(), None))
+    """n rows cycling over sft-mix, each id suffixed with its draw number (streamed, not held in memory)."""
+    number = 0
     with open(path, "w", encoding="utf-8") as handle:
-        for number, row in enumerate(islice(cycle(source), n)):
-            handle.write(json.dumps({"id": f"{row.id}-{number}", "source": row.source, "messages": [
-                {"role": "user", "content": row.query}, {"role": "assistant", "content": row.response}]}) + "\n")
+        while number < n:
+            for row in islice(read_corpus(resolve_inputs([str(SFT_MIX)]), CorpusStats(), None), n - number):
+                handle.write(json.dumps({"id": f"{row.id}-{number}", "source": row.source, "messages": [
+                    {"role": "user", "content": row.query}, {"role": "assistant", "content": row.response}]}) + "\n")
+                number += 1
 
 
 def extractor_seconds_per_row(path: Path) -> float:
