@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,14 @@ def index() -> None:
               help="Stored embedding precision.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Rows taken from each input (trial builds).")
 @click.option("--seed", type=int, default=0, show_default=True, help="k-means seed.")
+@click.option("--engine", type=click.Choice(["in-process", "ray"]), default="in-process", show_default=True,
+              help="Where extraction and embedding run: this process, or Ray workers (pip install 'surfturf[ray]').")
+@click.option("--ray-address", default=None, help="Ray cluster to join [default: RAY_ADDRESS, else a local Ray].")
 @role_options("extractor", "summariser", "embedder", defaults=ROLE_DEFAULTS)
 @runtime_options
 def build(corpus: tuple[str, ...], output: Path, k: int | None, shard_rows: int, dtype: str, limit: int | None,
-          seed: int, roles: dict[str, RoleConfig], runtime: RuntimeOptions) -> None:
+          seed: int, engine: str, ray_address: str | None, roles: dict[str, RoleConfig],
+          runtime: RuntimeOptions) -> None:
     """Build INDEX from CORPUS files (.jsonl, .jsonl.gz, .parquet), directories or HF datasets.
 
     `--extractor heuristic` (default) extracts attributes offline; any chat model spec uses the
@@ -73,7 +78,8 @@ def build(corpus: tuple[str, ...], output: Path, k: int | None, shard_rows: int,
             summariser = roles["summariser"].model(session, GenerateConfig(temperature=0.0, max_tokens=120)) \
                 if config.summariser else None
             builder = IndexBuilder(inputs, output, config, session, extractor, roles["embedder"].model(session),
-                                   summariser, runtime_config=runtime.config(), console=console)
+                                   summariser, runtime_config=runtime.config(), console=console,
+                                   engine=_ray_engine(roles, runtime, dtype, ray_address) if engine == "ray" else None)
             return await builder.run()
         finally:
             failure = session.endpoint_failure
@@ -95,6 +101,28 @@ def build(corpus: tuple[str, ...], output: Path, k: int | None, shard_rows: int,
                f"{counts['response_attributes']:,} response attributes, {counts['clusters']:,} clusters")
     click.echo(json.dumps({"index": str(output), "examples": counts["examples"], "clusters": counts["clusters"],
                            "timings_s": manifest["timings_s"], "cost_usd": manifest["usage"]["total"].get("cost_usd")}))
+
+
+@dataclass
+class WorkerModels:
+    """What a Ray worker needs to open the extractor and embedder itself (same cache, same caps)."""
+
+    extractor: RoleConfig
+    embedder: RoleConfig
+    runtime: RuntimeOptions
+
+    def __call__(self) -> tuple[Any, Any | None, Any]:
+        session = self.runtime.session()
+        extractor = None if self.extractor.spec == "heuristic" else self.extractor.model(
+            session, GenerateConfig(temperature=0.0, max_tokens=600))
+        return session, extractor, self.embedder.model(session)
+
+
+def _ray_engine(roles: dict[str, RoleConfig], runtime: RuntimeOptions, dtype: str, address: str | None) -> Any:
+    from surfturf.turf.engine_ray import RayEngine
+
+    return RayEngine(WorkerModels(roles["extractor"], roles["embedder"], runtime), dtype, address=address,
+                     max_usd=runtime.budget.max_usd)
 
 
 @index.command("info")

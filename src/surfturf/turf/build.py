@@ -28,11 +28,19 @@ from surfturf import __version__
 from surfturf.data import CorpusInput, CorpusRow, CorpusStats, read_corpus
 from surfturf.errors import UserError
 from surfturf.models.accounting import approx_tokens
+
+try:
+    from surfturf.models import is_transient
+except ImportError:  # before the model layer classifies errors: the kinds a rerun should retry
+    def is_transient(error: str | None) -> bool:
+        return (error or "").split(":", 1)[0].strip() in {"rate_limit", "server", "timeout", "connection",
+                                                          "malformed", "endpoint_down"}
 from surfturf.surf.store import write_jsonl_atomic, write_text_atomic
 from surfturf.turf import store
 from surfturf.turf.cluster import central_members, default_k, spherical_kmeans
+from surfturf.turf.engine import Engine, InProcessEngine, ShardJob
 from surfturf.turf.progress import stage_progress
-from surfturf.turf.shards import BuildStopped, Extractor, build_shard, read_done
+from surfturf.turf.shards import BuildStopped, Extractor, read_done
 from surfturf.turf.summaries import summarise_clusters
 
 CENTRAL_TEXTS = 5
@@ -117,7 +125,8 @@ class IndexBuilder:
 
     def __init__(self, inputs: list[CorpusInput], out: Path, config: BuildConfig, session: Any,
                  extractor_model: Any | None, embedder_model: Any, summariser_model: Any | None = None,
-                 runtime_config: dict[str, Any] | None = None, console: Console | None = None) -> None:
+                 runtime_config: dict[str, Any] | None = None, console: Console | None = None,
+                 engine: Engine | None = None) -> None:
         self.inputs = inputs
         self.out = Path(out)
         self.work = self.out / "work"
@@ -126,6 +135,7 @@ class IndexBuilder:
         self.extractor = Extractor(extractor_model)
         self.embedder = embedder_model
         self.summariser = summariser_model
+        self.engine = engine or InProcessEngine(session, self.extractor, embedder_model, config.dtype)
         self.runtime_config = runtime_config or {}
         self.console = console or Console(stderr=True)
         self.timings: dict[str, float] = {}
@@ -137,6 +147,13 @@ class IndexBuilder:
     def _spend(self) -> float:
         return float(self.session.usage.totals().get("cost_usd", 0.0))
 
+    def _usage(self) -> dict[str, Any]:
+        """This process's usage, plus the directory's cumulative spend when the session keeps a ledger."""
+        usage = self.session.usage.summary()
+        if hasattr(self.session, "spent"):
+            usage["all_processes"] = self.session.spent()
+        return usage
+
     def _manifest(self, status: str, counts: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
         config = asdict(self.config)
         config["runtime"] = self.runtime_config
@@ -146,8 +163,8 @@ class IndexBuilder:
             "config": config, "seeds": {"kmeans": self.config.seed},
             "models": {"extractor": self.extractor.spec, "embedder": self.embedder.spec,
                        "summariser": self.summariser.spec if self.summariser else "central-attribute"},
-            "inputs": self.input_records, "counts": counts, "usage": self.session.usage.summary(),
-            "status": status, "timings_s": {k: round(v, 2) for k, v in self.timings.items()},
+            "inputs": self.input_records, "counts": counts, "usage": self._usage(),
+            "status": status, "engine": self.engine.name, "timings_s": {k: round(v, 2) for k, v in self.timings.items()},
         }
         manifest.update(extra or {})
         return manifest
@@ -178,30 +195,35 @@ class IndexBuilder:
 
     # -- stages -------------------------------------------------------------------------------------
 
+    def _jobs(self, folders: list[Path], on_skip: Any) -> Iterator[ShardJob]:
+        """The shards still to do, read lazily: a finished shard (done marker, same rows) is never redone."""
+        rows = read_corpus(self.inputs, self.stats, self.config.limit)
+        for number, batch in enumerate(_shard_batches(rows, self.config.shard_rows)):
+            folder = self.work / f"shard-{number:05d}"
+            folders.append(folder)
+            done = read_done(folder)
+            if done is not None and done["rows"] == len(batch):
+                on_skip(len(batch))
+                continue
+            if folder.exists():
+                shutil.rmtree(folder)
+            yield ShardJob(number, folder, batch)
+
     async def _map_shards(self, total_rows: int) -> list[Path]:
         folders: list[Path] = []
         started = time.perf_counter()
         with stage_progress(self.console, "rows", self._spend) as progress:
             task = progress.add_task("extract + embed", total=total_rows or None)
-            rows = read_corpus(self.inputs, self.stats, self.config.limit)
-            for number, batch in enumerate(_shard_batches(rows, self.config.shard_rows)):
-                folder = self.work / f"shard-{number:05d}"
-                folders.append(folder)
-                done = read_done(folder)
-                if done is not None and done["rows"] == len(batch):
-                    progress.advance(task, len(batch))
-                    continue
-                if folder.exists():
-                    shutil.rmtree(folder)
-                if self.session.budget_exhausted:
-                    raise BuildStopped(f"budget: {self.session.budget_reason}")
-                await build_shard(folder, batch, self.extractor, self.embedder, self.config.dtype,
-                                  lambda: progress.advance(task, 1))
+
+            def finished(job: ShardJob, done: dict[str, Any]) -> None:
                 if not self.console.is_terminal:  # a log file gets one line per shard instead of a live bar
                     done_rows = int(progress.tasks[0].completed)
                     elapsed = time.perf_counter() - started
-                    self.console.print(f"shard {number}: {done_rows:,}/{total_rows:,} rows, "
+                    self.console.print(f"shard {job.number}: {done_rows:,}/{total_rows:,} rows, "
                                        f"{done_rows / max(elapsed, 1e-9):,.1f} rows/s, ${self._spend():.4f}")
+
+            await self.engine.map(self._jobs(folders, lambda n: progress.advance(task, n)),
+                                  lambda: progress.advance(task, 1), finished)
         self.timings["extract_embed"] = time.perf_counter() - started
         return folders
 
@@ -268,13 +290,29 @@ class IndexBuilder:
         self._write_table(store.RESPONSE_ATTRIBUTES, folders, "response_attributes.parquet", attributes(False))
 
     def _distinct_rows(self, folders: list[Path]) -> tuple[np.ndarray, np.ndarray]:
-        """(first row, count) of each distinct query attribute text: k-means trains on these, weighted."""
-        texts = pa.chunked_array([pq.read_table(folder / "query_attributes.parquet", columns=["text"]).column("text")
-                                  .combine_chunks() for folder in folders])
-        codes = pc.dictionary_encode(texts).combine_chunks().indices.to_numpy(zero_copy_only=False)
-        _, first, counts = np.unique(codes, return_index=True, return_counts=True)
-        order = np.argsort(first)
-        return first[order], counts[order]
+        """(first row, count) of each distinct query attribute text: k-means trains on these, weighted.
+
+        One shard at a time, so memory grows with the distinct texts, not with the corpus.
+        """
+        first: dict[str, int] = {}
+        counts: dict[str, int] = {}
+        offset = 0
+        for folder in folders:
+            column = pq.read_table(folder / "query_attributes.parquet", columns=["text"]).column("text")
+            encoded = pc.dictionary_encode(column.combine_chunks())
+            codes = encoded.indices.to_numpy(zero_copy_only=False)
+            texts = encoded.dictionary.to_pylist()
+            # codes number texts in order of first appearance, so dict order stays sorted by first row
+            for code, row, count in zip(*np.unique(codes, return_index=True, return_counts=True)):
+                text = texts[code]
+                if text in first:
+                    counts[text] += int(count)
+                else:
+                    first[text] = offset + int(row)
+                    counts[text] = int(count)
+            offset += len(column)
+        return (np.fromiter(first.values(), dtype=np.int64, count=len(first)),
+                np.fromiter(counts.values(), dtype=np.int64, count=len(counts)))
 
     def _central_texts(self, folders: list[Path], members: list[np.ndarray]) -> list[list[str]]:
         """Up to 5 distinct texts per cluster, most central first, reading only the rows needed."""
@@ -307,19 +345,27 @@ class IndexBuilder:
         os.replace(tmp, path)
         return True
 
-    def _collect_errors(self, folders: list[Path]) -> int:
-        """INDEX/errors.jsonl: every extraction failure with its raw output and global example number."""
+    def _collect_errors(self, folders: list[Path]) -> tuple[int, int]:
+        """INDEX/errors.jsonl: every extraction failure with its raw output and global example number.
+
+        Returns (real extraction errors, transient ones): a timeout or 5xx says nothing about the data.
+        """
+        transient = 0
+
         def records() -> Iterator[dict[str, Any]]:
+            nonlocal transient
             offset = 0
             for folder in folders:
                 with open(folder / "errors.jsonl", encoding="utf-8") as handle:
                     for line in handle:
                         record = json.loads(line)
                         record["example"] += offset
+                        transient += is_transient(record["error"])
                         yield record
                 offset += read_done(folder)["rows"]
 
-        return write_jsonl_atomic(self.out / store.ERRORS, records(), ensure_ascii=True)
+        written = write_jsonl_atomic(self.out / store.ERRORS, records(), ensure_ascii=True)
+        return written - transient, transient
 
     async def run(self) -> dict[str, Any]:
         """Every stage; returns the final manifest. Raises BuildStopped (manifest says why) on a budget stop."""
@@ -373,7 +419,7 @@ class IndexBuilder:
         _write_parquet(self.out / store.CLUSTERS, clusters)
         _write_pool(self.out / store.POOL, summaries, sizes)
         faiss_written = self._write_faiss(responses)
-        extraction_errors = self._collect_errors(folders)
+        extraction_errors, transient_errors = self._collect_errors(folders)
         self.timings["write"] = time.perf_counter() - started
 
         counts = self.stats.as_dict()
@@ -381,7 +427,7 @@ class IndexBuilder:
             "examples": int(sum(d["rows"] for d in dones)), "shards": len(folders),
             "query_attributes": int(queries.shape[0]), "response_attributes": int(responses.shape[0]),
             "clusters": int(k), "empty_clusters": int((sizes == 0).sum()),
-            "extraction_errors": extraction_errors,
+            "extraction_errors": extraction_errors, "transient_extraction_errors": transient_errors,
             "summary_errors": int(sum(e is not None for e in summary_errors)),
             "extraction_cost_usd_all_runs": round(sum(d["cost_usd"] for d in dones), 6),
         })

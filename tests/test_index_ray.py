@@ -1,0 +1,123 @@
+"""The ray engine on a local Ray (2 CPUs): same index as in-process, survives a dead worker and a killed driver."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from surfturf.data import resolve_inputs
+from surfturf.models import ModelSession
+from surfturf.turf import store
+from surfturf.turf.build import BuildConfig, IndexBuilder
+
+ray = pytest.importorskip("ray")
+from surfturf.turf.engine_ray import RayEngine  # noqa: E402
+
+SFT_MIX = Path("/work/shared/data/sft-mix")
+ROWS_PER_FILE = 40
+SHARD_ROWS = 16
+EMBEDDER = "hash/64"
+K = 12
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+WORKER_PATH = os.pathsep.join([SRC, str(Path(__file__).parent)])  # workers import this module's factories
+
+
+@pytest.fixture(scope="module")
+def cluster() -> str:
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": WORKER_PATH}})
+    yield ray.get_runtime_context().gcs_address
+    ray.shutdown()
+
+
+class OfflineModels:
+    """Worker models: the offline extractor and the hash embedder, opened in the worker."""
+
+    def __call__(self) -> tuple:
+        session = ModelSession(cache_dir=None, cache_mode="off")
+        return session, None, session.model("embedder", EMBEDDER)
+
+
+class DiesOnce(OfflineModels):
+    """Kills the first worker that opens it (a real process exit mid-build); later workers carry on."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __call__(self) -> tuple:
+        if not self.marker.exists():
+            self.marker.write_text(str(os.getpid()))
+            os._exit(1)
+        return super().__call__()
+
+
+def build(out: Path, engine: RayEngine | None = None) -> dict:
+    async def run() -> dict:
+        session = ModelSession(cache_dir=None, cache_mode="off")
+        config = BuildConfig(embedder=EMBEDDER, shard_rows=SHARD_ROWS, limit=ROWS_PER_FILE, k=K)
+        builder = IndexBuilder(resolve_inputs([str(SFT_MIX)]), out, config, session, None,
+                               session.model("embedder", EMBEDDER), engine=engine)
+        try:
+            return await builder.run()
+        finally:
+            await session.aclose()
+
+    return asyncio.run(run())
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("inprocess") / "INDEX"
+    build(out)
+    return out
+
+
+def assert_same_index(a: Path, b: Path) -> None:
+    for name in store.TABLES:
+        assert pq.read_table(a / name).equals(pq.read_table(b / name)), name
+    for name in store.ARRAYS:
+        assert np.array_equal(np.load(a / name), np.load(b / name)), name
+    assert (a / store.POOL).read_text() == (b / store.POOL).read_text()
+
+
+def test_ray_build_equals_in_process(cluster: str, reference: Path, tmp_path: Path) -> None:
+    manifest = build(tmp_path / "INDEX", RayEngine(OfflineModels(), "float16"))
+    assert manifest["engine"] == "ray" and manifest["counts"]["shards"] > 2
+    assert_same_index(reference, tmp_path / "INDEX")
+
+
+def test_dead_worker_is_retried(cluster: str, reference: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "died"
+    build(tmp_path / "INDEX", RayEngine(DiesOnce(marker), "float16"))
+    assert marker.exists()  # a worker really exited mid-build
+    assert_same_index(reference, tmp_path / "INDEX")
+
+
+def test_killed_driver_resumes(cluster: str, reference: Path, tmp_path: Path) -> None:
+    out = tmp_path / "INDEX"
+    command = [sys.executable, "-m", "surfturf.cli.main", "index", "build", str(SFT_MIX), "-o", str(out),
+               "--limit", str(ROWS_PER_FILE), "--shard-rows", str(SHARD_ROWS), "--k", str(K),
+               "--embedder", EMBEDDER, "--cache-dir", str(tmp_path / "cache"), "--engine", "ray", "--ray-address", cluster]
+    env = {**os.environ, "PYTHONPATH": SRC}
+    log = tmp_path / "driver.log"
+    with open(log, "w") as handle:
+        driver = subprocess.Popen(command, env=env, stdout=handle, stderr=handle)
+    deadline = time.monotonic() + 60
+    while not list((out / "work").glob("shard-*[0-9]")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    finished = [p.name for p in (out / "work").glob("shard-*[0-9]")]
+    assert finished and "complete" not in (out / store.MANIFEST).read_text(), log.read_text()[-2000:]
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert_same_index(reference, out)
