@@ -27,14 +27,8 @@ from rich.console import Console
 from surfturf import __version__
 from surfturf.data import CorpusInput, CorpusRow, CorpusStats, read_corpus
 from surfturf.errors import UserError
+from surfturf.models import is_transient
 from surfturf.models.accounting import approx_tokens
-
-try:
-    from surfturf.models import is_transient
-except ImportError:  # before the model layer classifies errors: the kinds a rerun should retry
-    def is_transient(error: str | None) -> bool:
-        return (error or "").split(":", 1)[0].strip() in {"rate_limit", "server", "timeout", "connection",
-                                                          "malformed", "endpoint_down"}
 from surfturf.surf.store import write_jsonl_atomic, write_text_atomic
 from surfturf.turf import store
 from surfturf.turf.cluster import central_members, default_k, spherical_kmeans
@@ -150,8 +144,7 @@ class IndexBuilder:
     def _usage(self) -> dict[str, Any]:
         """This process's usage, plus the directory's cumulative spend when the session keeps a ledger."""
         usage = self.session.usage.summary()
-        if hasattr(self.session, "spent"):
-            usage["all_processes"] = self.session.spent()
+        usage["all_processes"] = self.session.spent()
         return usage
 
     def _manifest(self, status: str, counts: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
