@@ -62,10 +62,6 @@ def _formalise(query: str) -> str:
     return "I would be most grateful if you could kindly address the following: " + query
 
 
-def _casualise(query: str) -> str:
-    return "hey " + query.rstrip(".?!").lower()
-
-
 def realise_attributes(world: World, attributes: list[str], seed: int = 0) -> str:
     """A query with every matched attribute, deterministic for (attributes, seed)."""
     rng = random.Random(f"{seed}|" + "|".join(attributes))
@@ -98,15 +94,15 @@ def realise_attributes(world: World, attributes: list[str], seed: int = 0) -> st
     query = fill(template, slots)
     if used_variant != variant and variant == "formal":
         query = _formalise(query)
-    english = used_variant in ("plain", "formal", "casual")
+    english = world.in_base_language(used_variant)
     additions = [e["add"] for e in entries if e.get("add")]
     for entry in entries:
         if entry.get("prefix") and english:
             query = f"{entry['prefix']} {query}"
     if english and additions:
         query = " ".join([query] + additions[:MAX_ADDITIONS])
-    if variant == "casual":
-        query = _casualise(query) if used_variant != "casual" else query.lower()
+    if world.lowercase(variant):
+        query = query.lower()
     return query
 
 
