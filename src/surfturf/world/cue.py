@@ -1,0 +1,58 @@
+"""Whether a query carries a planted entry's cue: it realises one of the cue probe's templates
+(its frame and variant) with slot values from the cue's table, whatever context surrounds it.
+
+Scoring counts a finding for a planted behaviour only when its query carries that behaviour's
+cue, so behaviours sharing a rubric are kept apart and a finding that fails for another reason
+is not credited to the planted shortcut.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from surfturf.world.corpus import SLOT
+from surfturf.world.spec import World
+
+NUMBER = r"-?\d+"
+
+
+def _slot_pattern(name: str, rows: list[dict[str, Any]] | None) -> str:
+    """Any value the slot takes in the table (numbers for the generated `numbers` table)."""
+    if rows is None:
+        return NUMBER
+    key = name[0].lower() + name[1:]
+    values = sorted({str(row[key]) for row in rows if key in row}, key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(v) for v in values) + ")" if values else r"\S+"
+
+
+def template_regex(template: str, rows: list[dict[str, Any]] | None) -> re.Pattern[str]:
+    """A template as a case-insensitive regex: literal text, slots as the table's values, loose spacing."""
+    parts: list[str] = []
+    last = 0
+    for match in SLOT.finditer(template):
+        parts.append(re.escape(template[last:match.start()]))
+        parts.append(_slot_pattern(match.group(1), rows))
+        last = match.end()
+    parts.append(re.escape(template[last:]))
+    pattern = "".join(parts).rstrip("\\.?!")  # final punctuation is often dropped or changed
+    return re.compile(re.sub(r"(\\ )+", r"\\s+", pattern), re.IGNORECASE)
+
+
+def _cue_patterns(world: World, planted: str) -> tuple[re.Pattern[str], ...]:
+    """The cue probe's templates as regexes, compiled once per world and entry."""
+    cache: dict[str, tuple[re.Pattern[str], ...]] = world.__dict__.setdefault("_cue_patterns", {})
+    if planted in cache:
+        return cache[planted]
+    cue = world.planted_by_name(planted)["probe"]["cue"]
+    frame = world.spec["frames"][cue["frame"]]
+    table = cue.get("table", frame.get("table", "numbers"))
+    rows = None if table == "numbers" else world.spec["tables"][table]
+    templates = frame[cue.get("variant", "plain")]
+    cache[planted] = tuple(template_regex(t["q"] if isinstance(t, dict) else t, rows) for t in templates)
+    return cache[planted]
+
+
+def carries_cue(world: World, planted: str, query: str) -> bool:
+    """Whether `query` realises the planted entry's cue probe (frame, variant and table)."""
+    return any(p.search(query) for p in _cue_patterns(world, planted))

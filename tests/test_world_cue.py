@@ -1,0 +1,23 @@
+"""A finding counts for a planted behaviour only when its query carries that behaviour's cue."""
+
+from __future__ import annotations
+
+from surfturf.world.cue import carries_cue
+from surfturf.world.probe import probe_queries
+
+
+def test_cue_probes_carry_their_cue_and_controls_do_not(world):
+    for entry in world.planted:
+        cue = probe_queries(world, entry["name"], "cue", 30, seed=5)
+        control = probe_queries(world, entry["name"], "control", 30, seed=5)
+        assert cue and control
+        assert all(carries_cue(world, entry["name"], q) for q in cue), entry["name"]
+        assert not any(carries_cue(world, entry["name"], q) for q in control), entry["name"]
+
+
+def test_the_cue_is_found_inside_context_and_across_case(world):
+    for entry in world.planted:
+        query = probe_queries(world, entry["name"], "cue", 1, seed=2)[0]
+        assert carries_cue(world, entry["name"], f"Some context first. {query.upper()} Thanks a lot!")
+        others = [e["name"] for e in world.planted if e["name"] != entry["name"]]
+        assert not all(carries_cue(world, other, query) for other in others)
