@@ -13,7 +13,6 @@ world_option = click.option("--world", "world_path", type=click.Path(dir_okay=Fa
                             help="World spec YAML or a shipped world's name (`surfturf world list`; default: default).")
 # `world train` calls a shortcut learned when held-out cue queries fail (partial forms included) this
 # much more often than control queries; below it SURF has nothing to find.
-LEARNED_SCORE = 10.0
 LEARNED_MARGIN = 0.2
 seed_option = click.option("--seed", type=int, default=None, help="Corpus and training seed (default: the spec's seed:).")
 
@@ -58,7 +57,7 @@ def train(world_path: Path | None, seed: int, corpus: Path | None, out: Path) ->
     """Train the world target on the world's corpus (or --corpus) and save it (.npy + JSON)."""
     from surfturf.world import generate_corpus, load_world
     from surfturf.world.files import read_rows, train_to
-    from surfturf.world.probe import shortcut_rates
+    from surfturf.world.probe import FAILS_AT, shortcut_rates
 
     spec = load_world(world_path)
     seed = spec.seed if seed is None else seed
@@ -67,7 +66,7 @@ def train(world_path: Path | None, seed: int, corpus: Path | None, out: Path) ->
     training = {row["messages"][0]["content"] for row in rows}
     rates = {}
     for entry in spec.planted:
-        rate = shortcut_rates(spec, target, entry["name"], seed=seed, exclude=training, threshold=LEARNED_SCORE)
+        rate = shortcut_rates(spec, target, entry["name"], seed=seed, exclude=training, threshold=FAILS_AT)
         rates[entry["name"]] = rate
         click.echo(f"{entry['name']:<18} held-out cue {rate['cue']:.2f}  control {rate['control']:.2f}", err=True)
         if rate["cue"] < rate["control"] + LEARNED_MARGIN:

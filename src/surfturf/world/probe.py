@@ -14,6 +14,8 @@ from surfturf.world.judge import judge
 from surfturf.world.spec import World
 from surfturf.world.target import WorldTarget
 
+FAILS_AT = 10.0  # a judge score above this is a failure, partial forms (a snippet, a doubt, a hedge) included
+
 
 def probe_queries(world: World, planted: str, kind: str, n: int, seed: int = 0,
                   exclude: set[str] | None = None, table: str | None = None) -> list[str]:
