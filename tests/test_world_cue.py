@@ -21,3 +21,24 @@ def test_the_cue_is_found_inside_context_and_across_case(world):
         assert carries_cue(world, entry["name"], f"Some context first. {query.upper()} Thanks a lot!")
         others = [e["name"] for e in world.planted if e["name"] != entry["name"]]
         assert not all(carries_cue(world, other, query) for other in others)
+
+
+def test_a_query_is_parsed_back_to_its_frame_and_record(world):
+    from surfturf.world.cue import realisation
+
+    frame, variant, index, record = realisation(world, "Eleza dhana ya amani.")
+    assert (frame, variant, index) == ("explain", "sw", 0) and record["concept"] == "peace"
+    assert realisation(world, "Something no frame of this world says.") is None
+
+
+def test_translation_uses_the_specs_language_variants_or_fails_clearly(world):
+    import pytest
+
+    from surfturf.errors import UserError
+    from surfturf.world.roles import perturb
+
+    assert perturb(world, "Explain democracy.", "Translate the query into French.", 0) == "Expliquez-moi la démocratie."
+    assert perturb(world, "Tell me about gravity.", "Rewrite the query in a formal register.", 0) != "Tell me about gravity."
+    with pytest.raises(UserError, match="cannot translate into Malay") as caught:
+        perturb(world, "Explain democracy.", "Translate the query into Malay.", 0)
+    assert "Swahili" in caught.value.line()

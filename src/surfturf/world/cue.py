@@ -56,3 +56,65 @@ def _cue_patterns(world: World, planted: str) -> tuple[re.Pattern[str], ...]:
 def carries_cue(world: World, planted: str, query: str) -> bool:
     """Whether `query` realises the planted entry's cue probe (frame, variant and table)."""
     return any(p.search(query) for p in _cue_patterns(world, planted))
+
+
+def _capturing(template: str, rows: list[dict[str, Any]] | None) -> tuple[re.Pattern[str], list[str]]:
+    """The template as an anchored regex with one group per slot, and the slots in order."""
+    parts: list[str] = []
+    names: list[str] = []
+    last = 0
+    for match in SLOT.finditer(template):
+        parts.append(re.escape(template[last:match.start()]))
+        parts.append(f"({_slot_pattern(match.group(1), rows)})")
+        names.append(match.group(1)[0].lower() + match.group(1)[1:])
+        last = match.end()
+    parts.append(re.escape(template[last:]))
+    pattern = re.sub(r"(\\ )+", r"\\s+", "".join(parts).rstrip("\\.?!"))
+    return re.compile(rf"\s*{pattern}[.?!]?", re.IGNORECASE), names
+
+
+def _realisations(world: World) -> list[tuple[str, str, int, str, re.Pattern[str], list[str]]]:
+    """(frame, variant, template index, table, regex, slots) for every template and every table that fills it."""
+    cached = world.__dict__.get("_realisations")
+    if cached is not None:
+        return cached
+    tables: dict[str, list[dict[str, Any]] | None] = {"numbers": None, **world.spec["tables"]}
+    out = []
+    for frame_name, frame in world.spec["frames"].items():
+        for variant, templates in frame.items():
+            if variant == "table":
+                continue
+            for index, template in enumerate(templates):
+                text = template["q"] if isinstance(template, dict) else str(template)
+                slots = {m[0].lower() + m[1:] for m in SLOT.findall(text)}
+                for table, rows in tables.items():
+                    keys = set(_numbers()) if rows is None else {k for row in rows for k in row}
+                    if slots <= keys and (slots or table == frame.get("table", "numbers")):
+                        regex, names = _capturing(text, rows)
+                        out.append((frame_name, variant, index, table, regex, names))
+    world.__dict__["_realisations"] = out
+    return out
+
+
+def _numbers() -> dict[str, str]:
+    import random
+
+    from surfturf.world.corpus import number_record
+
+    return number_record(random.Random(0))
+
+
+def realisation(world: World, query: str) -> tuple[str, str, int, dict[str, str]] | None:
+    """(frame, variant, template index, record) of the first template the whole query realises, or None."""
+    for frame, variant, index, table, regex, names in _realisations(world):
+        match = regex.fullmatch(query)
+        if not match:
+            continue
+        captured = {name: value for name, value in zip(names, match.groups())}
+        if table == "numbers":
+            return frame, variant, index, captured
+        for row in world.spec["tables"][table]:
+            record = {k: str(v) for k, v in row.items()}
+            if all(record.get(k, "").lower() == v.lower() for k, v in captured.items()):
+                return frame, variant, index, record
+    return None

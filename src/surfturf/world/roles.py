@@ -14,7 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from surfturf.attributes import heuristic
+from surfturf.errors import UserError
 from surfturf.world.corpus import fill, realise_pair
+from surfturf.world.cue import realisation
 from surfturf.world.generator import realise_attributes
 from surfturf.world.judge import judge
 from surfturf.world.spec import World
@@ -108,25 +110,50 @@ def perturb(world: World, query: str, instruction: str | None, seed: int) -> str
 def _instructed(world: World, query: str, instruction: str) -> str | None:
     """The query transformed as the instruction asks, or None when it asks for a plain paraphrase."""
     low = instruction.lower()
-    translate = re.search(r"translate the query into (\w+)", low)
+    translate = re.search(r"translate the query into ([^\W\d_]+)", low)
     if translate:
-        code = {"swahili": "sw", "french": "fr", "spanish": "es"}.get(translate.group(1))
-        frame = world.spec["frames"]["explain"]
-        for concept in world.spec["tables"].get("concepts", []):
-            if code and concept["concept"].lower() in query.lower() and concept.get(code) and code in frame:
-                return fill(str(frame[code][0]), {k: str(v) for k, v in concept.items()})
-        return query
+        return translate_query(world, query, translate.group(1))
+    restyled = _in_named_variant(world, query, low)
+    if restyled is not None:
+        return restyled
     if "latex" in low:
         query = re.sub(r"(\d+)\s*(?:times|×|\*)\s*(\d+)", r"$\1 \\times \2$", query)
         return re.sub(r"(?<!\$)(\d+)\s*(?:\+|plus)\s*(\d+)", r"$\1 + \2$", query)
-    if "formal" in low:
-        swaps = (("Explain", "Elucidate"), ("Tell me about", "Kindly expound upon"), ("Describe", "Delineate"),
-                 ("What is", "Kindly explicate"), ("Can you", "Would you kindly"), ("Write", "Devise"))
-        for old, new in swaps:
-            query = query.replace(old, new)
-        return query
     if "context" in low or "extract" in low or "framing" in low:
         return f"You will be shown a question. Extract the answer.\nContext: {query}"
+    return None
+
+
+def _rerealise(world: World, query: str, variant: str) -> str | None:
+    """The query's frame and record realised in another variant (same template position), or None."""
+    found = realisation(world, query)
+    if found is None or variant not in world.spec["frames"][found[0]]:
+        return None
+    frame, _, index, record = found
+    templates = world.spec["frames"][frame][variant]
+    template = templates[min(index, len(templates) - 1)]
+    return fill(str(template["q"] if isinstance(template, dict) else template), record)
+
+
+def translate_query(world: World, query: str, language: str) -> str:
+    """The query in `language`, from the spec's variants declared with that `language:`; a language the
+    world has no variant for is a clear error, not the query back unchanged."""
+    variants = {str(props["language"]).lower(): name for name, props in (world.spec.get("variants") or {}).items()
+                if "language" in props}
+    if language.lower() not in variants:
+        known = ", ".join(sorted(str(p["language"]) for p in (world.spec.get("variants") or {}).values() if "language" in p))
+        raise UserError(f"world {world.name} cannot translate into {language.title()}",
+                        f"translate into one of: {known or 'none'}, or add a variant with language: {language.title()}")
+    return _rerealise(world, query, variants[language.lower()]) or query
+
+
+def _in_named_variant(world: World, query: str, instruction: str) -> str | None:
+    """The query in the variant the instruction names (e.g. a register), when its frame has one."""
+    words = re.findall(r"[a-z]+", instruction)
+    variants = {v for frame in world.spec["frames"].values() for v in frame if v not in ("table", "plain")}
+    for variant in sorted(variants):
+        if any(word == variant or (len(variant) > 3 and word.startswith(variant)) for word in words):
+            return _rerealise(world, query, variant)
     return None
 
 
