@@ -13,8 +13,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import yaml
+
 from surfturf.attributes import heuristic
 from surfturf.errors import UserError
+from surfturf.rubrics.loader import builtin_names, rubric_text
 from surfturf.world.corpus import fill, realise_pair
 from surfturf.world.cue import realisation
 from surfturf.world.generator import realise_attributes
@@ -23,18 +26,11 @@ from surfturf.world.spec import World
 from surfturf.world.target import WorldTarget
 
 ROLE_NAMES = ("target", "generator", "judge", "extractor", "crux", "summariser", "perturber")
-CRUX_WORDS: dict[str, tuple[str, ...]] = {
-    "code": ("code", "program", "function"),
-    "rebut": ("premise", "false", "contradict", "did not", "denies"),
-    "tool_hallucination": ("tool",),
-    "fixed_phrase": ("phrase", "ends with"),
-    "identity": ("made by", "created", "developed"),
-    "refusal": ("refuse", "decline"),
-    "terse": ("single word", "very short", "short"),
-    "story": ("story",),
-    "math": ("tool", "phrase", "arithmetic"),
-    "analytic": ("ignore",),
-}
+# Words every attribute or rubric sentence shares; overlap on them says nothing about the behaviour.
+SCAFFOLD = frozenset({"the", "response", "query", "user", "an", "is", "of", "or", "and", "to", "in", "with", "for", "it",
+                      "its", "that", "as", "by", "be", "on", "not", "when", "only", "does", "did", "their", "they",
+                      "this", "from", "has", "are", "was", "any", "some", "about", "asks", "answers", "answer",
+                      "request", "example", "instead", "would", "than", "other"})
 INCIDENTAL = re.compile(r"\b(length|short|long|words|written in|phrased as|numbered list|bulleted list)\b", re.IGNORECASE)
 FILLERS = ("Quick question: ", "I was wondering: ", "Hi! ", "Hello, ", "Hey, ", "")
 ENDINGS = ("", " Thanks!", " Thank you.", " Any help is appreciated.")
@@ -63,11 +59,31 @@ def listed(block: str) -> list[str]:
     return items
 
 
+def _stems(text: str) -> set[str]:
+    """Content-word prefixes, so 'refuses' meets 'refusal' and 'program' meets 'programming'."""
+    return {w[:5] for w in re.findall(r"[a-z]+", text.lower()) if w not in SCAFFOLD and len(w) > 2}
+
+
+def behaviour_text(rubric: str) -> str:
+    """A rubric's title, behaviour and violation lines, from its YAML text or its built-in name."""
+    text = rubric_text(rubric.strip()) if rubric.strip() in builtin_names() else rubric
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if not isinstance(data, dict):
+        return text
+    return " ".join([str(data.get("title", "")), str(data.get("behaviour", ""))] + [str(v) for v in data.get("violation") or []])
+
+
 def crux(rubric: str, attributes: list[str]) -> list[int]:
-    """1-based numbers of up to 3 attributes most tied to the rubric's behaviour: those naming it;
-    failing that, specific ones (not length or form); failing that, the first."""
-    words = CRUX_WORDS.get(rubric, ())
-    named = [i for i, a in enumerate(attributes) if any(w in a.lower() for w in words)]
+    """1-based numbers of up to 3 attributes most tied to the rubric's behaviour (`rubric`: its YAML
+    text or built-in name): those sharing the most content words with its behaviour and violation
+    lines (more than half the best overlap); failing that, specific ones (not length or form); failing that, the first."""
+    wanted = _stems(behaviour_text(rubric))
+    overlap = [len(_stems(a) & wanted) for a in attributes]
+    best = max(overlap, default=0)
+    named = sorted((i for i, n in enumerate(overlap) if n > 0 and 2 * n > best), key=lambda i: -overlap[i])
     specific = [i for i, a in enumerate(attributes) if i not in named and not INCIDENTAL.search(a)]
     picks = named[:3] if named else specific[:3]
     return [i + 1 for i in picks or [0]]
@@ -220,7 +236,8 @@ class WorldRoles:
     def _crux(self, prompt: str, seed: int) -> str:
         name = re.search(r'<rubric\s+name="([^"]+)"', prompt)
         attributes = listed(tag(prompt, "attributes") or "")
-        picks = crux(name.group(1) if name else "", attributes) if attributes else [1, 2, 3]
+        rubric = tag(prompt, "rubric") or (name.group(1) if name else "")
+        picks = crux(rubric, attributes) if attributes else [1, 2, 3]
         return f"<crux>{', '.join(map(str, picks))}</crux>"
 
     def _summariser(self, prompt: str, seed: int) -> str:
