@@ -42,3 +42,18 @@ def test_translation_uses_the_specs_language_variants_or_fails_clearly(world):
     with pytest.raises(UserError, match="cannot translate into Malay") as caught:
         perturb(world, "Explain democracy.", "Translate the query into Malay.", 0)
     assert "Swahili" in caught.value.line()
+
+
+def test_a_request_for_explanation_is_the_specs_declared_warrant_not_a_phrase_list(world):
+    import copy
+
+    from surfturf.world.judge import judge
+    from surfturf.world.spec import World
+
+    assert judge(world, "terse", "Please be thorough.", "Ndiyo.")[0] == 0
+    assert judge(world, "terse", "Eleza dhana ya amani. Thank you in advance.", "Ndiyo.")[0] >= 80
+    spec = copy.deepcopy(world.spec)
+    spec["rubrics"]["terse"]["applies"] = ["simple_fact"]
+    other = World(spec=spec, path="test")
+    assert judge(other, "terse", "Eleza dhana ya amani.", "Ndiyo.")[0] == 0
+    assert judge(other, "terse", "What is the capital of Japan?", "Ndiyo.")[0] >= 80

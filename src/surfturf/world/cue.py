@@ -118,3 +118,14 @@ def realisation(world: World, query: str) -> tuple[str, str, int, dict[str, str]
             if all(record.get(k, "").lower() == v.lower() for k, v in captured.items()):
                 return frame, variant, index, record
     return None
+
+
+def realised_frames(world: World, query: str) -> set[str]:
+    """Frames one of whose templates (any variant, any table that fills it) occurs in the query."""
+    return {frame for frame, _, _, _, regex, _ in _realisations(world) if regex.search(query)}
+
+
+def frames_match(world: World, rubric: str, key: str, query: str) -> bool:
+    """Whether the query realises a frame the spec lists under `rubrics: {rubric: {key: [...]}}`."""
+    listed = set((world.spec.get("rubrics") or {}).get(rubric, {}).get(key) or [])
+    return bool(listed) and bool(listed & realised_frames(world, query))

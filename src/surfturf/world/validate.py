@@ -50,6 +50,17 @@ def validate_spec(spec: dict[str, Any], where: str) -> None:
     _weights(where, "default_frames", spec.get("default_frames") or {}, frames)
     _attributes(spec, where, frames, tables)
     _variants(spec, where, frames)
+    _rubrics(spec, where, frames)
+
+
+def _rubrics(spec: dict[str, Any], where: str, frames: dict[str, Any]) -> None:
+    for name, declared in (spec.get("rubrics") or {}).items():
+        if not isinstance(declared, dict) or set(declared) - {"applies", "warranted"}:
+            _fail(where, f"rubrics {name} has {declared!r}", "give {applies: [frames], warranted: [frames]}")
+        for key, listed in declared.items():
+            for frame in _as_list(listed):
+                if frame not in frames:
+                    _fail(where, f"rubrics {name} {key} names unknown frame {frame!r}", f"use one of: {', '.join(frames)}")
 
 
 def _variants(spec: dict[str, Any], where: str, frames: dict[str, Any]) -> None:
