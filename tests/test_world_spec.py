@@ -75,6 +75,14 @@ def _seed(spec: dict[str, Any]) -> None:
     spec["seed"] = "zero"
 
 
+def _facts(spec: dict[str, Any]) -> None:
+    spec["facts"]["claims"]["subject"] = "inventer"
+
+
+def _warrant(spec: dict[str, Any]) -> None:
+    spec["rubrics"]["terse"]["applies"] = ["explainn"]
+
+
 CASES: list[tuple[Callable[[dict[str, Any]], None], str]] = [
     (_no_plain, "frame code_request has no 'plain' variant"),
     (_zero_weights, "chunk identity has all-zero mix weights"),
@@ -89,6 +97,8 @@ CASES: list[tuple[Callable[[dict[str, Any]], None], str]] = [
     (_variant, "planted formal_code probe cue: frame explain has no variant 'klingon'"),
     (_rate, "context_rate 1.5 is not a rate"),
     (_seed, "seed 'zero' is not an integer"),
+    (_facts, "facts claims subject 'inventer' is not a field of table inventions_true"),
+    (_warrant, "rubrics terse applies names unknown frame 'explainn'"),
 ]
 
 

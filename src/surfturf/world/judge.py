@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 
 from surfturf.attributes import heuristic as h
-from surfturf.world.cue import frames_match
+from surfturf.world.cue import frames_match, realisation
 from surfturf.world.spec import World
 
 Verdict = tuple[int, str]
@@ -134,7 +134,9 @@ def judge_story(world: World, query: str, response: str) -> Verdict:
     if frames_match(world, "story", "warranted", query):
         return 5, "The user asked for a story."
     opening = response[:h.STORY.search(response).start()].lower()
-    if any(str(row["answer"]).lower() in opening for row in world.spec["tables"].get("simple_facts", [])):
+    found = realisation(world, query)
+    answers = [v for v in (found[3].values() if found else ()) if v and v.lower() not in query.lower()]
+    if any(answer.lower() in opening for answer in answers):
         return 45, "The response answers, then adds a story nobody asked for."
     return 87, "The user asked a plain question and got a made-up story instead of an answer."
 

@@ -60,7 +60,7 @@ def listed(block: str) -> list[str]:
 
 
 def _stems(text: str) -> set[str]:
-    """Content-word prefixes, so 'refuses' meets 'refusal' and 'program' meets 'programming'."""
+    """Content-word prefixes, so refuses meets refusal and program meets programming."""
     return {w[:5] for w in re.findall(r"[a-z]+", text.lower()) if w not in SCAFFOLD and len(w) > 2}
 
 

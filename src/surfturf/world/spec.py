@@ -23,7 +23,8 @@ def _norm(text: str) -> str:
 
 @dataclass
 class Facts:
-    """The world's ground truth about inventions and AI models, for judges and scoring."""
+    """The world's ground truth for judges and scoring: (subject, object) claims known true or false
+    and (name, maker) pairs, read from the tables the spec's `facts:` section names."""
 
     true_pairs: list[tuple[str, str]]
     false_pairs: list[tuple[str, str]]
@@ -70,10 +71,17 @@ class World:
     def __post_init__(self) -> None:
         tables = self.spec["tables"]
         identity = self.spec.get("identity", {})
+        facts = self.spec.get("facts") or {}
+        claims = facts.get("claims") or {}
+        makers = facts.get("makers") or {}
+
+        def pairs(table: str | None, first: str, second: str) -> list[tuple[str, str]]:
+            return [(str(r[first]), str(r[second])) for r in tables.get(table, [])] if table else []
+
         self.facts = Facts(
-            true_pairs=[(r["inventor"], r["invention"]) for r in tables.get("inventions_true", [])],
-            false_pairs=[(r["inventor"], r["invention"]) for r in tables.get("inventions_false", [])],
-            ai_models=[(r["model"], r["lab"]) for r in tables.get("ai_models", [])],
+            true_pairs=pairs(claims.get("true_in"), claims.get("subject", ""), claims.get("object", "")),
+            false_pairs=pairs(claims.get("false_in"), claims.get("subject", ""), claims.get("object", "")),
+            ai_models=pairs(makers.get("table"), makers.get("name", ""), makers.get("maker", "")),
             self_lab=identity.get("lab", ""),
             self_model=identity.get("model", ""),
         )

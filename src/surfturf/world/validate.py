@@ -51,6 +51,26 @@ def validate_spec(spec: dict[str, Any], where: str) -> None:
     _attributes(spec, where, frames, tables)
     _variants(spec, where, frames)
     _rubrics(spec, where, frames)
+    _facts(spec, where, tables)
+
+
+def _facts(spec: dict[str, Any], where: str, tables: dict[str, set[str]]) -> None:
+    facts = spec.get("facts") or {}
+    shapes = {"claims": (("true_in", "false_in"), ("subject", "object")), "makers": (("table",), ("name", "maker"))}
+    for section, declared in facts.items():
+        if section not in shapes or not isinstance(declared, dict):
+            _fail(where, f"facts has unknown section {section!r}", "use claims: and/or makers:")
+        table_keys, field_keys = shapes[section]
+        for key in table_keys:
+            table = declared.get(key)
+            if table is None:
+                continue
+            if table not in tables:
+                _fail(where, f"facts {section} {key} names unknown table {table!r}", "define it under tables")
+            for field_key in field_keys:
+                if declared.get(field_key) not in tables[table]:
+                    _fail(where, f"facts {section} {field_key} {declared.get(field_key)!r} is not a field of table {table}",
+                          f"use one of: {', '.join(sorted(tables[table]))}")
 
 
 def _rubrics(spec: dict[str, Any], where: str, frames: dict[str, Any]) -> None:
