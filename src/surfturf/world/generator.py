@@ -98,8 +98,8 @@ def realise_attributes(world: World, attributes: list[str], seed: int = 0) -> st
 def frame_tables(world: World, frame: str) -> list[str]:
     """The tables the corpus fills a frame from: its own and every table a mix pairs with it."""
     home = world.spec["frames"][frame].get("table", "numbers")
-    paired = {m.get("table", home) for c in world.spec["chunks"] for m in c["mix"] if m["frame"] == frame}
-    return sorted(paired | {home})
+    paired = [m.get("table", home) for c in world.spec["chunks"] for m in c["mix"] if m["frame"] == frame]
+    return list(dict.fromkeys([home, *paired]))
 
 
 def _default_frame(world: World, variant: str, rng: random.Random) -> str:
