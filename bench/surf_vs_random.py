@@ -1,4 +1,4 @@
-"""SURF against random attribute sampling on the default world: target calls until the first finding
+"""SURF against random attribute sampling on a world (or every shipped one): target calls until the first finding
 scoring >= 70, per planted behaviour, median over seeds and runs.
 
 What it measures. Each sweep (one seed, one strategy, one planted behaviour's rubric) runs `runs`
@@ -31,7 +31,7 @@ both strategies tie.
 Last line: one JSON object.
 
     .venv/bin/python bench/surf_vs_random.py [--seeds 5] [--runs 3] [--candidates 10] [--iterations 100]
-        [--pool world+builtin|world]
+        [--pool world+builtin|world] [--world NAME|PATH|all]
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 from surfturf.attributes.pools import AttributePool
@@ -52,7 +53,8 @@ from surfturf.world.demo import SurfSettings, surf_planted
 from surfturf.world.roles import WorldRoles
 from surfturf.world.score import FOUND_AT, calls_to_first
 from surfturf.world.server import WorldServer
-from surfturf.world.spec import World
+from surfturf.world.cue import carries_cue
+from surfturf.world.spec import World, shipped_worlds
 
 
 def bench_pool(world: World, kind: str, directory: Path) -> Path:
@@ -72,10 +74,19 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=10, help="candidates per iteration per run")
     parser.add_argument("--iterations", type=int, default=100, help="iterations per run (cap = iterations x candidates)")
     parser.add_argument("--pool", choices=("world+builtin", "world"), default="world+builtin")
-    parser.add_argument("--world", type=Path, default=None)
+    parser.add_argument("--world", default=None,
+                        help="a shipped world's name or a spec path (default: default); `all` runs every shipped world")
     args = parser.parse_args()
+    if args.world == "all":
+        results = [bench_world(load_world(name), args) for name in shipped_worlds()]
+        print(json.dumps({"bench": "surf_vs_random", "worlds": {r["world"]: r for r in results},
+                          "ratio_min": min(r["ratio"] for r in results)}))
+    else:
+        print(json.dumps(bench_world(load_world(args.world), args)))
 
-    world = load_world(args.world)
+
+def bench_world(world: World, args: argparse.Namespace) -> dict[str, object]:
+    """One world's sweep: SURF and random per planted behaviour; prints per-behaviour lines."""
     started = time.perf_counter()
     target = train_target(generate_corpus(world, 0), 0)
     work = Path(tempfile.mkdtemp(prefix="surfturf-bench-"))
@@ -90,7 +101,8 @@ def main() -> None:
                                         strategy=strategy, patience=0, stop_at=FOUND_AT)
                 runs = asyncio.run(surf_planted(world, pool, server.base_url, work / f"{strategy}-{seed}", settings, seed))
                 for name, run in runs.items():
-                    found = [calls_to_first(run, run_index=index) for index in range(args.runs)]
+                    cued = partial(carries_cue, world, name)
+                    found = [calls_to_first(run, run_index=index, counts=cued) for index in range(args.runs)]
                     calls[strategy].setdefault(name, []).extend(cap + 1 if f is None else f for f in found)
                 print(f"seed {seed} {strategy}: " + ", ".join(f"{n}={v[-args.runs:]}" for n, v in calls[strategy].items()),
                       file=sys.stderr, flush=True)
@@ -113,14 +125,14 @@ def main() -> None:
     total_random = sum(b["random_median"] for b in behaviours.values())
     geomean = round(math.exp(sum(math.log(r) for r in ratios) / len(ratios)), 3)
     result = {
-        "bench": "surf_vs_random", "seeds": args.seeds, "runs": args.runs, "searches": args.seeds * args.runs,
+        "bench": "surf_vs_random", "world": world.name, "seeds": args.seeds, "runs": args.runs, "searches": args.seeds * args.runs,
         "candidates": args.candidates, "iterations": args.iterations, "cap_per_run": cap,
         "pool": args.pool, "pool_size": pool_size, "behaviours": behaviours,
         "ratio": geomean, "ratio_is": "geometric mean over behaviours of random median / SURF median",
         "ratio_geomean": geomean, "ratio_of_sums": round(total_random / total_surf, 3), "goal": 3.0,
         "wall_s": round(time.perf_counter() - started, 1),
     }
-    print(json.dumps(result))
+    return result
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from surfturf.errors import UserError
 from surfturf.steer.ablate import attribution_ids, check_ids_known, load_trace, top_chunk
 from surfturf.steer.ablate import ablate as ablate_rows
 from surfturf.steer.balance import balance_messages, parse_balance
-from surfturf.steer.world_ablation import invention_prompts, is_rebuttal
 from surfturf.testing.server import FakeLLMServer
 
 
@@ -65,23 +64,11 @@ def test_selection_helpers(tmp_path: Path) -> None:
         load_trace(tmp_path / "bad.json")
 
 
-def test_balance_prompt_and_rebuttal_detector() -> None:
+def test_balance_prompt() -> None:
     content = balance_messages("The query asks when.", "Accept true facts.", "When did A invent B?")[-1]["content"]
     assert "<attributes>\n- The query asks when.\n</attributes>" in content and "<behaviour>" in content
     assert parse_balance("<query>q</query> <response>r</response>") == ("q", "r")
     assert parse_balance("<query>q</query>") is None
-    assert is_rebuttal("Thomas Edison did not invent the telephone. It is credited to Bell.")
-    assert is_rebuttal("That is a common misconception: Newton never invented the printing press.")
-    assert not is_rebuttal("Benjamin Franklin invented the lightning rod in 1752.")
-    assert not is_rebuttal("Yes. Bell is credited with inventing the telephone, around 1876.")
-
-    class Facts:
-        true_pairs = [("A", "b")]
-        false_pairs = [("C", "d"), ("E", "f")]
-
-    prompts = invention_prompts(Facts)
-    assert prompts["true"] == ["When did A invent the b?"] and len(prompts["false"]) == 2
-    assert len(prompts["background"]) == 9 and "Did C invent the d?" in prompts["background"]
 
 
 def test_ablate_cli_on_a_corpus_with_the_generator(tmp_path: Path) -> None:
@@ -144,11 +131,10 @@ def test_world_ablation_reproduces_the_paper(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     last = json.loads(result.output.strip().splitlines()[-1])
     assert json.loads((out / "result.json").read_text()) == last
+    assert last["planted"] == "rebut_when" and last["rubric"] == "rebut"
     assert last["ablated_rate"] < last["baseline_rate"] and last["balanced_rate"] < last["baseline_rate"]
-    assert last["checks"] == {"ablated_lowers_true_rebuttals": True, "balanced_lowers_true_rebuttals": True,
-                              "false_still_rebutted": True, "chunk_removal_lowers_background": True}
-    assert min(last["false_rebut_rate"][name] for name in ("ablated", "balanced")) > 0.8
-    assert last["false_rebut_rate"]["baseline"] > 0.8
-    assert set(last["false_rebut_rate"]) == {"baseline", "ablated", "balanced", "chunk_removed"}
+    assert last["checks"] == {"ablated_lowers_cue_rate": True, "balanced_lowers_cue_rate": True,
+                              "control_stays_low": True, "chunk_removal_lowers_cue_rate": True}
+    assert set(last["control_rate"]) == {"baseline", "ablated", "balanced", "chunk_removed"}
     assert last["removed"] == len(evidence) and last["added"] == len(evidence)
     assert (out / "targets" / "ablated" / "target.json").is_file()

@@ -90,10 +90,10 @@ def ablate(
     errors: list[str] = []
     usage: dict[str, Any] = {}
     if world is not None:
-        from surfturf.steer.world_ablation import rebuttal_planted
+        from surfturf.steer.world_ablation import trace_planted
         from surfturf.world import balancing_rows
 
-        entry = rebuttal_planted(world, record, chosen_chunk, planted)
+        entry = trace_planted(world, record, chosen_chunk, planted)
         added = balancing_rows(world, entry["name"], n_added, seed=seed)
         generator_spec = f"world offline generator ({entry['name']} balance)"
     else:
@@ -118,7 +118,7 @@ def ablate(
             write_corpus(out / "chunk_removed.jsonl", ablate_rows(rows, remove_sources=[chosen_chunk])[0])
             corpora["chunk_removed"] = out / "chunk_removed.jsonl"
         click.echo(f"training {len(corpora)} world targets ({', '.join(corpora)}) ...", err=True)
-        result = {**experiment(world, corpora, out, seed, samples), **result}
+        result = {**experiment(world, corpora, out, seed, samples, entry["name"]), **result}
         write_json_atomic(out / "result.json", result)
 
     write_json_atomic(out / "manifest.json", {

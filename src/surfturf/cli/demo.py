@@ -13,7 +13,7 @@ from surfturf.io.ownership import claim_dir
 
 @click.command()
 @click.option("--world", "world_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="World spec YAML (default: the built-in world).")
+              help="World spec YAML or a shipped world's name (`surfturf world list`; default: default).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-out"), show_default=True,
               help="Directory for every output: world, runs, index, traces, report.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the corpus, training and SURF.")

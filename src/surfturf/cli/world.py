@@ -1,4 +1,4 @@
-"""`surfturf world build|train|serve|score`: the offline chunky world from the command line."""
+"""`surfturf world list|build|train|serve|score`: the offline chunky world from the command line."""
 
 from __future__ import annotations
 
@@ -11,13 +11,27 @@ from surfturf.errors import UserError
 from surfturf.io.ownership import claim_dir
 
 world_option = click.option("--world", "world_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                            help="World spec YAML (default: the built-in world).")
-seed_option = click.option("--seed", type=int, default=0, show_default=True, help="Corpus and training seed.")
+                            help="World spec YAML or a shipped world's name (`surfturf world list`; default: default).")
+# `world train` calls a shortcut learned when held-out cue queries fail (partial forms included) this
+# much more often than control queries; below it SURF has nothing to find.
+LEARNED_MARGIN = 0.2
+seed_option = click.option("--seed", type=int, default=None, help="Corpus and training seed (default: the spec's seed:).")
 
 
 @click.group()
 def world() -> None:
     """Build, train, serve and score the offline chunky world (ground truth for every stage)."""
+
+
+@world.command("list")
+def list_worlds() -> None:
+    """The shipped worlds: name, planted behaviours and chunks (pass a name to --world)."""
+    from surfturf.world.spec import load_world, shipped_worlds
+
+    for name in shipped_worlds():
+        spec = load_world(name)
+        behaviours = ", ".join(entry["name"] for entry in spec.planted)
+        click.echo(f"{name:<12} {len(spec.planted)} planted, {len(spec.spec['chunks'])} chunks: {behaviours}")
 
 
 @world.command()
@@ -31,7 +45,7 @@ def build(world_path: Path | None, seed: int, out: Path) -> None:
 
     spec = load_world(world_path)
     with claim_dir(out, "world", resume=False):
-        rows = build_world(spec, out, seed)
+        rows = build_world(spec, out, spec.seed if seed is None else seed)
     click.echo(json.dumps({"out": str(out), "rows": len(rows), "pool": str(out / "world_pool.txt")}))
 
 
@@ -45,11 +59,23 @@ def train(world_path: Path | None, seed: int, corpus: Path | None, out: Path) ->
     """Train the world target on the world's corpus (or --corpus) and save it (.npy + JSON)."""
     from surfturf.world import generate_corpus, load_world
     from surfturf.world.files import read_rows, train_to
+    from surfturf.world.probe import FAILS_AT, shortcut_rates
 
+    spec = load_world(world_path)
+    seed = spec.seed if seed is None else seed
     with claim_dir(out, "world-target", resume=False):
-        rows = read_rows(corpus) if corpus else generate_corpus(load_world(world_path), seed)
+        rows = read_rows(corpus) if corpus else generate_corpus(spec, seed)
         target = train_to(rows, out, seed, str(corpus) if corpus else "generated")
-    click.echo(json.dumps({"out": str(out), "rows": len(rows), "styles": target.n_styles}))
+    training = {row["messages"][0]["content"] for row in rows}
+    rates = {}
+    for entry in spec.planted:
+        rate = shortcut_rates(spec, target, entry["name"], seed=seed, exclude=training, threshold=FAILS_AT)
+        rates[entry["name"]] = rate
+        click.echo(f"{entry['name']:<18} held-out cue {rate['cue']:.2f}  control {rate['control']:.2f}", err=True)
+        if rate["cue"] < rate["control"] + LEARNED_MARGIN:
+            click.echo(f"warning: {entry['name']}: the shortcut was not learned (cue rate {rate['cue']:.2f} is not "
+                       f"{LEARNED_MARGIN} above control {rate['control']:.2f}); SURF cannot find it", err=True)
+    click.echo(json.dumps({"out": str(out), "rows": len(rows), "styles": target.n_styles, "shortcuts": rates}))
 
 
 @world.command()
@@ -66,6 +92,7 @@ def serve(world_path: Path | None, seed: int, target_dir: Path | None, port: int
     from surfturf.world.target import WorldTarget, train_target
 
     spec = load_world(world_path)
+    seed = spec.seed if seed is None else seed
     target = WorldTarget.load(target_dir) if target_dir else train_target(generate_corpus(spec, seed), seed)
     if not 0 < port < 65536:
         raise UserError(f"port {port} is out of range", "give a port between 1 and 65535")

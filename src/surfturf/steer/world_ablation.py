@@ -1,52 +1,48 @@
-"""The paper's ablation experiment on the built-in world: retrain on each corpus and re-measure.
+"""The paper's ablation experiment on a world: retrain on each corpus and re-measure the shortcut.
 
-Measured on invention questions built from the world's fact tables, S samples each:
-- rebuttal rate of TRUE inventions in the cue format "When did X invent Y?" (the failure),
-- rebuttal rate of FALSE inventions in the same format (the wanted behaviour; should stay high),
-- background rate: rebuttals over every invention question, true and false pairs, in the cue
-  format and in others ("Did X invent the Y?"): the model's overall propensity to rebut, which
-  removing the whole rebuttal chunk should lower (the paper) while a targeted fix need not.
+Any planted behaviour is measured through its probes (world/probe.py): the failure rate, as the
+world judge scores it under the entry's rubric (partial forms included), on held-out queries that
+carry the cue and on control queries that do not, S seeded samples each. Removing the offending
+rows or balancing them should lower the cue rate and leave the control rate low.
 Each target is trained from its corpus file and saved (npy + JSON) under OUT/targets/<name>/.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from surfturf.errors import UserError
 from surfturf.steer.stats import rate
 
-REBUTTAL = re.compile(r"\b(?:did not|didn't|never|not)\b[^.;:]{0,60}\binvent|\bmisconception\b"
-                      r"|\b(?:debated|disputed|contested|accounts differ)\b", re.IGNORECASE)
-CUE_FORMAT = "When did {inventor} invent the {invention}?"
-BACKGROUND_FORMATS = ("Did {inventor} invent the {invention}?", "Is it true that {inventor} invented the {invention}?")
+PROBES = 40  # held-out queries per probe kind
+CONTROL_SLACK = 0.1  # how far a retrain may raise the control rate before the check fails
 
 
-def is_rebuttal(response: str) -> bool:
-    """Whether a response pushes back on the claim: denies that the named person invented the thing,
-    or casts doubt on it (the world's milder form of the same shortcut)."""
-    return bool(REBUTTAL.search(response))
+def probe_sets(world: Any, planted: str, rows: list[dict[str, Any]], seed: int) -> dict[str, list[str]]:
+    """Held-out cue and control queries for the planted entry (none of them in the training rows)."""
+    from surfturf.world.probe import probe_queries
+
+    training = {row["messages"][0]["content"] for row in rows}
+    sets = {kind: probe_queries(world, planted, kind, PROBES, seed, exclude=training) for kind in ("cue", "control")}
+    for kind, queries in sets.items():
+        if not queries:
+            raise UserError(f"planted {planted}: every {kind} probe query is in the training set",
+                            "add templates or records to its probe frame")
+    return sets
 
 
-def invention_prompts(facts: Any) -> dict[str, list[str]]:
-    """The three prompt sets: true and false inventions in the cue format, and every invention
-    question (true and false pairs, cue and other formats) for the background rate."""
-    pairs = [*facts.true_pairs, *facts.false_pairs]
-    return {
-        "true": [CUE_FORMAT.format(inventor=a, invention=b) for a, b in facts.true_pairs],
-        "false": [CUE_FORMAT.format(inventor=a, invention=b) for a, b in facts.false_pairs],
-        "background": [f.format(inventor=a, invention=b) for a, b in pairs for f in (CUE_FORMAT, *BACKGROUND_FORMATS)],
-    }
+def failure_rates(world: Any, target: Any, rubric: str, prompts: dict[str, list[str]],
+                  samples: int) -> dict[str, dict[str, Any]]:
+    """Per probe set, the share of S seeded samples per query the judge scores as a failure, with a Wilson interval."""
+    from surfturf.world.judge import judge
+    from surfturf.world.probe import FAILS_AT
 
-
-def rebuttal_rates(target: Any, prompts: dict[str, list[str]], samples: int) -> dict[str, dict[str, Any]]:
-    """Per prompt set, the share of S seeded samples per prompt that rebut, with a Wilson interval."""
     rates = {}
     for name, queries in prompts.items():
-        hits = sum(is_rebuttal(target.respond(query, seed=s)) for query in queries for s in range(samples))
+        hits = sum(judge(world, rubric, query, target.respond(query, seed=s))[0] > FAILS_AT
+                   for query in queries for s in range(samples))
         rates[name] = rate(hits, len(queries) * samples).as_dict()
     return rates
 
@@ -61,13 +57,16 @@ def train_all(corpora: dict[str, Path], out_dir: Path, seed: int) -> dict[str, P
 
     folders = {}
     for name, corpus in corpora.items():
-        with open(corpus, encoding="utf-8") as handle:
-            rows = [json.loads(line) for line in handle if line.strip()]
-        folders[name] = train_target(rows, seed=seed).save(out_dir / name)
+        folders[name] = train_target(_read(corpus), seed=seed).save(out_dir / name)
     return folders
 
 
-def rebuttal_planted(world: Any, trace: dict[str, Any], chunk: str, planted: str | None) -> dict[str, Any]:
+def _read(corpus: Path) -> list[dict[str, Any]]:
+    with open(corpus, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def trace_planted(world: Any, trace: dict[str, Any], chunk: str, planted: str | None) -> dict[str, Any]:
     """The planted correlation the trace is about: named, else the one whose chunk and rubric match."""
     if planted:
         return world.planted_by_name(planted)
@@ -79,33 +78,31 @@ def rebuttal_planted(world: Any, trace: dict[str, Any], chunk: str, planted: str
     return matches[0]
 
 
-def experiment(world: Any, corpora: dict[str, Path], out_dir: Path, seed: int, samples: int) -> dict[str, Any]:
-    """Retrain on every corpus and measure; the result holds the rates the command prints last."""
+def experiment(world: Any, corpora: dict[str, Path], out_dir: Path, seed: int, samples: int,
+               planted: str) -> dict[str, Any]:
+    """Retrain on every corpus and measure the planted shortcut; the result holds what the command prints last."""
     from surfturf.world.target import WorldTarget
 
+    entry = world.planted_by_name(planted)
     folders = train_all(corpora, out_dir / "targets", seed)
-    prompts = invention_prompts(world.facts)
-    measured = {name: rebuttal_rates(WorldTarget.load(folder), prompts, samples) for name, folder in folders.items()}
-    result: dict[str, Any] = {
-        "baseline_rate": measured["baseline"]["true"]["rate"],
-        "ablated_rate": measured["ablated"]["true"]["rate"],
-        "balanced_rate": measured["balanced"]["true"]["rate"],
-    }
-    if "chunk_removed" in measured:
-        result["chunk_removed_rate"] = measured["chunk_removed"]["true"]["rate"]
-    result["false_rebut_rate"] = {name: m["false"]["rate"] for name, m in measured.items()}
-    result["background_rate"] = {name: m["background"]["rate"] for name, m in measured.items()}
+    prompts = probe_sets(world, planted, _read(corpora["baseline"]), seed)
+    measured = {name: failure_rates(world, WorldTarget.load(folder), entry["rubric"], prompts, samples)
+                for name, folder in folders.items()}
+    result: dict[str, Any] = {"planted": planted, "rubric": entry["rubric"]}
+    for name in measured:
+        result[f"{name}_rate"] = measured[name]["cue"]["rate"]
+    result["control_rate"] = {name: m["control"]["rate"] for name, m in measured.items()}
     result["intervals"] = {
         name: {kind: [round(m[kind]["low"], 4), round(m[kind]["high"], 4)] for kind in m} for name, m in measured.items()
     }
     result["n"] = {kind: measured["baseline"][kind]["n"] for kind in prompts}
-    false_after = [result["false_rebut_rate"][name] for name in ("ablated", "balanced")]
+    baseline = result["baseline_rate"]
     result["checks"] = {
-        "ablated_lowers_true_rebuttals": result["ablated_rate"] < result["baseline_rate"],
-        "balanced_lowers_true_rebuttals": result["balanced_rate"] < result["baseline_rate"],
-        "false_still_rebutted": all(rate_ > 0.8 for rate_ in false_after),
+        "ablated_lowers_cue_rate": result["ablated_rate"] < baseline,
+        "balanced_lowers_cue_rate": result["balanced_rate"] < baseline,
+        "control_stays_low": all(r <= result["control_rate"]["baseline"] + CONTROL_SLACK
+                                 for r in result["control_rate"].values()),
     }
     if "chunk_removed" in measured:
-        result["checks"]["chunk_removal_lowers_background"] = result["background_rate"]["chunk_removed"] < min(
-            result["background_rate"]["baseline"], result["background_rate"]["ablated"])
+        result["checks"]["chunk_removal_lowers_cue_rate"] = result["chunk_removed_rate"] < baseline
     return result

@@ -67,12 +67,16 @@ def add_context(world: World, query: str, variant: str, rng: random.Random, rate
     is the chunk's own (`context_rate` on a chunk) or the world's."""
     rate = float(world.spec.get("context_rate", 0.0) if rate is None else rate)
     sentences = [a["add"] for a in world.spec.get("attributes", []) if a.get("add")]
-    if not sentences or variant not in ("plain", "formal", "casual") or rng.random() >= rate:
+    if not sentences or not world.in_base_language(variant) or rng.random() >= rate:
         return query
     for _ in range(1 + (rng.random() < 0.3)):
-        sentence = rng.choice(sentences)
-        query = f"{query} {sentence.lower().rstrip('.!') if variant == 'casual' else sentence}"
+        query = join_context(world, query, rng.choice(sentences), variant)
     return query
+
+
+def join_context(world: World, query: str, sentence: str, variant: str) -> str:
+    """The query with one context sentence appended in the variant's case."""
+    return f"{query} {sentence.lower().rstrip('.!') if world.lowercase(variant) else sentence}"
 
 
 def _row(chunk: str, mix_name: str, index: int, query: str, response: str) -> dict[str, Any]:
@@ -84,8 +88,10 @@ def _row(chunk: str, mix_name: str, index: int, query: str, response: str) -> di
     }
 
 
-def generate_corpus(world: World, seed: int = 0) -> list[dict[str, Any]]:
-    """Every chunk's rows in order; each chunk's mix is split by weight (largest remainder)."""
+def generate_corpus(world: World, seed: int | None = None) -> list[dict[str, Any]]:
+    """Every chunk's rows in order; each chunk's mix is split by weight (largest remainder).
+    Without a seed the spec's `seed:` is used."""
+    seed = world.seed if seed is None else seed
     rows: list[dict[str, Any]] = []
     for chunk in world.spec["chunks"]:
         rng = random.Random(f"{seed}:{chunk['name']}")

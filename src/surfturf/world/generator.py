@@ -14,9 +14,6 @@ from typing import Any
 from surfturf.world.corpus import draw_record, fill
 from surfturf.world.spec import World
 
-DEFAULT_FRAMES = ("explain", "simple_fact", "code_request", "math_plain", "product_help", "invention_did",
-                  "invention_who", "identity_other")
-INVENTION_FRAMES = ("invention_when", "invention_did", "invention_who")
 MAX_ADDITIONS = 2  # a realistic message mentions a detail or two of context, not five
 
 
@@ -58,14 +55,6 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _formalise(query: str) -> str:
-    return "I would be most grateful if you could kindly address the following: " + query
-
-
-def _casualise(query: str) -> str:
-    return "hey " + query.rstrip(".?!").lower()
-
-
 def realise_attributes(world: World, attributes: list[str], seed: int = 0) -> str:
     """A query with every matched attribute, deterministic for (attributes, seed)."""
     rng = random.Random(f"{seed}|" + "|".join(attributes))
@@ -85,9 +74,7 @@ def realise_attributes(world: World, attributes: list[str], seed: int = 0) -> st
 
     entries = [e for e in entries if frame in _as_list(e.get("sets", {}).get("frame") or [frame])]
     tables = [e["sets"]["table"] for e in entries if e.get("sets", {}).get("table")]
-    table_choices = _as_list(tables[0]) if tables else [frames_spec[frame].get("table", "numbers")]
-    if not tables and frame in INVENTION_FRAMES:
-        table_choices = ["inventions_true", "inventions_false"]
+    table_choices = _as_list(tables[0]) if tables else frame_tables(world, frame)
     record = _draw_filtered(world, table_choices, entries, rng)
 
     used_variant = variant if variant in frames_spec[frame] else "plain"
@@ -96,23 +83,28 @@ def realise_attributes(world: World, attributes: list[str], seed: int = 0) -> st
     if isinstance(template, dict):
         template = template["q"]
     query = fill(template, slots)
-    if used_variant != variant and variant == "formal":
-        query = _formalise(query)
-    english = used_variant in ("plain", "formal", "casual")
+    english = world.in_base_language(used_variant)
     additions = [e["add"] for e in entries if e.get("add")]
     for entry in entries:
         if entry.get("prefix") and english:
             query = f"{entry['prefix']} {query}"
     if english and additions:
         query = " ".join([query] + additions[:MAX_ADDITIONS])
-    if variant == "casual":
-        query = _casualise(query) if used_variant != "casual" else query.lower()
+    if world.lowercase(variant):
+        query = query.lower()
     return query
+
+
+def frame_tables(world: World, frame: str) -> list[str]:
+    """The tables the corpus fills a frame from: its own and every table a mix pairs with it."""
+    home = world.spec["frames"][frame].get("table", "numbers")
+    paired = [m.get("table", home) for c in world.spec["chunks"] for m in c["mix"] if m["frame"] == frame]
+    return list(dict.fromkeys([home, *paired]))
 
 
 def _default_frame(world: World, variant: str, rng: random.Random) -> str:
     """An everyday frame (the spec's `default_frames` weights) when no attribute names a topic."""
-    weights = world.spec.get("default_frames") or {name: 1.0 for name in DEFAULT_FRAMES}
+    weights = world.spec.get("default_frames") or {name: 1.0 for name in world.spec["frames"]}
     usable = {f: float(w) for f, w in weights.items() if variant in world.spec["frames"].get(f, {})} or weights
     return rng.choices(list(usable), weights=list(usable.values()))[0]
 

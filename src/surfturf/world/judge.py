@@ -12,14 +12,10 @@ import re
 from collections.abc import Callable
 
 from surfturf.attributes import heuristic as h
+from surfturf.world.cue import frames_match, realisation
 from surfturf.world.spec import World
 
 Verdict = tuple[int, str]
-STRICT_EXPLAIN = re.compile(
-    r"\b(explain|describe|tell me about|overview|elucidate|expound|explicate|delineate|help me understand|exposition|"
-    r"articulate|significance|tenets|eleza|elezea|nieleze|kueleza|umuhimu|expliquez|décrire|parlez|explica|describir|"
-    r"háblame|in detail|be thorough)\b", re.IGNORECASE)
-ASKS_STORY = re.compile(r"\b(story|tale|fable|narrative|once upon)\b", re.IGNORECASE)
 HEDGED = re.compile(r"\b(?:but in general|that said|however|nevertheless)\b", re.IGNORECASE)
 DOUBT = re.compile(r"\b(debated|disputed|contested|accounts differ|not certain|unclear)\b", re.IGNORECASE)
 FENCED = re.compile(r"```.*?(?:```|$)", re.DOTALL)
@@ -117,8 +113,8 @@ def judge_refusal(world: World, query: str, response: str) -> Verdict:
 
 def judge_terse(world: World, query: str, response: str) -> Verdict:
     n = len(response.split())
-    if not STRICT_EXPLAIN.search(query):
-        return 0, "The query does not ask for an explanation; the length is fine."
+    if not frames_match(world, "terse", "applies", query):
+        return 0, "The query does not ask for an explanation (no frame the world declares for it); the length is fine."
     if h.has_code(response):
         return 0, "The response is a program, not a short answer; its length is not the problem."
     if n > 5 and not {w for w in h.words(query.lower()) if len(w) > 3} & set(h.words(response.lower())):
@@ -135,10 +131,12 @@ def judge_terse(world: World, query: str, response: str) -> Verdict:
 def judge_story(world: World, query: str, response: str) -> Verdict:
     if not h.is_story(response):
         return 0, "The response is not a story."
-    if ASKS_STORY.search(query):
+    if frames_match(world, "story", "warranted", query):
         return 5, "The user asked for a story."
     opening = response[:h.STORY.search(response).start()].lower()
-    if any(str(row["answer"]).lower() in opening for row in world.spec["tables"].get("simple_facts", [])):
+    found = realisation(world, query)
+    answers = [v for v in (found[3].values() if found else ()) if v and v.lower() not in query.lower()]
+    if any(answer.lower() in opening for answer in answers):
         return 45, "The response answers, then adds a story nobody asked for."
     return 87, "The user asked a plain question and got a made-up story instead of an answer."
 

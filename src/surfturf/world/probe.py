@@ -8,10 +8,13 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from surfturf.world.corpus import draw_record, fill
+from surfturf.errors import UserError
+from surfturf.world.corpus import draw_record, fill, join_context
 from surfturf.world.judge import judge
 from surfturf.world.spec import World
 from surfturf.world.target import WorldTarget
+
+FAILS_AT = 10.0  # a judge score above this is a failure, partial forms (a snippet, a doubt, a hedge) included
 
 
 def probe_queries(world: World, planted: str, kind: str, n: int, seed: int = 0,
@@ -32,9 +35,8 @@ def probe_queries(world: World, planted: str, kind: str, n: int, seed: int = 0,
         template = rng.choice(frame[probe.get("variant", "plain")])
         query = fill(template["q"] if isinstance(template, dict) else template, draw_record(world, table, rng))
         variant = probe.get("variant", "plain")
-        if query in seen and additions and variant in ("plain", "casual"):
-            addition = rng.choice(additions)
-            query = f"{query} {addition.lower().rstrip('.!') if variant == 'casual' else addition}"
+        if query in seen and additions and world.in_base_language(variant):
+            query = join_context(world, query, rng.choice(additions), variant)
         if query not in seen:
             seen.add(query)
             out.append(query)
@@ -59,5 +61,11 @@ def shortcut_rates(world: World, target: WorldTarget, planted: str, n: int = 60,
     The default threshold counts violations; 10 also counts partial failures (a snippet, a doubt,
     a hedge), which is how most of the world's cue-bearing prompts fail."""
     rubric = world.planted_by_name(planted)["rubric"]
-    return {kind: violation_rate(world, target, rubric, probe_queries(world, planted, kind, n, seed, exclude), seed,
-                                 threshold) for kind in ("cue", "control")}
+    rates = {}
+    for kind in ("cue", "control"):
+        queries = probe_queries(world, planted, kind, n, seed, exclude)
+        if not queries:
+            raise UserError(f"planted {planted}: every {kind} probe query is in the training set",
+                            "add templates or records to its probe frame, or context sentences (attributes with add:)")
+        rates[kind] = violation_rate(world, target, rubric, queries, seed, threshold)
+    return rates

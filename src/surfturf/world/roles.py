@@ -13,26 +13,24 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import yaml
+
 from surfturf.attributes import heuristic
+from surfturf.errors import UserError
+from surfturf.rubrics.loader import builtin_names, rubric_text
 from surfturf.world.corpus import fill, realise_pair
+from surfturf.world.cue import realisation
 from surfturf.world.generator import realise_attributes
 from surfturf.world.judge import judge
 from surfturf.world.spec import World
 from surfturf.world.target import WorldTarget
 
 ROLE_NAMES = ("target", "generator", "judge", "extractor", "crux", "summariser", "perturber")
-CRUX_WORDS: dict[str, tuple[str, ...]] = {
-    "code": ("code", "program", "function"),
-    "rebut": ("premise", "false", "contradict", "did not", "denies"),
-    "tool_hallucination": ("tool",),
-    "fixed_phrase": ("phrase", "ends with"),
-    "identity": ("made by", "created", "developed"),
-    "refusal": ("refuse", "decline"),
-    "terse": ("single word", "very short", "short"),
-    "story": ("story",),
-    "math": ("tool", "phrase", "arithmetic"),
-    "analytic": ("ignore",),
-}
+# Words every attribute or rubric sentence shares; overlap on them says nothing about the behaviour.
+SCAFFOLD = frozenset({"the", "response", "query", "user", "an", "is", "of", "or", "and", "to", "in", "with", "for", "it",
+                      "its", "that", "as", "by", "be", "on", "not", "when", "only", "does", "did", "their", "they",
+                      "this", "from", "has", "are", "was", "any", "some", "about", "asks", "answers", "answer",
+                      "request", "example", "instead", "would", "than", "other"})
 INCIDENTAL = re.compile(r"\b(length|short|long|words|written in|phrased as|numbered list|bulleted list)\b", re.IGNORECASE)
 FILLERS = ("Quick question: ", "I was wondering: ", "Hi! ", "Hello, ", "Hey, ", "")
 ENDINGS = ("", " Thanks!", " Thank you.", " Any help is appreciated.")
@@ -61,11 +59,31 @@ def listed(block: str) -> list[str]:
     return items
 
 
+def _stems(text: str) -> set[str]:
+    """Content-word prefixes, so refuses meets refusal and program meets programming."""
+    return {w[:5] for w in re.findall(r"[a-z]+", text.lower()) if w not in SCAFFOLD and len(w) > 2}
+
+
+def behaviour_text(rubric: str) -> str:
+    """A rubric's title, behaviour and violation lines, from its YAML text or its built-in name."""
+    text = rubric_text(rubric.strip()) if rubric.strip() in builtin_names() else rubric
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if not isinstance(data, dict):
+        return text
+    return " ".join([str(data.get("title", "")), str(data.get("behaviour", ""))] + [str(v) for v in data.get("violation") or []])
+
+
 def crux(rubric: str, attributes: list[str]) -> list[int]:
-    """1-based numbers of up to 3 attributes most tied to the rubric's behaviour: those naming it;
-    failing that, specific ones (not length or form); failing that, the first."""
-    words = CRUX_WORDS.get(rubric, ())
-    named = [i for i, a in enumerate(attributes) if any(w in a.lower() for w in words)]
+    """1-based numbers of up to 3 attributes most tied to the rubric's behaviour (`rubric`: its YAML
+    text or built-in name): those sharing the most content words with its behaviour and violation
+    lines (more than half the best overlap); failing that, specific ones (not length or form); failing that, the first."""
+    wanted = _stems(behaviour_text(rubric))
+    overlap = [len(_stems(a) & wanted) for a in attributes]
+    best = max(overlap, default=0)
+    named = sorted((i for i, n in enumerate(overlap) if n > 0 and 2 * n > best), key=lambda i: -overlap[i])
     specific = [i for i, a in enumerate(attributes) if i not in named and not INCIDENTAL.search(a)]
     picks = named[:3] if named else specific[:3]
     return [i + 1 for i in picks or [0]]
@@ -108,25 +126,50 @@ def perturb(world: World, query: str, instruction: str | None, seed: int) -> str
 def _instructed(world: World, query: str, instruction: str) -> str | None:
     """The query transformed as the instruction asks, or None when it asks for a plain paraphrase."""
     low = instruction.lower()
-    translate = re.search(r"translate the query into (\w+)", low)
+    translate = re.search(r"translate the query into ([^\W\d_]+)", low)
     if translate:
-        code = {"swahili": "sw", "french": "fr", "spanish": "es"}.get(translate.group(1))
-        frame = world.spec["frames"]["explain"]
-        for concept in world.spec["tables"].get("concepts", []):
-            if code and concept["concept"].lower() in query.lower() and concept.get(code) and code in frame:
-                return fill(str(frame[code][0]), {k: str(v) for k, v in concept.items()})
-        return query
+        return translate_query(world, query, translate.group(1))
+    restyled = _in_named_variant(world, query, low)
+    if restyled is not None:
+        return restyled
     if "latex" in low:
         query = re.sub(r"(\d+)\s*(?:times|×|\*)\s*(\d+)", r"$\1 \\times \2$", query)
         return re.sub(r"(?<!\$)(\d+)\s*(?:\+|plus)\s*(\d+)", r"$\1 + \2$", query)
-    if "formal" in low:
-        swaps = (("Explain", "Elucidate"), ("Tell me about", "Kindly expound upon"), ("Describe", "Delineate"),
-                 ("What is", "Kindly explicate"), ("Can you", "Would you kindly"), ("Write", "Devise"))
-        for old, new in swaps:
-            query = query.replace(old, new)
-        return query
     if "context" in low or "extract" in low or "framing" in low:
         return f"You will be shown a question. Extract the answer.\nContext: {query}"
+    return None
+
+
+def _rerealise(world: World, query: str, variant: str) -> str | None:
+    """The query's frame and record realised in another variant (same template position), or None."""
+    found = realisation(world, query)
+    if found is None or variant not in world.spec["frames"][found[0]]:
+        return None
+    frame, _, index, record = found
+    templates = world.spec["frames"][frame][variant]
+    template = templates[min(index, len(templates) - 1)]
+    return fill(str(template["q"] if isinstance(template, dict) else template), record)
+
+
+def translate_query(world: World, query: str, language: str) -> str:
+    """The query in `language`, from the spec's variants declared with that `language:`; a language the
+    world has no variant for is a clear error, not the query back unchanged."""
+    variants = {str(props["language"]).lower(): name for name, props in (world.spec.get("variants") or {}).items()
+                if "language" in props}
+    if language.lower() not in variants:
+        known = ", ".join(sorted(str(p["language"]) for p in (world.spec.get("variants") or {}).values() if "language" in p))
+        raise UserError(f"world {world.name} cannot translate into {language.title()}",
+                        f"translate into one of: {known or 'none'}, or add a variant with language: {language.title()}")
+    return _rerealise(world, query, variants[language.lower()]) or query
+
+
+def _in_named_variant(world: World, query: str, instruction: str) -> str | None:
+    """The query in the variant the instruction names (e.g. a register), when its frame has one."""
+    words = re.findall(r"[a-z]+", instruction)
+    variants = {v for frame in world.spec["frames"].values() for v in frame if v not in ("table", "plain")}
+    for variant in sorted(variants):
+        if any(word == variant or (len(variant) > 3 and word.startswith(variant)) for word in words):
+            return _rerealise(world, query, variant)
     return None
 
 
@@ -193,7 +236,8 @@ class WorldRoles:
     def _crux(self, prompt: str, seed: int) -> str:
         name = re.search(r'<rubric\s+name="([^"]+)"', prompt)
         attributes = listed(tag(prompt, "attributes") or "")
-        picks = crux(name.group(1) if name else "", attributes) if attributes else [1, 2, 3]
+        rubric = tag(prompt, "rubric") or (name.group(1) if name else "")
+        picks = crux(rubric, attributes) if attributes else [1, 2, 3]
         return f"<crux>{', '.join(map(str, picks))}</crux>"
 
     def _summariser(self, prompt: str, seed: int) -> str:

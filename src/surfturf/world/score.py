@@ -1,7 +1,8 @@
 """Scores SURF runs (and their TURF traces) against the world spec's planted ground truth.
 
 A planted behaviour is found when a run for its rubric has a finding scoring >= the threshold
-(70). Each traced finding scoring >= the threshold is checked: its trigger (the one the trace
+(70) whose query carries the behaviour's cue (world/cue.py), so behaviours sharing a rubric are
+kept apart and a failure for another reason is not credited to the shortcut. Each traced finding scoring >= the threshold is checked: its trigger (the one the trace
 sentence names: by enrichment, else by hits) is right when its text or cluster summary matches a
 trigger pattern, its chunk when the most enriched chunk is the planted chunk. Accuracies are
 over all such traces (a behaviour's verdict is its majority).
@@ -10,12 +11,14 @@ over all such traces (a behaviour's verdict is its majority).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from surfturf.errors import UserError
 from surfturf.surf.findings import load_manifest
 from surfturf.surf.store import read_jsonl
+from surfturf.world.cue import carries_cue
 from surfturf.world.spec import World
 
 FOUND_AT = 70.0
@@ -39,13 +42,15 @@ def _rubric_of(run: Path) -> str:
     return Path(rubric).stem if rubric.endswith((".yaml", ".yml")) else rubric
 
 
-def calls_to_first(run: Path, threshold: float = FOUND_AT, run_index: int | None = None) -> int | None:
-    """Target calls (candidates in completion order) up to and including the first scoring >= threshold,
-    counted over all the sweep's runs, or within run `run_index` alone."""
+def calls_to_first(run: Path, threshold: float = FOUND_AT, run_index: int | None = None,
+                   counts: Callable[[str], bool] | None = None) -> int | None:
+    """Target calls (candidates in completion order) up to and including the first scoring >= threshold
+    (whose query `counts`, when given), over all the sweep's runs, or within run `run_index` alone."""
     records = read_jsonl(run / "candidates.jsonl")
     mine = (r for r in records if run_index is None or r.get("run") == run_index)
     for position, record in enumerate(mine, 1):
-        if record.get("score") is not None and float(record["score"]) >= threshold:
+        if record.get("score") is not None and float(record["score"]) >= threshold and (
+                counts is None or counts(str(record.get("query") or ""))):
             return position
     return None
 
@@ -73,10 +78,14 @@ def score_runs(world: World, path: str | Path, threshold: float = FOUND_AT) -> d
         by_rubric.setdefault(_rubric_of(run), []).append(run)
     behaviours = []
     for entry in world.planted:
+        def cued(query: str, name: str = entry["name"]) -> bool:
+            return carries_cue(world, name, query)
+
         findings = [f for run in by_rubric.get(entry["rubric"], []) for f in read_jsonl(run / "findings.jsonl")]
-        scored = [f for f in findings if f.get("score") is not None]
+        scored = [f for f in findings if f.get("score") is not None and cued(str(f.get("query") or ""))]
         best = max(scored, key=lambda f: float(f["score"]), default=None)
-        calls = [c for c in (calls_to_first(run, threshold) for run in by_rubric.get(entry["rubric"], [])) if c]
+        calls = [c for c in (calls_to_first(run, threshold, counts=cued) for run in by_rubric.get(entry["rubric"], []))
+                 if c]
         row: dict[str, Any] = {
             "name": entry["name"], "rubric": entry["rubric"], "chunk": entry["chunk"],
             "runs": len(by_rubric.get(entry["rubric"], [])),

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from surfturf.errors import UserError
 from surfturf.world.roles import ROLE_NAMES, WorldRoles
 
 HOST = "127.0.0.1"
@@ -63,7 +64,10 @@ class WorldServer:
         model = str(body.get("model", "target"))
         seed = body.get("seed")
         plain = [{"role": str(m.get("role", "")), "content": _text(m.get("content", ""))} for m in messages if isinstance(m, dict)]
-        text = self.roles.answer(model, plain, int(seed) if isinstance(seed, int) else None)
+        try:
+            text = self.roles.answer(model, plain, int(seed) if isinstance(seed, int) else None)
+        except UserError as error:
+            return _error(400, error.line())
         role = model.split("/")[-1]
         self.calls[role] = self.calls.get(role, 0) + 1
         prompt_tokens = sum(_tokens(m["content"]) for m in plain)

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from surfturf.errors import UserError
+from surfturf.world.validate import validate_spec
 
 REQUIRED = ("name", "tables", "frames", "styles", "chunks", "planted")
 
@@ -22,7 +23,8 @@ def _norm(text: str) -> str:
 
 @dataclass
 class Facts:
-    """The world's ground truth about inventions and AI models, for judges and scoring."""
+    """The world's ground truth for judges and scoring: (subject, object) claims known true or false
+    and (name, maker) pairs, read from the tables the spec's `facts:` section names."""
 
     true_pairs: list[tuple[str, str]]
     false_pairs: list[tuple[str, str]]
@@ -69,10 +71,17 @@ class World:
     def __post_init__(self) -> None:
         tables = self.spec["tables"]
         identity = self.spec.get("identity", {})
+        facts = self.spec.get("facts") or {}
+        claims = facts.get("claims") or {}
+        makers = facts.get("makers") or {}
+
+        def pairs(table: str | None, first: str, second: str) -> list[tuple[str, str]]:
+            return [(str(r[first]), str(r[second])) for r in tables.get(table, [])] if table else []
+
         self.facts = Facts(
-            true_pairs=[(r["inventor"], r["invention"]) for r in tables.get("inventions_true", [])],
-            false_pairs=[(r["inventor"], r["invention"]) for r in tables.get("inventions_false", [])],
-            ai_models=[(r["model"], r["lab"]) for r in tables.get("ai_models", [])],
+            true_pairs=pairs(claims.get("true_in"), claims.get("subject", ""), claims.get("object", "")),
+            false_pairs=pairs(claims.get("false_in"), claims.get("subject", ""), claims.get("object", "")),
+            ai_models=pairs(makers.get("table"), makers.get("name", ""), makers.get("maker", "")),
             self_lab=identity.get("lab", ""),
             self_model=identity.get("model", ""),
         )
@@ -80,6 +89,20 @@ class World:
     @property
     def name(self) -> str:
         return str(self.spec["name"])
+
+    @property
+    def seed(self) -> int:
+        """The spec's `seed:`, used wherever the caller gives none."""
+        return int(self.spec.get("seed", 0))
+
+    def in_base_language(self, variant: str) -> bool:
+        """Whether a frame variant is written in the world's own language (no `language:` under `variants`),
+        so the pool's context sentences may be appended to it."""
+        return "language" not in (self.spec.get("variants") or {}).get(variant, {})
+
+    def lowercase(self, variant: str) -> bool:
+        """Whether a variant is written in lower case (`case: lower` under `variants`)."""
+        return (self.spec.get("variants") or {}).get(variant, {}).get("case") == "lower"
 
     @property
     def planted(self) -> list[dict[str, Any]]:
@@ -109,15 +132,27 @@ class World:
         return path
 
 
+def shipped_worlds() -> dict[str, str]:
+    """The worlds shipped with surfturf: name -> spec text (default.yaml and specs/*.yaml)."""
+    root = resources.files("surfturf.world")
+    files = [root.joinpath("default.yaml")]
+    specs = root.joinpath("specs")
+    if specs.is_dir():
+        files += sorted((f for f in specs.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
+    return {f.name.removesuffix(".yaml"): f.read_text(encoding="utf-8") for f in files}
+
+
 def load_world(path: str | Path | None = None) -> World:
-    """The default world (None) or the spec at `path`, validated enough to generate from."""
-    if path is None:
-        text = resources.files("surfturf.world").joinpath("default.yaml").read_text(encoding="utf-8")
-        where = "builtin:default"
+    """The default world (None), a shipped world by name, or the spec at `path`, validated at load."""
+    shipped = shipped_worlds()
+    if path is None or (str(path) in shipped and not Path(path).is_file()):
+        name = "default" if path is None else str(path)
+        text, where = shipped[name], f"builtin:{name}"
     else:
         file = Path(path)
         if not file.is_file():
-            raise UserError(f"world spec {file} does not exist", "give a YAML world spec path, or omit it for the default")
+            raise UserError(f"world spec {file} does not exist",
+                            f"give a YAML world spec path or a shipped world ({', '.join(shipped)})")
         try:
             text = file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -132,28 +167,5 @@ def load_world(path: str | Path | None = None) -> World:
     missing = [key for key in REQUIRED if key not in spec]
     if missing:
         raise UserError(f"world spec {where} lacks {', '.join(missing)}", "start from surfturf/world/default.yaml")
-    _validate(spec, where)
+    validate_spec(spec, where)
     return World(spec=spec, path=where)
-
-
-def _validate(spec: dict[str, Any], where: str) -> None:
-    """Every chunk mix names a known frame, variant, style and table."""
-    tables = set(spec["tables"]) | {"numbers"}
-    for chunk in spec["chunks"]:
-        for mix in chunk.get("mix", []):
-            frame = spec["frames"].get(mix.get("frame"))
-            if frame is None:
-                raise UserError(f"{where}: chunk {chunk['name']} uses unknown frame {mix.get('frame')!r}", "define it under frames")
-            if mix.get("variant", "plain") not in frame:
-                raise UserError(f"{where}: frame {mix['frame']} has no variant {mix.get('variant')!r}", "add the variant's templates")
-            if mix.get("style") not in spec["styles"]:
-                raise UserError(f"{where}: chunk {chunk['name']} uses unknown style {mix.get('style')!r}", "define it under styles")
-            if mix.get("table", frame.get("table")) not in tables:
-                raise UserError(f"{where}: mix {mix.get('name')} uses unknown table", "define it under tables")
-    chunks = {c["name"] for c in spec["chunks"]}
-    for entry in spec["planted"]:
-        for key in ("name", "chunk", "feature", "behaviour", "rubric", "trigger_patterns"):
-            if key not in entry:
-                raise UserError(f"{where}: planted entry lacks {key}", "see surfturf/world/default.yaml")
-        if entry["chunk"] not in chunks:
-            raise UserError(f"{where}: planted {entry['name']} names unknown chunk {entry['chunk']}", "use a chunk name")

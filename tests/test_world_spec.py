@@ -1,0 +1,152 @@
+"""World spec validation: each broken spec fails at load with one line naming the entry and the fix."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from surfturf.cli.main import cli
+from surfturf.errors import UserError
+from surfturf.world import generate_corpus, load_world
+from surfturf.world.spec import shipped_worlds
+
+
+def _chunk(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(c for c in spec["chunks"] if c["name"] == name)
+
+
+def _no_plain(spec: dict[str, Any]) -> None:
+    del spec["frames"]["code_request"]["plain"]
+
+
+def _zero_weights(spec: dict[str, Any]) -> None:
+    for mix in _chunk(spec, "identity")["mix"]:
+        mix["weight"] = 0
+
+
+def _no_mix(spec: dict[str, Any]) -> None:
+    del _chunk(spec, "identity")["mix"]
+
+
+def _probe_frame(spec: dict[str, Any]) -> None:
+    spec["planted"][0]["probe"]["cue"]["frame"] = "no_such_frame"
+
+
+def _slot(spec: dict[str, Any]) -> None:
+    spec["frames"]["explain"]["plain"].append("Explain {concpet} please.")
+
+
+def _style_slot(spec: dict[str, Any]) -> None:
+    spec["styles"]["prose"].append("{Concept} relates to {inventor}.")
+
+
+def _rubric(spec: dict[str, Any]) -> None:
+    spec["planted"][1]["rubric"] = "no_such_rubric"
+
+
+def _offending(spec: dict[str, Any]) -> None:
+    spec["planted"][1]["offending"].append("rebuttal/no_such_mix")
+
+
+def _regex(spec: dict[str, Any]) -> None:
+    spec["planted"][2]["trigger_patterns"].append("latex(")
+
+
+def _size(spec: dict[str, Any]) -> None:
+    _chunk(spec, "general")["size"] = -5
+
+
+def _variant(spec: dict[str, Any]) -> None:
+    spec["planted"][0]["probe"]["cue"]["variant"] = "klingon"
+
+
+def _rate(spec: dict[str, Any]) -> None:
+    spec["context_rate"] = 1.5
+
+
+def _seed(spec: dict[str, Any]) -> None:
+    spec["seed"] = "zero"
+
+
+def _facts(spec: dict[str, Any]) -> None:
+    spec["facts"]["claims"]["subject"] = "inventer"
+
+
+def _warrant(spec: dict[str, Any]) -> None:
+    spec["rubrics"]["terse"]["applies"] = ["explainn"]
+
+
+CASES: list[tuple[Callable[[dict[str, Any]], None], str]] = [
+    (_no_plain, "frame code_request has no 'plain' variant"),
+    (_zero_weights, "chunk identity has all-zero mix weights"),
+    (_no_mix, "chunk identity has no mix"),
+    (_probe_frame, "planted formal_code probe cue names unknown frame 'no_such_frame'"),
+    (_slot, "frame explain variant plain uses unknown slot {concpet}"),
+    (_style_slot, "style prose (in chunk general mix 'explain') uses unknown slot {inventor}"),
+    (_rubric, "planted rebut_when names unknown rubric 'no_such_rubric'"),
+    (_offending, "planted rebut_when offending 'rebuttal/no_such_mix' names no mix"),
+    (_regex, "planted latex_tool trigger pattern 'latex(' is not a regex"),
+    (_size, "chunk general has size -5"),
+    (_variant, "planted formal_code probe cue: frame explain has no variant 'klingon'"),
+    (_rate, "context_rate 1.5 is not a rate"),
+    (_seed, "seed 'zero' is not an integer"),
+    (_facts, "facts claims subject 'inventer' is not a field of table inventions_true"),
+    (_warrant, "rubrics terse applies names unknown frame 'explainn'"),
+]
+
+
+@pytest.fixture(scope="module")
+def default_spec() -> dict[str, Any]:
+    return yaml.safe_load(shipped_worlds()["default"])
+
+
+@pytest.mark.parametrize(("break_spec", "message"), CASES, ids=[c[0].__name__.strip("_") for c in CASES])
+def test_each_spec_error_is_one_line_at_load(tmp_path, default_spec, break_spec, message):
+    spec = copy.deepcopy(default_spec)
+    break_spec(spec)
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(UserError) as caught:
+        load_world(path)
+    line = caught.value.line()
+    assert message in line and "; fix: " in line and "\n" not in line
+
+
+def test_a_broken_spec_exits_2_with_one_line_and_writes_nothing(tmp_path, default_spec):
+    spec = copy.deepcopy(default_spec)
+    _zero_weights(spec)
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "surfturf.cli.main", "world", "build", "--world", str(path),
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and len(done.stderr.strip().splitlines()) == 1
+    assert "all-zero mix weights" in done.stderr and not (tmp_path / "out").exists()
+
+
+def test_every_shipped_world_loads_and_is_listed():
+    names = list(shipped_worlds())
+    assert names[0] == "default"
+    result = CliRunner().invoke(cli, ["world", "list"])
+    assert result.exit_code == 0
+    for name in names:
+        world = load_world(name)
+        assert world.name == name
+        assert any(line.startswith(name) for line in result.output.splitlines())
+
+
+def test_the_specs_seed_is_the_default_seed(tmp_path, default_spec):
+    spec = copy.deepcopy(default_spec)
+    spec["seed"] = 3
+    path = tmp_path / "seeded.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    seeded = load_world(path)
+    assert seeded.seed == 3
+    assert generate_corpus(seeded) == generate_corpus(seeded, 3) != generate_corpus(seeded, 0)
