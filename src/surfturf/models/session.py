@@ -247,6 +247,7 @@ class Model:
                                       cost_usd=0.0, latency_s=latency)
             return ChatResult(text="", model=self.spec, role=self.role, error=str(outcome), latency_s=latency,
                               attempts=attempts)
+        latency = outcome.latency_s if outcome.latency_s is not None else latency
         price = self.price
         cost = price.cost(outcome.input_tokens, outcome.output_tokens)
         session.usage.record_call(self.role, self.spec, error=False, input_tokens=outcome.input_tokens,
