@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from surfturf.models import GenerateConfig, ModelSession, RetryPolicy
+from surfturf.testing.cli import run_main
 from surfturf.testing.server import FakeLLMServer
 
 FULL = GenerateConfig(temperature=0.3, max_tokens=77, top_p=0.9, stop=("</answer>", "STOP"), seed=11)
@@ -173,3 +174,19 @@ async def test_openai_embeddings_request(fake_llm: FakeLLMServer, tmp_path: Path
     assert result.ok and result.input_tokens == 3
     assert fake_llm.received[-1].body == {"model": "e5", "input": ["a", "b c"]}
 
+
+
+def test_models_check_sends_settings_and_prints_the_servers_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fake_llm: FakeLLMServer, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = ("models", "check", "anthropic/claude-haiku-4-5", "--base-url", fake_llm.root_url,
+            "--temperature", "0", "--max-tokens", "5")
+    code, out, _ = run_main(monkeypatch, capsys, *args)
+    assert code == 0 and out.startswith("ok: anthropic/claude-haiku-4-5 answered")
+    assert fake_llm.received[-1].body["temperature"] == 0 and fake_llm.received[-1].body["max_tokens"] == 5
+    fake_llm.reply_next(400, {"detail": "Server is pinned to model other-model"})
+    code, _, err = run_main(monkeypatch, capsys, "models", "check", "vllm/x", "--base-url", fake_llm.base_url)
+    assert code == 2 and "HTTP 400: Server is pinned to model other-model" in err and err.count("\n") == 1
+    code, _, err = run_main(monkeypatch, capsys, "models", "check", "openai-compatible/x")
+    assert code == 2 and "fix: pass --base-url" in err
