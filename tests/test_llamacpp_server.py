@@ -102,8 +102,8 @@ async def test_small_surf_run(llamacpp: str, tmp_path: Path) -> None:
     pool.write_text("The query asks for a short poem.\nThe query is about rivers.\nThe query is one sentence.\n")
     role = RoleSpec(spec="llamacpp/smollm2", base_url=llamacpp)
     config = SurfConfig(rubric="code", pool=str(pool), target=role, generator=role, judges=[role], runs=1,
-                        iterations=2, candidates=3, max_k=1, generator_max_tokens=48, target_max_tokens=48,
-                        judge_max_tokens=48)
+                        iterations=2, candidates=3, max_k=1, generator_max_tokens=32, target_max_tokens=32,
+                        judge_max_tokens=32)
     async with ModelSession(cache_dir=tmp_path / "cache", timeout_s=60) as session:
         summary = (await run_surf(config, session, tmp_path / "run")).as_json()
         spent = session.usage.summary()["total"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from aiohttp import web
 
 from surfturf.models import GenerateConfig, ModelSession, RetryPolicy
 from surfturf.testing.cli import run_main
@@ -214,3 +215,24 @@ async def test_hf_settings_and_latency_without_lock_wait() -> None:
     assert 1 <= first.output_tokens <= 12
     assert max(first.latency_s, second.latency_s) < 0.8 * wall
     assert first.text.split()[1] not in stopped.text
+
+
+async def test_llamacpp_limits_from_props() -> None:
+    """llama.cpp's own server reports its slots and context in GET /props (shape of llama.cpp b4000+)."""
+    async def props(_: web.Request) -> web.Response:
+        return web.json_response({"total_slots": 4, "default_generation_settings": {"n_ctx": 4096, "temperature": 0.8}})
+
+    app = web.Application()
+    app.router.add_get("/props", props)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with ModelSession() as session:
+            model = session.model("target", "llamacpp/m", base_url=f"http://127.0.0.1:{port}/v1")
+            limits = await model.provider.server_limits()
+    finally:
+        await runner.cleanup()
+    assert (limits.slots, limits.context_tokens) == (4, 4096)
