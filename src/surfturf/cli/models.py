@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from surfturf.errors import UserError
-from surfturf.models import PROVIDERS, ModelSession, RetryPolicy, parse_spec
+from surfturf.models import PROVIDERS, GenerateConfig, ModelSession, RetryPolicy, parse_spec
 from surfturf.models.prices import load_prices
 
 _FIXES = {
@@ -25,42 +25,50 @@ def models() -> None:
     """Check model specs, show prices and providers."""
 
 
+async def check_model(spec: str, base_url: str | None = None, key_env: str | None = None,
+                      env_file: Path | None = None, timeout: float = 30.0,
+                      config: GenerateConfig | None = None) -> str:
+    """One uncached call to `spec` with the role's generation settings; the "ok: ..." line, or a UserError whose
+    problem carries the server's own message."""
+    parsed = parse_spec(spec)
+    async with ModelSession(cache_dir=None, env_file=env_file, timeout_s=timeout,
+                            retry=RetryPolicy(max_retries=2, base_s=0.5, cap_s=2.0)) as session:
+        try:
+            model = session.model("check", spec, config=config, base_url=base_url, api_key_env=key_env)
+        except UserError as error:
+            if PROVIDERS[parsed.provider].needs_base_url and not base_url:
+                raise UserError(error.problem, "pass --base-url http://host:port/v1") from None
+            raise
+        where = f"{spec} at {model.endpoint.base_url}" if model.endpoint.base_url else spec
+        if parsed.provider in ("hash", "st"):
+            result = await model.embed(["a short test sentence"])
+            error, ok = result.error, (f"embeds to {result.vectors.shape[1]} dimensions in {result.latency_s:.2f}s"
+                                       if result.ok else "")
+        else:
+            answer = await model.generate([{"role": "user", "content": "Reply with the single word OK."}])
+            error, ok = answer.error, f"answered {answer.text.strip()[:60]!r} in {answer.latency_s:.2f}s"
+    if error:
+        kind = error.split(":", 1)[0]
+        raise UserError(f"{where} failed: {error}", _FIXES.get(kind, "check the spec, base URL and key"))
+    return f"ok: {spec} {ok}"
+
+
 @models.command()
 @click.argument("spec")
 @click.option("--base-url", default=None, help="Server base URL (default: the provider's).")
 @click.option("--key-env", default=None, metavar="VAR", help="Environment variable holding the API key.")
 @click.option("--env-file", type=click.Path(path_type=Path), default=None, help="A .env file with API keys.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True)
-def check(spec: str, base_url: str | None, key_env: str | None, env_file: Path | None, timeout: float) -> None:
+@click.option("--temperature", type=click.FloatRange(min=0), default=None,
+              help="Sampling temperature to send (as the role would).")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=None, help="Per-reply token cap to send.")
+def check(spec: str, base_url: str | None, key_env: str | None, env_file: Path | None, timeout: float,
+          temperature: float | None, max_tokens: int | None) -> None:
     """Make one uncached call to SPEC (a chat, or an embedding for hash/ and st/); exit 2 if it fails."""
     if env_file is None and Path(".env").is_file():
         env_file = Path(".env")
-    parsed = parse_spec(spec)
-
-    where = spec
-
-    async def probe() -> str:
-        nonlocal where
-        async with ModelSession(cache_dir=None, env_file=env_file, timeout_s=timeout,
-                                retry=RetryPolicy(max_retries=2, base_s=0.5, cap_s=2.0)) as session:
-            model = session.model("check", spec, base_url=base_url, api_key_env=key_env)
-            if model.endpoint.base_url:
-                where = f"{spec} at {model.endpoint.base_url}"
-            if parsed.provider in ("hash", "st"):
-                result = await model.embed(["a short test sentence"])
-                if result.error:
-                    return result.error
-                return f"ok: {spec} embeds to {result.vectors.shape[1]} dimensions in {result.latency_s:.2f}s"
-            answer = await model.generate([{"role": "user", "content": "Reply with the single word OK."}])
-            if answer.error:
-                return answer.error
-            return f"ok: {spec} answered {answer.text.strip()[:60]!r} in {answer.latency_s:.2f}s"
-
-    outcome = asyncio.run(probe())
-    if not outcome.startswith("ok: "):
-        kind = outcome.split(":", 1)[0]
-        raise UserError(f"{where} failed: {outcome}", _FIXES.get(kind, "check the spec, base URL and key"))
-    click.echo(outcome)
+    config = GenerateConfig(temperature=temperature, max_tokens=max_tokens)
+    click.echo(asyncio.run(check_model(spec, base_url, key_env, env_file, timeout, config)))
 
 
 @models.command()

@@ -372,6 +372,7 @@ class Model:
                 session._record(self, error=True, input_tokens=0, output_tokens=0, cost_usd=0.0, latency_s=latency)
             return ChatResult(text="", model=self.spec, role=self.role, error=redact(str(outcome)),
                               latency_s=latency, attempts=attempts)
+        latency = outcome.latency_s if outcome.latency_s is not None else latency
         price = self.price
         cost = price.cost(outcome.input_tokens, outcome.output_tokens)
         session._record(self, error=False, input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens,

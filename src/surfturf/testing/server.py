@@ -27,6 +27,8 @@ from aiohttp import web
 
 Responder = Callable[[list[dict[str, Any]], str], str]
 FAULT_KINDS = ("429", "500", "hang", "malformed")
+SAMPLING_FIELDS = ("temperature", "top_p", "top_k")
+ANTHROPIC_SAMPLING_VERSION = "2023-06-01"
 
 
 def echo_responder(messages: list[dict[str, Any]], model: str) -> str:
@@ -56,6 +58,23 @@ class Fault:
     retry_after: float | None = None
 
 
+@dataclass
+class Reply:
+    """One scripted raw reply: any status and body (a dict goes as JSON), to mimic other servers' shapes."""
+
+    status: int
+    body: Any
+
+
+@dataclass
+class Received:
+    """One request as the server saw it, for tests that assert what an SDK client really sends."""
+
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
 class FakeLLMServer:
     """The server plus its script. Counters (`requests`, `max_in_flight`, `paths`) are readable from any thread."""
 
@@ -78,7 +97,8 @@ class FakeLLMServer:
         self.max_in_flight = 0
         self.paths: collections.Counter[str] = collections.Counter()
         self.headers_seen: list[dict[str, str]] = []
-        self._faults: collections.deque[Fault] = collections.deque()
+        self.received: list[Received] = []
+        self._faults: collections.deque[Fault | Reply] = collections.deque()
         self._always: Fault | None = None
         self._lock = threading.Lock()
         self._random = random.Random(seed)
@@ -99,6 +119,11 @@ class FakeLLMServer:
         with self._lock:
             self._faults.extend(Fault(kind, retry_after) for _ in range(n))
 
+    def reply_next(self, status: int, body: Any) -> None:
+        """The next request gets this raw reply (e.g. `{"detail": ...}`, plain text, or `{"choices": []}`)."""
+        with self._lock:
+            self._faults.append(Reply(status, body))
+
     def fail_always(self, kind: str | None, retry_after: float | None = None) -> None:
         """Every request fails with `kind` until called with None."""
         if kind is not None and kind not in FAULT_KINDS:
@@ -112,6 +137,7 @@ class FakeLLMServer:
             self.max_in_flight = self.in_flight
             self.paths.clear()
             self.headers_seen.clear()
+            self.received.clear()
 
     @property
     def root_url(self) -> str:
@@ -125,7 +151,7 @@ class FakeLLMServer:
 
     # -- serving ---------------------------------------------------------------------------------
 
-    def _next_fault(self) -> Fault | None:
+    def _next_fault(self) -> Fault | Reply | None:
         with self._lock:
             if self._faults:
                 return self._faults.popleft()
@@ -148,8 +174,14 @@ class FakeLLMServer:
             self.headers_seen.append(dict(request.headers))
         try:
             body = await request.json()
+            with self._lock:
+                self.received.append(Received(request.path, dict(request.headers), body))
             fault = self._next_fault()
             await self._delay()
+            if isinstance(fault, Reply):
+                if isinstance(fault.body, str):
+                    return web.Response(text=fault.body, status=fault.status)
+                return web.json_response(fault.body, status=fault.status)
             if fault is not None:
                 if fault.kind == "hang":
                     assert self._stop is not None
@@ -225,7 +257,18 @@ class FakeLLMServer:
         return await self._handle(request, self._embeddings)
 
     async def _post_messages(self, request: web.Request) -> web.Response:
-        return await self._handle(request, self._messages)
+        """As the real API: version 2026-10-21 answers 400 to any sampling setting (2023-06-01 takes them)."""
+        version = request.headers.get("anthropic-version")
+
+        def answer(body: dict[str, Any]) -> dict[str, Any]:
+            rejected = [name for name in SAMPLING_FIELDS if name in body]
+            if version != ANTHROPIC_SAMPLING_VERSION and rejected:
+                raise web.HTTPBadRequest(text=json.dumps({"type": "error", "error": {
+                    "type": "invalid_request_error", "message": f"{rejected[0]}: Extra inputs are not permitted"}}),
+                    content_type="application/json")
+            return self._messages(body)
+
+        return await self._handle(request, answer)
 
     async def start(self, port: int = 0) -> FakeLLMServer:
         self._stop = asyncio.Event()

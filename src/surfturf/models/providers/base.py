@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import numpy as np
 
 from surfturf.models.specs import Endpoint
 from surfturf.models.types import GenerateConfig, Message
 
-RETRYABLE = frozenset({"rate_limit", "server", "timeout", "connection"})
-C = TypeVar("C")
+DETAIL_LIMIT = 300
 
 
 class ProviderError(Exception):
-    """A failed call: `kind` decides whether it is retried; `retry_after` is the server's requested wait."""
+    """A failed call: `kind` decides whether it is retried (`surfturf.models.retry.RETRIED_KINDS`); `retry_after` is the server's requested wait."""
 
     def __init__(self, kind: str, detail: str, retry_after: float | None = None) -> None:
         super().__init__(f"{kind}: {detail}")
@@ -28,44 +28,53 @@ class ProviderError(Exception):
         self.detail = detail
         self.retry_after = retry_after
 
-    @property
-    def retryable(self) -> bool:
-        return self.kind in RETRYABLE
-
 
 @dataclass
 class Completion:
-    """What a provider returns for one chat call."""
+    """What a provider returns for one chat call; `latency_s` when the provider knows its own working time
+    better than the session's clock (an in-process model that first waits for its lock)."""
 
     text: str
     input_tokens: int = 0
     output_tokens: int = 0
     thinking: str | None = None
+    latency_s: float | None = None
 
 
-class LoopClients(Generic[C]):
-    """One SDK client per event loop, made on first use: HTTP connection pools cannot cross loops,
-    and a session may be driven from several (sync wrappers, threads)."""
+class ClientPool:
+    """One SDK client per (endpoint, event loop), shared by every provider on that endpoint, so all roles and
+    model names on one server use one connection pool. HTTP pools cannot cross loops, and a session may be
+    driven from several (sync wrappers, threads); a client closes when the last provider using it lets go."""
 
-    def __init__(self, make: Callable[[], C]) -> None:
-        self._make = make
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, C] = weakref.WeakKeyDictionary()
+    def __init__(self) -> None:
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, tuple[Any, set[int]]]] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    def get(self) -> C:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = self._clients[loop] = self._make()
-        return client
+    def get(self, key: Hashable, make: Callable[[], Any], user: object) -> Any:
+        """The running loop's client for `key`, made on first use; `user` is remembered until `release`."""
+        clients = self._loops.setdefault(asyncio.get_running_loop(), {})
+        entry = clients.get(key)
+        if entry is None:
+            entry = clients[key] = (make(), set())
+        entry[1].add(id(user))
+        return entry[0]
 
-    async def aclose(self) -> None:
-        """Close the running loop's client; the others are forgotten (a client of another loop cannot be awaited here)."""
-        clients = list(self._clients.items())
-        self._clients.clear()
+    async def release(self, user: object) -> None:
+        """Forget `user`; close the running loop's clients nobody uses any more (another loop's cannot be awaited
+        here, so those are dropped unclosed)."""
         current = asyncio.get_running_loop()
-        for loop, client in clients:
-            if loop is current:
-                await client.close()  # type: ignore[attr-defined]
+        for loop, clients in list(self._loops.items()):
+            for key, (client, users) in list(clients.items()):
+                users.discard(id(user))
+                if users:
+                    continue
+                del clients[key]
+                if loop is current:
+                    await client.close()
+
+
+CLIENTS = ClientPool()
 
 
 class Provider:
@@ -128,16 +137,35 @@ def parse_retry_after(headers: Any) -> float | None:
     return max(0.0, parsed.timestamp() - time.time())
 
 
-def short(text: str, limit: int = 200) -> str:
+def short(text: str, limit: int = DETAIL_LIMIT) -> str:
     """One line of at most `limit` characters, for error details."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def status_error(status: int, message: str, headers: Any, overloaded: tuple[int, ...] = (408,)) -> ProviderError:
-    """Map an HTTP error status onto our error kinds: 429 and 5xx (and `overloaded`) are retried."""
+def server_message(body: Any) -> str:
+    """The server's own words from an error body: OpenAI's and Anthropic's `error.message`, FastAPI's `detail`,
+    any other JSON, or plain text (the SDKs keep only `error.message` in their exception text)."""
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            for field in ("message", "detail", "msg"):
+                if isinstance(inner.get(field), str) and inner[field]:
+                    return inner[field]
+            if "detail" in inner:
+                return json.dumps(inner["detail"], default=str)
+        elif isinstance(inner, str) and inner:
+            return inner
+        return json.dumps(body, default=str)
+    return "" if body is None else str(body)
+
+
+def status_error(status: int, body: Any, headers: Any, overloaded: tuple[int, ...] = (408,)) -> ProviderError:
+    """Map an HTTP error status onto our error kinds (429 and 5xx, and `overloaded`, are retried), keeping the
+    server's message."""
     retry_after = parse_retry_after(headers)
-    detail = f"HTTP {status}: {short(message)}"
+    message = server_message(body)
+    detail = f"HTTP {status}: {short(message, DETAIL_LIMIT)}" if message else f"HTTP {status}"
     if status == 429:
         return ProviderError("rate_limit", detail, retry_after)
     if status >= 500 or status in overloaded:
@@ -157,7 +185,7 @@ def transport_error(error: BaseException) -> ProviderError:
         if isinstance(seen, (aiohttp.ClientConnectorError, ConnectionError)) or (
             isinstance(seen, OSError) and not isinstance(seen, TimeoutError)
         ):
-            return ProviderError("connection", " ".join(str(seen).split())[:200] or type(seen).__name__)
+            return ProviderError("connection", short(str(seen)) or type(seen).__name__)
         seen = seen.__cause__ or seen.__context__
     return ProviderError("timeout", "no response in time")
 

@@ -8,6 +8,7 @@ import hashlib
 import logging
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -116,15 +117,18 @@ class HFProvider(Provider):
             args["stop_strings"] = list(config.stop)
             args["tokenizer"] = tokenizer
         with run_lock(self.key), torch.inference_mode():
+            started = time.perf_counter()  # latency is this call's own work, not its wait for the lock
             if config.seed is not None:
                 torch.manual_seed(config.seed)
             output = model.generate(**inputs, **args)
+            latency = time.perf_counter() - started
         prompt_length = inputs["input_ids"].shape[1]
         new_tokens = output[0][prompt_length:]
         text = tokenizer.decode(new_tokens, skip_special_tokens=True)
         for stop in config.stop or ():
             text = text.split(stop, 1)[0]
-        return Completion(text=text, input_tokens=int(prompt_length), output_tokens=int(new_tokens.shape[0]))
+        return Completion(text=text, input_tokens=int(prompt_length), output_tokens=int(new_tokens.shape[0]),
+                          latency_s=latency)
 
     async def chat(self, messages: list[Message], config: GenerateConfig) -> Completion:
         return await asyncio.to_thread(self._generate, messages, config)

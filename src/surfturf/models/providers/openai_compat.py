@@ -9,8 +9,8 @@ import numpy as np
 import openai
 
 from surfturf.models.providers.base import (
+    CLIENTS,
     Completion,
-    LoopClients,
     Provider,
     ProviderError,
     normalise,
@@ -26,22 +26,38 @@ def classify(error: Exception) -> ProviderError:
     if isinstance(error, openai.APIConnectionError):  # includes APITimeoutError
         return transport_error(error)
     if isinstance(error, openai.APIStatusError):
-        return status_error(error.status_code, str(error.message), error.response.headers)
+        return status_error(error.status_code, error.body, error.response.headers)
     if isinstance(error, (openai.APIResponseValidationError, json.JSONDecodeError, ValueError)):
-        return ProviderError("parse", f"malformed response: {short(str(error))}")
+        return ProviderError("malformed", f"unreadable response body: {short(str(error))}")
     return ProviderError("other", f"{type(error).__name__}: {short(str(error))}")
 
 
+def parse_chat(data: dict[str, Any]) -> Completion:
+    """A chat completion body: no choices, or a message with neither content nor reasoning, is malformed
+    (retried: proxies and overloaded servers send such bodies now and then)."""
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise ProviderError("malformed", f"no choices in the chat response: {short(json.dumps(data, default=str))}")
+    message = choices[0].get("message") if isinstance(choices[0], dict) else None
+    if not isinstance(message, dict):
+        raise ProviderError("malformed", "the chat response's first choice has no message")
+    text = message.get("content")
+    thinking = message.get("reasoning_content") or message.get("reasoning") or None
+    if not isinstance(text, str) and not thinking:
+        raise ProviderError("malformed", "the chat response's message has no content")
+    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    try:
+        return Completion(text=text if isinstance(text, str) else "",
+                          input_tokens=int(usage.get("prompt_tokens") or 0),
+                          output_tokens=int(usage.get("completion_tokens") or 0), thinking=thinking)
+    except (TypeError, ValueError) as error:
+        raise ProviderError("malformed", f"unreadable usage in the chat response: {short(str(error))}") from None
 
 
 class OpenAICompatibleProvider(Provider):
     """Chat completions and embeddings over the OpenAI wire format, one SDK client per event loop."""
 
     uses_max_completion_tokens = False
-
-    def __init__(self, endpoint, timeout_s: float) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(endpoint, timeout_s)
-        self._clients = LoopClients(self._make_client)
 
     def _make_client(self) -> openai.AsyncOpenAI:
         """SDK retries off: the session retries. aiohttp transport: httpcore's pool scans every
@@ -55,8 +71,10 @@ class OpenAICompatibleProvider(Provider):
         )
 
     def client(self) -> openai.AsyncOpenAI:
-        """The SDK client for the running loop."""
-        return self._clients.get()
+        """The running loop's SDK client for this endpoint (base URL and key), shared with every other role and
+        model name on it."""
+        key = ("openai", self.endpoint.base_url, self.endpoint.api_key, self.timeout_s)
+        return CLIENTS.get(key, self._make_client, self)
 
     def request_args(self, config: GenerateConfig) -> dict[str, Any]:
         args: dict[str, Any] = {}
@@ -70,7 +88,14 @@ class OpenAICompatibleProvider(Provider):
             args["stop"] = list(config.stop)
         if config.seed is not None:
             args["seed"] = config.seed
+        if config.thinking_budget:
+            args.update(self.thinking_args(config.thinking_budget))
         return args
+
+    def thinking_args(self, budget: int) -> dict[str, Any]:
+        """Self-hosted servers (vLLM, SGLang, llama.cpp, Ollama) switch thinking on in the chat template; the
+        budget itself is only bounded by max_tokens there."""
+        return {"chat_template_kwargs": {"enable_thinking": True}}
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST through the SDK (auth, timeouts, typed errors) without its typed transforms: with `cast_to=object`
@@ -81,25 +106,13 @@ class OpenAICompatibleProvider(Provider):
         except Exception as error:  # every SDK failure becomes a classified ProviderError
             raise classify(error) from None
         if not isinstance(data, dict):
-            raise ProviderError("parse", f"malformed response: expected a JSON object, got {type(data).__name__}")
+            raise ProviderError("malformed", f"expected a JSON object, got {short(repr(data))}")
         return data
 
     async def chat(self, messages: list[Message], config: GenerateConfig) -> Completion:
-        data = await self._post(
+        return parse_chat(await self._post(
             "/chat/completions", {"model": self.endpoint.spec.model, "messages": messages, **self.request_args(config)}
-        )
-        try:
-            message = data["choices"][0]["message"]
-            text = message.get("content") or ""
-            usage = data.get("usage") or {}
-            return Completion(
-                text=str(text),
-                input_tokens=int(usage.get("prompt_tokens") or 0),
-                output_tokens=int(usage.get("completion_tokens") or 0),
-                thinking=message.get("reasoning_content") or message.get("reasoning") or None,
-            )
-        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as error:
-            raise ProviderError("parse", f"malformed chat response: {type(error).__name__}: {short(str(error))}")
+        ))
 
     async def embed(self, texts: list[str]) -> tuple[np.ndarray, int]:
         data = await self._post("/embeddings", {"model": self.endpoint.spec.model, "input": texts})
@@ -108,16 +121,61 @@ class OpenAICompatibleProvider(Provider):
             vectors = np.array([item["embedding"] for item in items], dtype=np.float32)
             tokens = int((data.get("usage") or {}).get("prompt_tokens") or 0)
         except (KeyError, IndexError, TypeError, ValueError) as error:
-            raise ProviderError("parse", f"malformed embeddings response: {type(error).__name__}: {short(str(error))}")
+            raise ProviderError("malformed", f"unreadable embeddings response: {type(error).__name__}: "
+                                             f"{short(str(error))}") from None
         if vectors.ndim != 2 or vectors.shape[0] != len(texts):
-            raise ProviderError("parse", f"asked for {len(texts)} embeddings, got shape {vectors.shape}")
+            raise ProviderError("malformed", f"asked for {len(texts)} embeddings, got shape {vectors.shape}")
         return normalise(vectors), tokens
 
     async def aclose(self) -> None:
-        await self._clients.aclose()
+        await CLIENTS.release(self)
 
 
 class OpenAIProvider(OpenAICompatibleProvider):
-    """api.openai.com: newer models take `max_completion_tokens` instead of `max_tokens`."""
+    """api.openai.com: newer models take `max_completion_tokens` instead of `max_tokens`; reasoning models
+    think by themselves (the API takes no token budget), so a thinking budget sends nothing."""
 
     uses_max_completion_tokens = True
+
+    def thinking_args(self, budget: int) -> dict[str, Any]:
+        return {}
+
+
+class OpenRouterProvider(OpenAICompatibleProvider):
+    """openrouter.ai: its unified `reasoning` field takes a token budget for every model family that thinks."""
+
+    def thinking_args(self, budget: int) -> dict[str, Any]:
+        return {"reasoning": {"max_tokens": budget}}
+
+
+class LlamaCppProvider(OpenAICompatibleProvider):
+    """llama.cpp's server (and llama-cpp-python's): it reports its slots and context window, so the session
+    can cap concurrency and prompts can be fitted."""
+
+    async def server_limits(self) -> ServerLimits:
+        """llama.cpp answers GET /props (total_slots, n_ctx); llama-cpp-python serves one request at a time and
+        reports n_ctx in GET /v1/models' metadata. Unknown values stay None."""
+        root = self.endpoint.base_url.removesuffix("/v1") if self.endpoint.base_url else ""
+        props = await self._get(f"{root}/props")
+        if props is not None:
+            settings = props.get("default_generation_settings")
+            n_ctx = props.get("n_ctx") or (settings.get("n_ctx") if isinstance(settings, dict) else None)
+            slots = props.get("total_slots")
+            return ServerLimits(slots=_positive(slots), context_tokens=_positive(n_ctx))
+        listing = await self._get(f"{self.endpoint.base_url}/models")
+        models = listing.get("data") if listing else None
+        meta = models[0].get("meta") if isinstance(models, list) and models and isinstance(models[0], dict) else None
+        n_ctx = meta.get("n_ctx") if isinstance(meta, dict) else None
+        return ServerLimits(slots=1 if listing is not None else None, context_tokens=_positive(n_ctx))
+
+    async def _get(self, url: str) -> dict[str, Any] | None:
+        """A JSON object from GET `url`, or None when the server does not answer it."""
+        try:
+            data = await self.client().get(url, cast_to=object)
+        except Exception:  # an endpoint this server does not have: its limits are unknown, not an error
+            return None
+        return data if isinstance(data, dict) else None
+
+
+def _positive(value: Any) -> int | None:
+    return value if isinstance(value, int) and value > 0 else None
