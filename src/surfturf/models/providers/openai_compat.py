@@ -13,6 +13,7 @@ from surfturf.models.providers.base import (
     Completion,
     Provider,
     ProviderError,
+    ServerLimits,
     normalise,
     short,
     status_error,
