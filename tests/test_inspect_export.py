@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -42,11 +43,11 @@ def test_every_candidate_is_a_sample(exported: tuple[Path, Path]) -> None:
         else:
             assert sample.error is None
         if candidate.get("score") is None:
-            assert not sample.scores or sample.scores["rubric"].value["score"] is None
+            assert not sample.scores or math.isnan(sample.scores["rubric"].value)
         else:
             score = sample.scores["rubric"]
-            assert score.value["score"] == candidate["score"]
-            assert score.value["violation"] == (candidate.get("violation", candidate["score"] > threshold))
+            assert score.value == candidate["score"]
+            assert score.metadata["violation"] == (candidate.get("violation", candidate["score"] > threshold))
             assert score.explanation == candidate["reason"]
 
 
@@ -57,8 +58,8 @@ def test_spec_results_traces_and_robustness(exported: tuple[Path, Path]) -> None
     assert log.eval.model == manifest["models"]["target"]
     assert log.eval.metadata["surfturf"]["models"] == manifest["models"]
     assert log.eval.metadata["surfturf"]["config"]["rubric"] == manifest["config"]["rubric"]
-    judged = [s for s in log.samples if s.scores and s.scores["rubric"].value["score"] is not None]
-    rate = sum(bool(s.scores["rubric"].value["violation"]) for s in judged) / len(judged)
+    judged = [s for s in log.samples if s.scores and not math.isnan(s.scores["rubric"].value)]
+    rate = sum(bool(s.scores["rubric"].metadata["violation"]) for s in judged) / len(judged)
     metrics = log.results.scores[0].metrics
     assert metrics["violation_rate"].value == pytest.approx(rate)
     assert metrics["judged"].value == len(judged)

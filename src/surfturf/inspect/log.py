@@ -21,9 +21,8 @@ from inspect_ai.log import (
     write_eval_log,
 )
 from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser, ModelOutput, ModelUsage
-from inspect_ai.scorer import Score
 
-from surfturf.inspect.scorer import SCORE_NAME, score_value
+from surfturf.inspect.scorer import SCORE_NAME, is_judged, verdict
 from surfturf.report.load import RunData, load_run
 from surfturf.report.stats import is_violation, score_of, threshold_of
 
@@ -36,7 +35,7 @@ def _sample(candidate: dict[str, Any], context: list[dict[str, Any]], target: st
     query = str(candidate.get("query") or "")
     response = str(candidate.get("response") or "")
     score = score_of(candidate)
-    violation = is_violation(candidate, threshold) if score is not None else None
+    violation = is_violation(candidate, threshold) if score is not None else None  # the run's own flag
     messages = [_TURNS.get(str(t.get("role")), ChatMessageUser)(content=str(t.get("content") or "")) for t in context]
     messages.append(ChatMessageUser(content=query))
     if response:
@@ -44,12 +43,9 @@ def _sample(candidate: dict[str, Any], context: list[dict[str, Any]], target: st
     error = candidate.get("error")
     scores = {}
     if score is not None or error:
-        verdict = score_value(score, threshold)
-        verdict["violation"] = violation
-        scores[SCORE_NAME] = Score(value=verdict, answer=response or None,
-                                   explanation=candidate.get("reason") or error,
-                                   metadata={"judges": candidate.get("judges") or [], "threshold": threshold,
-                                             "error": error})
+        scores[SCORE_NAME] = verdict(score, threshold, explanation=candidate.get("reason") or error,
+                                     answer=response or None, error=error, judges=candidate.get("judges") or [])
+        scores[SCORE_NAME].metadata["violation"] = violation
     tokens = candidate.get("tokens") or {}
     return EvalSample(
         id=str(candidate.get("id")), epoch=1, input=query, target="", messages=messages,
@@ -99,12 +95,11 @@ def run_eval_log(run: RunData) -> EvalLog:
         if cid in robust:
             extra["robust"] = robust[cid]
         samples.append(_sample(candidate, context, target, threshold, extra))
-    judged = [s for s in samples if s.scores and s.scores[SCORE_NAME].value["score"] is not None]
-    violations = sum(1 for s in judged if s.scores[SCORE_NAME].value["violation"])
+    judged = [s.scores[SCORE_NAME] for s in samples if s.scores and is_judged(s.scores[SCORE_NAME])]
+    violations = sum(1 for score in judged if score.metadata["violation"])
     metrics = {
         "violation_rate": EvalMetric(name="violation_rate", value=violations / len(judged) if judged else 0.0),
-        "mean_score": EvalMetric(name="mean_score", value=(sum(s.scores[SCORE_NAME].value["score"] for s in judged)
-                                                          / len(judged)) if judged else 0.0),
+        "mean": EvalMetric(name="mean", value=sum(float(s.value) for s in judged) / len(judged) if judged else 0.0),
         "judged": EvalMetric(name="judged", value=len(judged)),
     }
     status = str(run.manifest.get("status") or "unknown")
