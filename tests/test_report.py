@@ -328,3 +328,18 @@ def test_sparse_and_odd_records_still_render(tmp_path: Path) -> None:
     assert "a, b" in html and "rubric" in html
     assert island(html)["findings"][0]["score"] == 60
     assert (run / "figures" / "steer.svg").is_file() and (run / "figures" / "trace_hits_y.svg").is_file()
+
+
+def test_corrupt_candidate_line_and_index_dir_are_user_errors(tmp_path: Path) -> None:
+    run = write_sample_run(tmp_path / "run", seed=4)
+    lines = (run / "candidates.jsonl").read_text().splitlines()
+    (run / "candidates.jsonl").write_text("\n".join([lines[0], "{not json", *lines[1:]]) + "\n")
+    with pytest.raises(UserError, match=r"candidates.jsonl line 2 is not valid JSON"):
+        load_run(run)
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / "manifest.json").write_text('{"command": "index build"}')
+    (index / "examples.parquet").write_bytes(b"PAR1")
+    with pytest.raises(UserError, match="is a TURF index, not a SURF run"):
+        load_run(index)
+    assert not (index / "report.html").exists()

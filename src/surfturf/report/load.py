@@ -46,12 +46,12 @@ class RunData:
 
 
 def read_jsonl(path: Path, warnings: list[str]) -> list[dict[str, Any]]:
-    """Records of a JSONL file; a torn last line (a run still writing) is skipped quietly."""
+    """Records of a JSONL file; a torn last line (a run still writing) is skipped quietly, any other
+    bad line is a UserError naming the file and line (a silently shorter report would mislead)."""
     if not path.is_file():
         return []
     lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
     records: list[dict[str, Any]] = []
-    bad = 0
     for number, line in enumerate(lines):
         if not line.strip():
             continue
@@ -59,14 +59,12 @@ def read_jsonl(path: Path, warnings: list[str]) -> list[dict[str, Any]]:
             record = json.loads(line)
         except json.JSONDecodeError:
             if number < len(lines) - 1:
-                bad += 1
+                raise UserError(f"{path} line {number + 1} is not valid JSON",
+                                "repair or delete that line (it is not the torn last line of a running run)") from None
             continue
-        if isinstance(record, dict):
-            records.append(record)
-        else:
-            bad += 1
-    if bad:
-        warnings.append(f"{path.name}: skipped {bad} unreadable line(s)")
+        if not isinstance(record, dict):
+            raise UserError(f"{path} line {number + 1} is not a JSON object", "repair or delete that line")
+        records.append(record)
     return records
 
 
@@ -153,6 +151,8 @@ def load_run(path: Path, label: str | None = None) -> RunData:
     if not path.is_dir():
         raise UserError(f"run directory {path} does not exist", "pass a directory written by `surfturf surf run`")
     has_manifest = (path / "manifest.json").is_file()
+    if (path / "examples.parquet").is_file() or (path / "query_attributes.parquet").is_file():
+        raise UserError(f"{path} is a TURF index, not a SURF run", "pass a directory written by `surfturf surf run`")
     if not has_manifest and not (path / "candidates.jsonl").is_file():
         raise UserError(f"{path} is not a SURF run directory (no manifest.json or candidates.jsonl)",
                         "pass a directory written by `surfturf surf run`")
