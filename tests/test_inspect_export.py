@@ -10,11 +10,11 @@ import pytest
 
 pytest.importorskip("inspect_ai")
 
-from inspect_ai.log import read_eval_log  # noqa: E402
+from inspect_ai.log import read_eval_log
 
-from surfturf.report.load import load_run  # noqa: E402
-from surfturf.report.sample import write_sample_run  # noqa: E402
-from surfturf.testing.cli import run_main  # noqa: E402
+from surfturf.report.load import load_run
+from surfturf.report.sample import write_sample_run
+from surfturf.testing.cli import run_main
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 
 pytest.importorskip("inspect_ai")
 
-from surfturf.models import Budget, GenerateConfig, ModelSession, RetryPolicy  # noqa: E402
-from surfturf.testing.server import FakeLLMServer  # noqa: E402
+from surfturf.models import Budget, GenerateConfig, ModelSession, RetryPolicy
+from surfturf.testing.server import FakeLLMServer
 
 
 class RecordingServer(FakeLLMServer):

@@ -13,15 +13,15 @@ import pytest
 
 pytest.importorskip("inspect_ai")
 
-from inspect_ai import eval as inspect_eval  # noqa: E402
-from inspect_ai.log import read_eval_log  # noqa: E402
-from inspect_ai.model import get_model  # noqa: E402
+from inspect_ai import eval as inspect_eval
+from inspect_ai.log import read_eval_log
+from inspect_ai.model import get_model
 
-from surfturf.errors import UserError  # noqa: E402
-from surfturf.inspect import findings_task  # noqa: E402
-from surfturf.report.load import load_run  # noqa: E402
-from surfturf.report.sample import write_sample_run  # noqa: E402
-from surfturf.testing.server import FakeLLMServer  # noqa: E402
+from surfturf.errors import UserError
+from surfturf.inspect import findings_task
+from surfturf.report.load import load_run
+from surfturf.report.sample import write_sample_run
+from surfturf.testing.server import FakeLLMServer
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 

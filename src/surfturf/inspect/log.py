@@ -3,7 +3,7 @@ the run's config and models in the eval spec, the violation rate in the results.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +20,18 @@ from inspect_ai.log import (
     EvalStats,
     write_eval_log,
 )
-from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser, ModelOutput, ModelUsage
+from inspect_ai.model import (
+    ChatMessageAssistant,
+    ChatMessageUser,
+    ModelOutput,
+    ModelUsage,
+)
 
 from surfturf.inspect.scorer import SCORE_NAME, is_judged, verdict
+from surfturf.models.providers.inspect_provider import inspect_messages
 from surfturf.report.load import RunData, load_run
 from surfturf.report.stats import is_violation, score_of, threshold_of
 
-_TURNS = {"system": ChatMessageSystem, "user": ChatMessageUser, "assistant": ChatMessageAssistant}
 _STATUS = {"complete": "success", "running": "started"}
 
 
@@ -36,7 +41,7 @@ def _sample(candidate: dict[str, Any], context: list[dict[str, Any]], target: st
     response = str(candidate.get("response") or "")
     score = score_of(candidate)
     violation = is_violation(candidate, threshold) if score is not None else None  # the run's own flag
-    messages = [_TURNS.get(str(t.get("role")), ChatMessageUser)(content=str(t.get("content") or "")) for t in context]
+    messages = inspect_messages([{"role": str(t.get("role")), "content": str(t.get("content") or "")} for t in context])
     messages.append(ChatMessageUser(content=query))
     if response:
         messages.append(ChatMessageAssistant(content=response, model=target))
@@ -72,7 +77,7 @@ def _usage(manifest: dict[str, Any]) -> dict[str, ModelUsage]:
 
 def _created(manifest: dict[str, Any]) -> str:
     value = manifest.get("created")
-    return str(value) if isinstance(value, str) else datetime.now(timezone.utc).isoformat()
+    return str(value) if isinstance(value, str) else datetime.now(UTC).isoformat()
 
 
 def run_eval_log(run: RunData) -> EvalLog:

@@ -7,7 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser, get_model
-from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, mean, metric, scorer
+from inspect_ai.scorer import (
+    Metric,
+    SampleScore,
+    Score,
+    Scorer,
+    Target,
+    mean,
+    metric,
+    scorer,
+)
 from inspect_ai.solver import TaskState
 
 from surfturf.rubrics import Rubric, load_rubric

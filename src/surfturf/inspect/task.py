@@ -7,16 +7,15 @@ from pathlib import Path
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser
+from inspect_ai.model import ChatMessageUser
 from inspect_ai.solver import generate
 
 from surfturf.errors import UserError
 from surfturf.inspect.scorer import rubric_scorer
+from surfturf.models.providers.inspect_provider import inspect_messages
 from surfturf.report.load import load_run
 from surfturf.report.stats import is_violation, score_of, threshold_of
 from surfturf.rubrics import load_rubric, parse_rubric
-
-_TURNS = {"system": ChatMessageSystem, "user": ChatMessageUser, "assistant": ChatMessageAssistant}
 
 
 def findings_dataset(run_dir: Path, *, violations_only: bool = True) -> MemoryDataset:
@@ -28,7 +27,7 @@ def findings_dataset(run_dir: Path, *, violations_only: bool = True) -> MemoryDa
     for finding in run.findings:
         if violations_only and not is_violation(finding, threshold):
             continue
-        turns = [_TURNS.get(str(t.get("role")), ChatMessageUser)(content=str(t.get("content") or "")) for t in context]
+        turns = inspect_messages([{"role": str(t.get("role")), "content": str(t.get("content") or "")} for t in context])
         samples.append(Sample(
             id=str(finding.get("id")), input=[*turns, ChatMessageUser(content=str(finding.get("query") or ""))],
             target="",

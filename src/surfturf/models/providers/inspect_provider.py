@@ -47,7 +47,11 @@ def inspect_config(config: GenerateConfig, timeout_s: float) -> Any:
 
 def inspect_messages(messages: list[Message]) -> list[Any]:
     """OpenAI-shaped turns as Inspect chat messages."""
-    from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser
+    from inspect_ai.model import (
+        ChatMessageAssistant,
+        ChatMessageSystem,
+        ChatMessageUser,
+    )
 
     kinds = {"system": ChatMessageSystem, "user": ChatMessageUser, "assistant": ChatMessageAssistant}
     return [kinds.get(m["role"], ChatMessageUser)(content=m["content"]) for m in messages]
@@ -64,7 +68,9 @@ def classify(error: BaseException) -> ProviderError:
 
         return classify_openai(error)  # type: ignore[arg-type]
     if module == "anthropic":
-        from surfturf.models.providers.anthropic_provider import classify as classify_anthropic
+        from surfturf.models.providers.anthropic_provider import (
+            classify as classify_anthropic,
+        )
 
         return classify_anthropic(error)  # type: ignore[arg-type]
     status = getattr(error, "status_code", None) or getattr(error, "code", None)
