@@ -343,3 +343,11 @@ def test_corrupt_candidate_line_and_index_dir_are_user_errors(tmp_path: Path) ->
     with pytest.raises(UserError, match="is a TURF index, not a SURF run"):
         load_run(index)
     assert not (index / "report.html").exists()
+
+
+def test_headline_counts_violations_errors_and_candidates_apart(sample_run: Path, report_html: str) -> None:
+    run = load_run(sample_run)
+    errors = sum(1 for c in run.candidates if c.get("error"))
+    assert re.search(rf"<b>{errors}</b><span>errors \(no score\)</span>", report_html)
+    assert re.search(rf"<b>{len(run.candidates)}</b><span>candidates</span>", report_html)
+    assert "violating candidates of" in report_html
