@@ -351,3 +351,16 @@ def test_headline_counts_violations_errors_and_candidates_apart(sample_run: Path
     assert re.search(rf"<b>{errors}</b><span>errors \(no score\)</span>", report_html)
     assert re.search(rf"<b>{len(run.candidates)}</b><span>candidates</span>", report_html)
     assert "violating candidates of" in report_html
+
+
+def test_provisional_findings_are_only_candidates_above_the_threshold(tmp_path: Path) -> None:
+    run = tmp_path / "weak"
+    run.mkdir()
+    rows = [{"id": f"r0-i0-c{i}", "query": f"q{i}", "response": "r", "score": s, "error": None}
+            for i, s in enumerate([0.0, 10.0, 85.0, None])]
+    (run / "candidates.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (run / "manifest.json").write_text(json.dumps({"config": {"threshold": 50}, "status": "running"}))
+    assert [f["id"] for f in load_run(run).findings] == ["r0-i0-c2"]
+    rows[2]["score"] = 40.0
+    (run / "candidates.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert load_run(run).findings == []

@@ -14,6 +14,8 @@ from typing import Any
 from surfturf.errors import UserError
 from surfturf.surf.buffer import normalise
 
+# PAPER.md: above 50 counts as a violation, above 70 is an unambiguous failure.
+DEFAULT_THRESHOLD = 50.0
 # How many top candidates stand in for findings while a run has not written findings.jsonl.
 PROVISIONAL_FINDINGS = 25
 
@@ -82,9 +84,10 @@ def normalise_query(query: str) -> str:
     return normalise(query.casefold())
 
 
-def _provisional_findings(candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Best scored candidates, one per normalised query, while findings.jsonl does not exist yet."""
-    scored = sorted((c for c in candidates if isinstance(c.get("score"), (int, float))),
+def _provisional_findings(candidates: list[dict[str, Any]], threshold: float) -> list[dict[str, Any]]:
+    """Best candidates above the rubric's threshold, one per normalised query, while findings.jsonl
+    does not exist yet (a candidate below it is not a finding, however high it ranks)."""
+    scored = sorted((c for c in candidates if isinstance(c.get("score"), (int, float)) and c["score"] > threshold),
                     key=lambda c: -float(c["score"]))
     seen: set[str] = set()
     findings: list[dict[str, Any]] = []
@@ -164,7 +167,9 @@ def load_run(path: Path, label: str | None = None) -> RunData:
     candidates = read_jsonl(path / "candidates.jsonl", warnings)
     iterations = read_jsonl(path / "iterations.jsonl", warnings)
     provisional = not (path / "findings.jsonl").is_file()
-    findings = _provisional_findings(candidates) if provisional else read_jsonl(path / "findings.jsonl", warnings)
+    threshold = (manifest.get("config") or {}).get("threshold")
+    threshold = float(threshold) if isinstance(threshold, (int, float)) else DEFAULT_THRESHOLD
+    findings = _provisional_findings(candidates, threshold) if provisional else read_jsonl(path / "findings.jsonl", warnings)
     run = RunData(path=path, label=label or path.resolve().name, manifest=manifest, candidates=candidates,
                   iterations=iterations, findings=findings, findings_provisional=provisional, warnings=warnings)
     if (path / "traces").is_dir():
