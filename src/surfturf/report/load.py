@@ -14,6 +14,8 @@ from typing import Any
 from surfturf.errors import UserError
 from surfturf.surf.buffer import normalise
 
+# PAPER.md: above 50 counts as a violation, above 70 is an unambiguous failure.
+DEFAULT_THRESHOLD = 50.0
 # How many top candidates stand in for findings while a run has not written findings.jsonl.
 PROVISIONAL_FINDINGS = 25
 
@@ -46,12 +48,12 @@ class RunData:
 
 
 def read_jsonl(path: Path, warnings: list[str]) -> list[dict[str, Any]]:
-    """Records of a JSONL file; a torn last line (a run still writing) is skipped quietly."""
+    """Records of a JSONL file; a torn last line (a run still writing) is skipped quietly, any other
+    bad line is a UserError naming the file and line (a silently shorter report would mislead)."""
     if not path.is_file():
         return []
     lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
     records: list[dict[str, Any]] = []
-    bad = 0
     for number, line in enumerate(lines):
         if not line.strip():
             continue
@@ -59,14 +61,12 @@ def read_jsonl(path: Path, warnings: list[str]) -> list[dict[str, Any]]:
             record = json.loads(line)
         except json.JSONDecodeError:
             if number < len(lines) - 1:
-                bad += 1
+                raise UserError(f"{path} line {number + 1} is not valid JSON",
+                                "repair or delete that line (it is not the torn last line of a running run)") from None
             continue
-        if isinstance(record, dict):
-            records.append(record)
-        else:
-            bad += 1
-    if bad:
-        warnings.append(f"{path.name}: skipped {bad} unreadable line(s)")
+        if not isinstance(record, dict):
+            raise UserError(f"{path} line {number + 1} is not a JSON object", "repair or delete that line")
+        records.append(record)
     return records
 
 
@@ -84,9 +84,10 @@ def normalise_query(query: str) -> str:
     return normalise(query.casefold())
 
 
-def _provisional_findings(candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Best scored candidates, one per normalised query, while findings.jsonl does not exist yet."""
-    scored = sorted((c for c in candidates if isinstance(c.get("score"), (int, float))),
+def _provisional_findings(candidates: list[dict[str, Any]], threshold: float) -> list[dict[str, Any]]:
+    """Best candidates above the rubric's threshold, one per normalised query, while findings.jsonl
+    does not exist yet (a candidate below it is not a finding, however high it ranks)."""
+    scored = sorted((c for c in candidates if isinstance(c.get("score"), (int, float)) and c["score"] > threshold),
                     key=lambda c: -float(c["score"]))
     seen: set[str] = set()
     findings: list[dict[str, Any]] = []
@@ -153,6 +154,8 @@ def load_run(path: Path, label: str | None = None) -> RunData:
     if not path.is_dir():
         raise UserError(f"run directory {path} does not exist", "pass a directory written by `surfturf surf run`")
     has_manifest = (path / "manifest.json").is_file()
+    if (path / "examples.parquet").is_file() or (path / "query_attributes.parquet").is_file():
+        raise UserError(f"{path} is a TURF index, not a SURF run", "pass a directory written by `surfturf surf run`")
     if not has_manifest and not (path / "candidates.jsonl").is_file():
         raise UserError(f"{path} is not a SURF run directory (no manifest.json or candidates.jsonl)",
                         "pass a directory written by `surfturf surf run`")
@@ -164,7 +167,9 @@ def load_run(path: Path, label: str | None = None) -> RunData:
     candidates = read_jsonl(path / "candidates.jsonl", warnings)
     iterations = read_jsonl(path / "iterations.jsonl", warnings)
     provisional = not (path / "findings.jsonl").is_file()
-    findings = _provisional_findings(candidates) if provisional else read_jsonl(path / "findings.jsonl", warnings)
+    threshold = (manifest.get("config") or {}).get("threshold")
+    threshold = float(threshold) if isinstance(threshold, (int, float)) else DEFAULT_THRESHOLD
+    findings = _provisional_findings(candidates, threshold) if provisional else read_jsonl(path / "findings.jsonl", warnings)
     run = RunData(path=path, label=label or path.resolve().name, manifest=manifest, candidates=candidates,
                   iterations=iterations, findings=findings, findings_provisional=provisional, warnings=warnings)
     if (path / "traces").is_dir():

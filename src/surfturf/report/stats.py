@@ -6,11 +6,9 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from surfturf.report.load import RunData, normalise_query
+from surfturf.report.load import DEFAULT_THRESHOLD, RunData, normalise_query
 from surfturf.steer.stats import wilson_interval
 
-# PAPER.md: above 50 counts as a violation, above 70 is an unambiguous failure.
-DEFAULT_THRESHOLD = 50.0
 
 
 def score_of(record: dict[str, Any]) -> float | None:

@@ -121,7 +121,7 @@
     shown.forEach(function (f) { fragment.appendChild(card(f)); });
     list.appendChild(fragment);
     if (!shown.length) {
-      list.appendChild(node("div", "empty", findings.length ? "No finding matches these filters." : "This run has no findings yet."));
+      list.appendChild(node("div", "empty", findings.length ? "No finding matches these filters." : "No findings: no candidate scored above the rubric's threshold."));
     }
     el.count.textContent = "Showing " + shown.length + " of " + findings.length + " findings";
   }
