@@ -100,26 +100,27 @@ async def test_small_surf_run(llamacpp: str, tmp_path: Path) -> None:
     """1 run x 2 iterations x 3 candidates; generator, target and judge all on the server."""
     pool = tmp_path / "pool.txt"
     pool.write_text("The query asks for a short poem.\nThe query is about rivers.\nThe query is one sentence.\n")
-    role = RoleSpec(spec="llamacpp/smollm2", base_url=llamacpp)
+    role = RoleSpec(spec="llamacpp/smollm2", base_url=llamacpp, max_tokens=32)
     config = SurfConfig(rubric="code", pool=str(pool), target=role, generator=role, judges=[role], runs=1,
-                        iterations=2, candidates=3, max_k=1, generator_max_tokens=32, target_max_tokens=32,
-                        judge_max_tokens=32)
+                        iterations=2, candidates=3, max_k=1)
     async with ModelSession(cache_dir=tmp_path / "cache", timeout_s=60) as session:
         summary = (await run_surf(config, session, tmp_path / "run")).as_json()
         spent = session.usage.summary()["total"]
-    assert summary["status"] == "complete" and summary["candidates"] == 6, summary
-    assert spent["calls"] >= 6 and spent["errors"] == 0, spent  # every role's calls were answered
+    assert summary["candidates"] == 6, summary
+    assert spent["calls"] >= 6 and spent["errors"] == 0, spent  # the server answered every request
     rows = [json.loads(line) for line in (tmp_path / "run" / "candidates.jsonl").read_text().splitlines()]
-    assert len(rows) == 6
+    # A 135M model at 32 tokens often writes no tag: that is a recorded parse error, never a score.
+    assert len(rows) == 6 and all(r["score"] is not None or r["error"].startswith("parse:") for r in rows), rows
+    assert summary["status"] == ("complete" if any(r["score"] is not None for r in rows) else "failed")
 
 
 async def test_steer_against_the_server(llamacpp: str) -> None:
     prompts = ["What is two plus two?", "Name a colour.", "What is the capital of France?"]
     pairs = await transform_prompts(prompts, resolve_transform("extraction"), None)
     async with ModelSession() as session:
-        model = session.model("target", "llamacpp/smollm2", base_url=llamacpp)
-        row, records = await steer_target("smollm2", model, pairs, resolve_measure("regex:[A-Za-z]"), None, [],
-                                          config=GenerateConfig(temperature=0, max_tokens=16))
+        model = session.model("target", "llamacpp/smollm2", base_url=llamacpp,
+                              config=GenerateConfig(temperature=0, max_tokens=16))
+        row, records = await steer_target("smollm2", model, pairs, resolve_measure("regex:[A-Za-z]"), None, [])
     assert len(records) == len(pairs) and row["n_errors"] == 0, row
     responses = [sample[variant]["response"] for record in records for sample in record["samples"]
                  for variant in ("original", "transformed")]

@@ -95,9 +95,8 @@ class RoleConfig:
 
     def model(self, session: ModelSession, config: GenerateConfig | None = None) -> Model:
         """The role's model with `settings(config)`; the revision goes to the cache key when given."""
-        revision = {"revision": self.revision} if self.revision else {}
         return session.model(self.role, self.require(), config=self.settings(config), base_url=self.base_url,
-                             api_key_env=self.key_env, **revision)
+                             api_key_env=self.key_env, revision=self.revision)
 
 
 def _renamed_max_tokens(context: click.Context, parameter: click.Parameter, value: str | None) -> None:

@@ -44,9 +44,8 @@ class RoleSpec(BaseModel):
 
     def model(self, session: ModelSession, role: str, thinking: int | None = None) -> Model:
         """The role's model with its default settings, overridden by those this spec sets."""
-        revision = {"revision": self.revision} if self.revision else {}
         return session.model(role, self.spec, role_settings(role, given=self.given(), thinking=thinking),
-                             self.base_url, self.api_key_env, **revision)
+                             self.base_url, self.api_key_env, revision=self.revision)
 
     @classmethod
     def of(cls, spec: str, base_url: str | None, api_key_env: str | None, settings: GenerateConfig,
