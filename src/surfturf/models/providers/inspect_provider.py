@@ -12,8 +12,8 @@ from typing import Any
 
 from surfturf.errors import UserError
 from surfturf.models.providers.base import (
+    CLIENTS,
     Completion,
-    LoopClients,
     Provider,
     ProviderError,
     short,
@@ -106,7 +106,6 @@ class InspectProvider(Provider):
         except ImportError:
             raise UserError(f"{endpoint.spec} needs Inspect AI, which is not installed",
                             "pip install 'surfturf[inspect]'") from None
-        self._models = LoopClients(self._make_model)
 
     def _make_model(self) -> _LoopModel:
         from inspect_ai.model import get_model
@@ -123,7 +122,8 @@ class InspectProvider(Provider):
         return _LoopModel(model)
 
     async def chat(self, messages: list[Message], config: GenerateConfig) -> Completion:
-        model = self._models.get().model
+        key = ("inspect", self.endpoint.spec.model, self.endpoint.base_url, self.endpoint.api_key)
+        model = CLIENTS.get(key, self._make_model, self).model
         try:
             output = await model.generate(inspect_messages(messages), config=inspect_config(config, self.timeout_s),
                                           cache=False)
@@ -142,7 +142,7 @@ class InspectProvider(Provider):
         )
 
     async def aclose(self) -> None:
-        await self._models.aclose()
+        await CLIENTS.release(self)
 
 
 def _forwards_sdk_retries(name: str) -> bool:
