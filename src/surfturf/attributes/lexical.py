@@ -25,9 +25,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 from scipy.stats import poisson
 
-from surfturf.attributes.surface import clip, first_sentence, last_sentence
+from surfturf.attributes.surface import first_sentence, last_sentence
 
 ALPHA = 0.05
 GENERIC_SHARE = 0.2
@@ -38,7 +39,9 @@ SENTENCE_WORDS = (2, 12)
 
 
 def tokens(text: str) -> list[str]:
-    return [t.lower() for t in TOKEN.findall(clip(text)[:1500])]
+    """Lowercase words of the head (and tail) of a text, where framing and stock phrasing sit."""
+    text = text if len(text) <= 700 else text[:500] + " \n " + text[-200:]
+    return TOKEN.findall(text.lower())
 
 
 def _terms(text: str) -> tuple[set[str], set[str], str, str]:
@@ -97,13 +100,14 @@ class Lexicon:
         for word, df in word_df.items():
             if support <= df <= ceiling and n / df >= MIN_LIFT and len(word) > 2:
                 lexicon.words[word] = n / df
-        for gram, df in gram_df.items():
-            if not (support <= df <= ceiling):
-                continue
-            parts = gram.split()
-            expected = n * math.prod(word_df[w] / n for w in parts)
-            if poisson.sf(df - 1, expected) < bound and any(w in lexicon.words for w in parts):
-                lexicon.phrases[gram] = df / max(expected, 1e-12)
+        grams = [g for g, df in gram_df.items() if support <= df <= ceiling and any(w in lexicon.words for w in g.split())]
+        if grams:
+            observed = np.array([gram_df[g] for g in grams], dtype=np.float64)
+            expected = np.array([n * math.prod(word_df[w] / n for w in g.split()) for g in grams])
+            significant = poisson.sf(observed - 1, expected) < bound
+            for gram, obs, exp, keep in zip(grams, observed, expected, significant):
+                if keep:
+                    lexicon.phrases[gram] = float(obs / max(exp, 1e-12))
         lexicon.openings = {s for s, df in first_df.items() if support <= df <= ceiling}
         lexicon.closings = {s for s, df in last_df.items() if support <= df <= ceiling}
         return lexicon

@@ -12,8 +12,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-HEAD = 3000  # detectors read the head and tail of long texts: that is where form and framing show
-TAIL = 600
+HEAD = 1200  # detectors read the head and tail of long texts: that is where form and framing show
+TAIL = 300
 
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 # Function words only (articles, pronouns, prepositions, auxiliaries): generic markers of a language.
@@ -64,8 +64,9 @@ CURLY = re.compile(r"[’‘“”]")
 DASH = re.compile(r"—|–| -- ")
 REPEATED_MARKS = re.compile(r"[!?]{2,}")
 ELLIPSIS = re.compile(r"\.\.\.|…")
-GREETING = re.compile(r"^\W*(hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening)|howdy|bonjour|hola|hallo|ciao|salut)\b",
-                      re.IGNORECASE)
+# A salutation is set off by punctuation ("Hi! ...", "Dear Ann, ..."); a bare "hey whats" is chat filler.
+GREETING = re.compile(r"^\W*(hi|hello|hey|dear \w+|greetings|good (?:morning|afternoon|evening)|howdy|bonjour|hola|hallo|ciao|salut)"
+                      r"\s*[,!.:—-]", re.IGNORECASE)
 SIGN_OFF = re.compile(r"\b(thanks?|thank you|regards|cheers|best wishes|sincerely|hope (?:this|that|it)|let me know|feel free|"
                       r"happy to help|good luck|enjoy|take care|merci|gracias|danke)\b", re.IGNORECASE)
 PERSONA = re.compile(r"\b(you are an? |act as |pretend (?:to be|you are)|imagine (?:you are|you're)|role-?play|in the (?:voice|style) of|"
@@ -114,8 +115,11 @@ def _script(ch: str) -> str:
 
 def script(text: str) -> str:
     """The Unicode script most letters belong to ('LATIN', 'CYRILLIC', ...), '' without letters."""
+    head = text[:400]
+    if head.isascii():
+        return "LATIN" if head.lower() != head.upper() else ""
     counts: dict[str, int] = {}
-    for ch in text[:400]:
+    for ch in head:
         if ch.isalpha():
             name = _script(ch)
             counts[name] = counts.get(name, 0) + 1
@@ -129,7 +133,7 @@ def detect_language(text: str) -> str:
         return "unknown"
     if main != "LATIN":
         return SCRIPT_LANGUAGE.get(main, main.title())
-    tokens = [w.lower() for w in words(text[:1500])]
+    tokens = WORD.findall(text[:600].lower())
     scores = {lang: sum(1 for t in tokens if t in stop) for lang, stop in FUNCTION_WORDS.items()}
     if "¿" in text or "¡" in text:  # inverted marks are Spanish's own
         scores["Spanish"] += 2
@@ -141,15 +145,14 @@ def detect_language(text: str) -> str:
 
 def letter_case(text: str) -> str | None:
     """'lowercase', 'uppercase' or 'title' when the whole text is written that way."""
-    letters = [c for c in text if c.isalpha()]
-    if len(letters) <= 8:
+    lowered, raised = text.lower(), text.upper()
+    if lowered == raised or sum(1 for c in text[:40] if c.isalpha()) <= 8:
         return None
-    upper = sum(1 for c in letters if c.isupper())
-    if upper == 0 and any(c.islower() for c in letters):
+    if text == lowered:
         return "lowercase"
-    if upper == len(letters) or (upper > 0.8 * len(letters) and len(letters) > 15):
+    if text == raised and len(text) > 15:
         return "uppercase"
-    tokens = words(text)
+    tokens = words(text[:300])
     if len(tokens) >= 4 and all(t[:1].isupper() for t in tokens):
         return "title"
     return None
@@ -157,7 +160,7 @@ def letter_case(text: str) -> str | None:
 
 def long_word_share(text: str) -> tuple[int, float]:
     """Long (9+ letter) words, names aside, and their share of all words: a register signal."""
-    tokens = words(text)
+    tokens = words(text[:400])
     plain = [t for i, t in enumerate(tokens) if i == 0 or not t[:1].isupper()]
     long = sum(1 for t in plain if len(t) >= 9)
     return long, long / max(len(tokens), 1)
@@ -175,12 +178,14 @@ def has_code(text: str) -> bool:
 
 
 def has_latex(text: str) -> bool:
-    return bool(LATEX.search(text))
+    return ("\\" in text or "$" in text) and bool(LATEX.search(text))
 
 
 def calls(text: str) -> list[str]:
     """Names written with call syntax, `name(...)`, with arguments (quoted, named or empty)."""
     found = []
+    if "(" not in text:
+        return found
     for match in CALL.finditer(text):
         name = match.group(1)
         if len(name) > 1 and name not in found:
@@ -251,34 +256,35 @@ def describe(text: str, kind: str) -> list[str]:
     the = f"The {kind}"
     out: list[str] = []
     stripped = text.strip()
+    low = text.lower()
     language = detect_language(text)
     if language not in ("English", "unknown"):
         out.append(f"{the} is written in {language}.")
     if kind == "response" and REFUSAL.search(text[:400]):
         out.append(f"{the} refuses the request.")
     found_calls = calls(text)
-    tool = TOOL_NAME.search(text) if kind == "response" else None
+    tool = TOOL_NAME.search(text) if kind == "response" and '"' in text else None
     if tool:
         out.append(f"{the} calls a tool ({tool.group(1)}).")
-    made = MADE_BY.search(text) if kind == "response" else None
+    made = MADE_BY.search(text[:600]) if kind == "response" and " by " in text else None
     if made:
         out.append(f"{the} says something was made by {made.group(1)}.")
-    if XML_TAG.search(text):
+    if "</" in text and XML_TAG.search(text):
         out.append(f"{the} contains markup tags like <tag>...</tag>.")
-    if JSON_OBJECT.search(text):
+    if "{" in text and JSON_OBJECT.search(text):
         out.append(f"{the} contains a JSON object.")
     if has_code(text):
         out.append(f"{the} contains a code block with a program." if kind == "response" else f"{the} contains source code.")
     elif found_calls:
         out.append(f"{the} contains function-call syntax like {found_calls[0]}(...).")
-    if kind == "query" and not has_code(text) and CODE_ASK.search(text):
+    if kind == "query" and not has_code(text) and CODE_ASK.search(text[:600]):
         out.append(f"{the} asks for code or a program.")
     label = LABEL.search(text)
     if label:
         out.append(f"{the} is framed with labelled fields (e.g. '{label.group(1)}:').")
-    if ANNOTATION.search(text):
+    if "<<" in text and ANNOTATION.search(text):
         out.append(f"{the} contains calculator annotations like <<a*b=c>>.")
-    if ANSWER_LINE.search(text):
+    if "####" in text and ANSWER_LINE.search(text):
         out.append(f"{the} ends with a final answer line '#### N'.")
     if has_latex(text):
         out.append(f"{the} contains LaTeX math notation.")
@@ -291,7 +297,7 @@ def describe(text: str, kind: str) -> list[str]:
         out.append(f"{the} capitalises every word.")
     if is_formal(text):
         out.append(f"{the} uses formal, elaborate vocabulary.")
-    if PERSONA.search(text[:600]):
+    if PERSONA.search(text[:400]):
         out.append(f"{the} sets up a persona or role-play.")
     elif kind == "response" and FIRST_PERSON_ROLE.search(text[:200]):
         out.append(f"{the} speaks in the first person about who it is.")
@@ -304,13 +310,13 @@ def describe(text: str, kind: str) -> list[str]:
         out.append(f"{the} uses a bulleted list.")
     if lettered_parts(text):
         out.append(f"{the} has lettered parts (a. ... b. ...).")
-    if TABLE.search(text):
+    if "|" in text and TABLE.search(text):
         out.append(f"{the} contains a markdown table.")
-    if HEADING.search(text) and not ANSWER_LINE.search(text):
+    if "#" in text and HEADING.search(text) and not ANSWER_LINE.search(text):
         out.append(f"{the} uses markdown headings.")
-    if BOLD.search(text):
+    if ("**" in text or "__" in text) and BOLD.search(text):
         out.append(f"{the} uses bold text.")
-    if EMOJI.search(text) or EMOTICON.search(text):
+    if (not text.isascii() and EMOJI.search(text)) or (":" in text or ";" in text) and EMOTICON.search(text):
         out.append(f"{the} contains emoji or emoticons.")
     if GREETING.search(text):
         out.append(f"{the} opens with a greeting.")
@@ -319,35 +325,35 @@ def describe(text: str, kind: str) -> list[str]:
         out.append(f"{the} ends with a sign-off ('{closing}').")
     elif kind == "query" and closing and len(closing.split()) <= 6 and SIGN_OFF.search(closing):
         out.append(f"{the} ends with a thank-you or sign-off.")
-    if kind == "response" and NARRATIVE.search(text):
+    if kind == "response" and NARRATIVE.search(text[:300] + "\n" + text[-60:]):
         out.append(f"{the} tells a story.")
-    if kind == "response" and (NEGATION_OPENING.search(text) or PREMISE_DENIAL.search(first_sentence(text))):
+    if kind == "response" and (NEGATION_OPENING.match(text) or PREMISE_DENIAL.search(first_sentence(text)[:200])):
         out.append(f"{the} contradicts the premise, saying the claim is false.")
-    if kind == "query" and QUANTITY.search(text):
+    if kind == "query" and "how " in low and QUANTITY.search(text):
         out.append(f"{the} asks for a number (how many / how much).")
     if kind == "query":
         form = question_form(text)
         if form:
             out.append(f"{the} is a question of the form {form}.")
-    if MODEL_NUMBER.search(text[:600]):
+    if MODEL_NUMBER.search(text[:300]):
         out.append(f"{the} mentions a product with a model number.")
-    elif PROPER.search(text[:600]):
+    elif PROPER.search(text[:300]):
         out.append(f"{the} mentions a named person, place or organisation.")
-    if YEAR.search(text[:600]):
+    if YEAR.search(text[:300]):
         out.append(f"{the} mentions a year.")
-    if EQUATION.search(text):
+    if "=" in text and EQUATION.search(text):
         out.append(f"{the} shows arithmetic steps (a + b = c).")
     elif ARITHMETIC.search(text):
         out.append(f"{the} contains an arithmetic expression.")
-    if QUOTED.search(text):
+    if QUOTED.search(text[:600]):
         out.append(f"{the} contains a quotation.")
-    if URL.search(text):
+    if ("http" in text or "www." in text) and URL.search(text):
         out.append(f"{the} contains a link.")
-    if CURLY.search(text):
+    if not text.isascii() and CURLY.search(text):
         out.append(f"{the} uses curly quotes or apostrophes.")
-    if REPEATED_MARKS.search(text):
+    if ("!!" in text or "??" in text or "?!" in text or "!?" in text) and REPEATED_MARKS.search(text):
         out.append(f"{the} uses repeated exclamation or question marks.")
-    if ELLIPSIS.search(text) or DASH.search(text):
+    if ("..." in text or not text.isascii() or " -- " in text) and (ELLIPSIS.search(text) or DASH.search(text)):
         out.append(f"{the} uses ellipses or dashes.")
     if kind == "response" and re.match(r"\s*(yes|no)\b", text, re.IGNORECASE):
         out.append(f"{the} begins with a yes/no answer.")

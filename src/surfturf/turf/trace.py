@@ -46,6 +46,7 @@ FLOAT32_COPY_BYTES = 2 << 30  # float16 response embeddings up to this size (as 
 DEFAULT_EVIDENCE = 10
 GENERIC_SHARE = 0.25  # a crux held by more than this share of the responses describes no part of the data
 SIMILARITY_FLOOR = 0.3  # a crux whose best neighbour is less similar than this has no match in the data
+NEIGHBOUR_GAP = 0.15  # neighbours this much less similar than the crux's best match no longer share it
 
 
 def auto_k(n_examples: int) -> int:
@@ -285,8 +286,10 @@ def build_trace(context: TraceContext, case: Case, crux: Crux, scores: np.ndarra
     judged = verdict(*crux_limits(context, scores, rows))
     rows = rows.copy()
     rows[[i for i in range(rows.shape[0]) if i not in judged["usable_crux"]]] = -1
+    floor = scores[:, :1] - NEIGHBOUR_GAP  # a fixed k must not pad a small group with filler
     if settings.min_similarity is not None:
-        rows[scores < settings.min_similarity] = -1
+        floor = np.maximum(floor, settings.min_similarity)
+    rows[scores < floor] = -1
     base = {"finding": case.finding, "rubric": case.rubric, "query": case.query, "response": case.response,
             "blind_attributes": crux.blind_attributes, "crux": crux.crux, "k": settings.k,
             "min_similarity": settings.min_similarity, "verdict": judged, "error": None,
