@@ -9,9 +9,10 @@ A first pass over the corpus (`Lexicon.fit`) counts, per text, its distinct word
 - not generic: it occurs in at most GENERIC_SHARE of the texts (a word in a fifth of a corpus
   describes no part of it);
 - lift: a word's lift is 1 / its document share (how concentrated it is against a term spread over
-  every text), kept at MIN_LIFT or more; a phrase's lift is its count over the count expected if
-  its words fell independently (N x prod of word shares), kept when that excess is significant
-  at alpha / m by the same Poisson tail; a stock sentence needs only support.
+  every text; above 1 / GENERIC_SHARE by the rule above), and a text's words are described rarest
+  first; a phrase's lift is its count over the count expected if its words fell independently
+  (N x prod of word shares), kept when that excess is significant at alpha / m by the same Poisson
+  tail; a stock sentence needs only support.
 
 All choices come from the corpus (N, m and the counts), so the same code describes a chat mix, a
 math set or a tool-call corpus. Ties break by text, so the output is deterministic.
@@ -32,7 +33,6 @@ from surfturf.attributes.surface import first_sentence, last_sentence
 
 ALPHA = 0.05
 GENERIC_SHARE = 0.2
-MIN_LIFT = 20.0  # a word in at most 5% of the texts
 MAX_DESCRIPTORS = 3
 TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 SENTENCE_WORDS = (2, 12)
@@ -98,7 +98,7 @@ class Lexicon:
         ceiling = GENERIC_SHARE * n
         bound = alpha / m
         for word, df in word_df.items():
-            if support <= df <= ceiling and n / df >= MIN_LIFT and len(word) > 2:
+            if support <= df <= ceiling and len(word) > 2:
                 lexicon.words[word] = n / df
         grams = [g for g, df in gram_df.items() if support <= df <= ceiling and any(w in lexicon.words for w in g.split())]
         if grams:

@@ -33,6 +33,10 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {lang: frozenset(words.split()) for 
     "Vietnamese": "và của là có không những được trong cho một này với",
     "Tagalog": "ang ng mga sa na ay at ito ko mo siya",
 }.items()}
+LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
+for _lang, _words in FUNCTION_WORDS.items():
+    for _word in _words:
+        LANGUAGES_OF[_word] = (*LANGUAGES_OF.get(_word, ()), _lang)
 SCRIPT_LANGUAGE = {"CJK": "Chinese", "HIRAGANA": "Japanese", "KATAKANA": "Japanese", "HANGUL": "Korean",
                    "CYRILLIC": "Cyrillic-script (e.g. Russian)", "ARABIC": "Arabic", "DEVANAGARI": "Hindi",
                    "GREEK": "Greek", "HEBREW": "Hebrew", "THAI": "Thai", "BENGALI": "Bengali", "TAMIL": "Tamil",
@@ -134,7 +138,10 @@ def detect_language(text: str) -> str:
     if main != "LATIN":
         return SCRIPT_LANGUAGE.get(main, main.title())
     tokens = WORD.findall(text[:600].lower())
-    scores = {lang: sum(1 for t in tokens if t in stop) for lang, stop in FUNCTION_WORDS.items()}
+    scores = dict.fromkeys(FUNCTION_WORDS, 0)
+    for token in tokens:
+        for lang in LANGUAGES_OF.get(token, ()):
+            scores[lang] += 1
     if "¿" in text or "¡" in text:  # inverted marks are Spanish's own
         scores["Spanish"] += 2
     best = max(scores, key=scores.__getitem__)
