@@ -10,7 +10,6 @@ rows and reports what share of that build the extraction is. Last line JSON.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gzip
 import json
 import tempfile
@@ -18,12 +17,8 @@ import time
 from itertools import islice
 from pathlib import Path
 
-from rich.console import Console
-
 from surfturf.attributes.heuristic import OfflineExtractor, query_attributes, response_attributes
-from surfturf.data import resolve_inputs
-from surfturf.models import ModelSession
-from surfturf.turf.build import BuildConfig, IndexBuilder
+from surfturf.testing.index import build_offline_index
 
 
 def read_pairs(data: Path, rows: int) -> list[tuple[str, str]]:
@@ -37,17 +32,9 @@ def read_pairs(data: Path, rows: int) -> list[tuple[str, str]]:
 
 
 def build_seconds(data: Path, rows: int) -> float:
-    async def build(out: Path) -> None:
-        session = ModelSession(cache_dir=None, cache_mode="off")
-        config = BuildConfig(extractor="heuristic", embedder="hash/256", limit=rows)
-        builder = IndexBuilder(resolve_inputs([str(data)]), out, config, session, None,
-                               session.model("embedder", "hash/256"), None, console=Console(quiet=True))
-        await builder.run()
-        await session.aclose()
-
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        asyncio.run(build(Path(tmp) / "INDEX"))
+        build_offline_index([str(data)], Path(tmp) / "INDEX", rows)
         return time.perf_counter() - start
 
 

@@ -7,16 +7,12 @@ knowledge would pick. Figures are printed for the report; the bound asks most so
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from surfturf.attributes.heuristic import response_attributes
-from surfturf.data import resolve_inputs
-from surfturf.models import ModelSession
-from surfturf.turf.build import BuildConfig, IndexBuilder
+from surfturf.testing.index import build_offline_index
 from surfturf.turf.trace import TraceContext, TraceSettings, trace_context, trace_one
 
 SFT_MIX = Path("/work/shared/data/sft-mix")
@@ -36,18 +32,7 @@ CASES = {
 def context(tmp_path_factory: pytest.TempPathFactory) -> TraceContext:
     if not SFT_MIX.is_dir():
         pytest.skip(f"{SFT_MIX} is not available")
-    out = tmp_path_factory.mktemp("sources") / "INDEX"
-
-    async def build() -> None:
-        session = ModelSession(cache_dir=None, cache_mode="off")
-        config = BuildConfig(extractor="heuristic", embedder="hash/256", limit=600)
-        builder = IndexBuilder(resolve_inputs([str(SFT_MIX)]), out, config, session, None,
-                               session.model("embedder", "hash/256"), None, console=Console(quiet=True))
-        await builder.run()
-        await session.aclose()
-
-    asyncio.run(build())
-    return trace_context(out)
+    return trace_context(build_offline_index([str(SFT_MIX)], tmp_path_factory.mktemp("sources") / "INDEX", 600))
 
 
 def test_per_source_chunk_accuracy(context: TraceContext) -> None:

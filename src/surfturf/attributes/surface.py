@@ -246,6 +246,23 @@ def first_sentence(text: str) -> str:
     return parts[0].strip() if parts else ""
 
 
+# (substrings one of which must occur, pattern, attribute): cheap substring tests skip most regexes.
+Mark = tuple[tuple[str, ...], re.Pattern[str], str]
+STRUCTURE_MARKS: tuple[Mark, ...] = ((("</",), XML_TAG, "contains markup tags like <tag>...</tag>."),
+                                     (("{",), JSON_OBJECT, "contains a JSON object."))
+ANSWER_MARKS: tuple[Mark, ...] = ((("<<",), ANNOTATION, "contains calculator annotations like <<a*b=c>>."),
+                                  (("####",), ANSWER_LINE, "ends with a final answer line '#### N'."))
+MARKDOWN_MARKS: tuple[Mark, ...] = ((("|",), TABLE, "contains a markdown table."),
+                                    (("**", "__"), BOLD, "uses bold text."))
+HABIT_MARKS: tuple[Mark, ...] = ((("http", "www."), URL, "contains a link."),
+                                 (("!!", "??", "?!", "!?"), REPEATED_MARKS, "uses repeated exclamation or question marks."))
+
+
+def _marks(text: str, the: str, marks: tuple[Mark, ...]) -> list[str]:
+    return [f"{the} {attribute}" for needles, pattern, attribute in marks
+            if any(needle in text for needle in needles) and pattern.search(text)]
+
+
 def length(kind: str, text: str) -> str:
     n = len(text.split())
     if n <= 5:
@@ -276,10 +293,7 @@ def describe(text: str, kind: str) -> list[str]:
     made = MADE_BY.search(text[:600]) if kind == "response" and " by " in text else None
     if made:
         out.append(f"{the} says something was made by {made.group(1)}.")
-    if "</" in text and XML_TAG.search(text):
-        out.append(f"{the} contains markup tags like <tag>...</tag>.")
-    if "{" in text and JSON_OBJECT.search(text):
-        out.append(f"{the} contains a JSON object.")
+    out += _marks(text, the, STRUCTURE_MARKS)
     if has_code(text):
         out.append(f"{the} contains a code block with a program." if kind == "response" else f"{the} contains source code.")
     elif found_calls:
@@ -289,10 +303,7 @@ def describe(text: str, kind: str) -> list[str]:
     label = LABEL.search(text)
     if label:
         out.append(f"{the} is framed with labelled fields (e.g. '{label.group(1)}:').")
-    if "<<" in text and ANNOTATION.search(text):
-        out.append(f"{the} contains calculator annotations like <<a*b=c>>.")
-    if "####" in text and ANSWER_LINE.search(text):
-        out.append(f"{the} ends with a final answer line '#### N'.")
+    out += _marks(text, the, ANSWER_MARKS)
     if has_latex(text):
         out.append(f"{the} contains LaTeX math notation.")
     case = letter_case(text)
@@ -317,12 +328,9 @@ def describe(text: str, kind: str) -> list[str]:
         out.append(f"{the} uses a bulleted list.")
     if lettered_parts(text):
         out.append(f"{the} has lettered parts (a. ... b. ...).")
-    if "|" in text and TABLE.search(text):
-        out.append(f"{the} contains a markdown table.")
+    out += _marks(text, the, MARKDOWN_MARKS)
     if "#" in text and HEADING.search(text) and not ANSWER_LINE.search(text):
         out.append(f"{the} uses markdown headings.")
-    if ("**" in text or "__" in text) and BOLD.search(text):
-        out.append(f"{the} uses bold text.")
     if (not text.isascii() and EMOJI.search(text)) or (":" in text or ";" in text) and EMOTICON.search(text):
         out.append(f"{the} contains emoji or emoticons.")
     if GREETING.search(text):
@@ -354,12 +362,9 @@ def describe(text: str, kind: str) -> list[str]:
         out.append(f"{the} contains an arithmetic expression.")
     if QUOTED.search(text[:600]):
         out.append(f"{the} contains a quotation.")
-    if ("http" in text or "www." in text) and URL.search(text):
-        out.append(f"{the} contains a link.")
+    out += _marks(text, the, HABIT_MARKS)
     if not text.isascii() and CURLY.search(text):
         out.append(f"{the} uses curly quotes or apostrophes.")
-    if ("!!" in text or "??" in text or "?!" in text or "!?" in text) and REPEATED_MARKS.search(text):
-        out.append(f"{the} uses repeated exclamation or question marks.")
     if ("..." in text or not text.isascii() or " -- " in text) and (ELLIPSIS.search(text) or DASH.search(text)):
         out.append(f"{the} uses ellipses or dashes.")
     if kind == "response" and re.match(r"\s*(yes|no)\b", text, re.IGNORECASE):
