@@ -70,7 +70,7 @@ def test_attributes_are_deterministic_bounded_and_phrased_as_sentences():
     ("Who created Claude?", "The query is a question of the form 'Who created ...'."),
     ("How do I reset my Zephyr X9?", "The query mentions a product with a model number."),
     ("Tafadhali eleza kwa undani maana ya amani.", "The query is written in Swahili."),
-    ("hey whats the capital of france", "The query is written in a casual, lowercase chat style."),
+    ("hey whats the capital of france", "The query skips capital letters, a casual lowercase chat style."),
     ("Сколько стоит билет?", "The query is written in Cyrillic-script (e.g. Russian)."),
 ])
 def test_query_cues(text, expected):

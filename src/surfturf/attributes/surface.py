@@ -151,12 +151,13 @@ def detect_language(text: str) -> str:
 
 
 def letter_case(text: str) -> str | None:
-    """'lowercase', 'uppercase' or 'title' when the whole text is written that way."""
+    """'lowercase' (sentences start in lowercase), 'uppercase' or 'title' when the text is written so."""
     lowered, raised = text.lower(), text.upper()
     if lowered == raised or sum(1 for c in text[:40] if c.isalpha()) <= 8:
         return None
-    if text == lowered:
-        return "lowercase"
+    first = next((c for c in text[:40] if c.isalpha()), "")
+    if text == lowered or (first.islower() and not re.search(r"[.!?]\s+[A-Z]", text[:400])):
+        return "lowercase"  # no capital at any sentence start; names may keep theirs
     if text == raised and len(text) > 15:
         return "uppercase"
     tokens = words(text[:300])
@@ -308,7 +309,7 @@ def describe(text: str, kind: str) -> list[str]:
         out.append(f"{the} contains LaTeX math notation.")
     case = letter_case(text)
     if case == "lowercase":
-        out.append(f"{the} is written in a casual, lowercase chat style.")
+        out.append(f"{the} skips capital letters, a casual lowercase chat style.")
     elif case == "uppercase":
         out.append(f"{the} is written in capital letters.")
     elif case == "title":
