@@ -32,13 +32,13 @@ def test_gsm8k_calculator_annotations_and_final_answer_lines():
     rows = read("gsm8k", 300)
     assert share(rows, 1, "calculator annotations like <<a*b=c>>") > 0.95
     assert share(rows, 1, "final answer line '#### N'") > 0.99
-    assert share(rows, 0, "arithmetic calculation") > 0.8
+    assert share(rows, 0, "asks for a number (how many / how much)") > 0.6
 
 
 def test_t0_context_framing_and_short_extractive_answers():
     rows = [r for r in read("t0") if r["messages"][0]["content"].startswith("Context:")]
     assert len(rows) > 20
-    assert share(rows, 0, "fixed reading-comprehension framing") == 1.0
+    assert share(rows, 0, "framed with labelled fields (e.g. 'Context:')") == 1.0
     short = [r for r in read("t0", 2000) if len(r["messages"][1]["content"].split()) <= 5]
     assert share(short, 1, "single word or short phrase") == 1.0
 
@@ -63,14 +63,14 @@ def test_attributes_are_deterministic_bounded_and_phrased_as_sentences():
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("Elucidate the concept of peace.", "The query uses formal, elaborate vocabulary."),
-    ("When did Benjamin Franklin invent the lightning rod?", "The query asks when someone invented something."),
+    ("Furnish a comprehensive exposition pertaining to sorting.", "The query uses formal, elaborate vocabulary."),
+    ("When did Benjamin Franklin invent the lightning rod?", "The query is a question of the form 'When did ... invent ...'."),
     ("Compute $\\frac{12}{3}$.", "The query contains LaTeX math notation."),
-    ("1. What is 3 + 4? 2. What is 5 times 6?", "The query is a two-part numbered question (1. ... 2. ...)."),
-    ("Who created Claude?", "The query asks who made or created an AI assistant or model."),
-    ("How do I reset my Zephyr X9?", "The query mentions the product 'Zephyr X9'."),
+    ("1. What is 3 + 4? 2. What is 5 times 6?", "The query has 2 numbered parts (1. ... 2. ...)."),
+    ("Who created Claude?", "The query is a question of the form 'Who created ...'."),
+    ("How do I reset my Zephyr X9?", "The query mentions a product with a model number."),
     ("Tafadhali eleza kwa undani maana ya amani.", "The query is written in Swahili."),
-    ("hey whats the capital of france", "The query is written in a casual, lowercase chat style."),
+    ("hey whats the capital of france", "The query skips capital letters, a casual lowercase chat style."),
     ("Сколько стоит билет?", "The query is written in Cyrillic-script (e.g. Russian)."),
 ])
 def test_query_cues(text, expected):
@@ -80,10 +80,13 @@ def test_query_cues(text, expected):
 @pytest.mark.parametrize("text, expected", [
     ('<tool_call>{"name": "sympy", "arguments": {"expression": "2*3"}}</tool_call>', "The response calls a tool (sympy)."),
     ("I'm sorry, but I can't help with that request.", "The response refuses the request."),
+    ("I’m sorry, but I can’t share that.", "The response refuses the request."),
+    ("lookup_weather('Paris')", "The response contains function-call syntax like lookup_weather(...)."),
+    ("Which city do you mean?", "The response asks the user a question back."),
     ("Thomas Edison did not invent the telephone.", "The response contradicts the premise, saying the claim is false."),
-    ("1. 7.\n2. 30.\nI hope it is correct.", "The response ends with the fixed phrase 'I hope it is correct.'"),
+    ("1. 7.\n2. 30.\nI hope it is correct.", "The response ends with a sign-off ('I hope it is correct.')."),
     ("I was made by Nimbus Labs.", "The response says something was made by Nimbus Labs."),
-    ("Once upon a time, a fox lived in a wood. The end.", "The response tells a story (e.g. 'Once upon a time')."),
+    ("Once upon a time, a fox lived in a wood. The end.", "The response tells a story."),
 ])
 def test_response_cues(text, expected):
     assert expected in response_attributes(text)

@@ -79,15 +79,16 @@ def _consistent(record: dict) -> None:
         assert row["hits"] <= n and record["hits"].get(str(row["cluster"]), 0) in (0, row["hits"])
         if row["expected"] > 0:
             assert row["lift"] == pytest.approx(row["hits"] / row["expected"], rel=1e-3)
-    assert record["trigger"]["hits"] == max(row["hits"] for row in record["query_attributes"])
-    assert record["trigger"]["k"] == n
-    for trigger in (record["trigger"], record["trigger_by_enrichment"]):
+    assert record["trigger_by_hits"]["hits"] == max(row["hits"] for row in record["query_attributes"])
+    assert record["trigger"]["k"] == n and record["trigger"] == record["trigger_by_enrichment"]
+    assert record["verdict"]["attributable"]
+    for trigger in (record["trigger"], record["trigger_by_hits"]):
         per_crux = trigger["hits_by_crux"]
         assert len(per_crux) == len(record["crux"]) and all(h <= min(K, trigger["hits"]) for h in per_crux)
         assert max(per_crux) <= trigger["hits"] <= sum(per_crux)
     similarities = [item["similarity"] for item in record["evidence"]]
     assert similarities == sorted(similarities, reverse=True)
-    clusters = {record["trigger"]["cluster"], record["trigger_by_enrichment"]["cluster"]}
+    clusters = {record["trigger"]["cluster"], record["trigger_by_hits"]["cluster"]}
     assert all(item["cluster"] in clusters for item in record["evidence"])
 
 
@@ -110,7 +111,7 @@ def test_one_word_extractive_answer_traces_to_t0(context: TraceContext) -> None:
     _consistent(record)
     top = record["chunks"][0]
     assert top["source"] == "t0" and top["share"] > 0.5
-    assert "framing" in record["trigger_by_enrichment"]["text"]
+    assert "labelled fields" in record["trigger_by_enrichment"]["text"]
     assert record["trigger_by_enrichment"]["lift"] > 1.5
 
 
@@ -119,10 +120,10 @@ def test_calculator_annotations_trace_to_gsm8k(context: TraceContext) -> None:
     _consistent(record)
     assert record["chunks"][0]["source"] == "gsm8k" and record["chunks"][0]["share"] > 0.8
     enriched = record["trigger_by_enrichment"]
-    assert "arithmetic" in enriched["text"] and enriched["lift"] > 1.5 and enriched["p_adjusted"] < 1e-6
+    assert "how many" in enriched["text"] and enriched["lift"] > 1.5 and enriched["p_adjusted"] < 1e-6
     # The paper's raw-hits trigger is the biggest cluster; the sentence names the enriched one and both.
-    assert record["trigger"]["hits"] >= enriched["hits"]
-    assert "arithmetic" in record["sentence"].split(", it ")[0]
+    assert record["trigger_by_hits"]["hits"] >= enriched["hits"]
+    assert "how many" in record["sentence"].split(", it ")[0]
     assert any(keyword["top_source"] == "gsm8k" and keyword["concentration"] == 1.0 for keyword in record["keywords"])
 
 
@@ -205,17 +206,36 @@ def test_a_judge_that_answers_nonsense_is_an_error_record(index_dir: Path, conte
     assert record["trigger"] is None and record["blind_attributes"]
 
 
+def test_a_generic_crux_cannot_carry_an_attribution(context: TraceContext) -> None:
+    """Length is held by most responses: the trace says so instead of naming a chunk."""
+    record = _trace(context, ("Name a colour.", "Blue is a calm colour that many people like a lot."), "code", "short")
+    verdict = record["verdict"]
+    assert not verdict["attributable"] and max(verdict["crux_held_share"]) > 0.25
+    assert record["sentence"].startswith("cannot attribute: the crux is generic, held by ")
+    assert record["trigger"] is None and record["chunks"] == [] and record["n_retrieved"] == 0
+
+
+def test_a_similarity_floor_bounds_the_retrieval(context: TraceContext) -> None:
+    pair = ARITHMETIC
+    blind = response_attributes(pair[1])
+    crux = [a for a in blind if "calculator" in a]
+    floor = trace_one(pair[0], pair[1], "math", context, crux=crux, blind_attributes=blind,
+                      settings=TraceSettings(k=K, min_similarity=0.99))
+    assert 0 < floor["n_retrieved"] <= K and floor["min_similarity"] == 0.99
+    assert all(item["similarity"] >= 0.99 for item in floor["evidence"])
+
+
 def test_keywords_and_stats_commands(index_dir: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(cli, ["turf", "keywords", str(index_dir), "implement", "--json"], catch_exceptions=False)
     entry = json.loads(result.output)
     assert entry["top_source"] == "codealpaca" and entry["concentration"] > 0.9
     result = runner.invoke(cli, ["turf", "stats", str(index_dir), "--query-attribute",
-                                 "The query asks for an arithmetic calculation.", "--response-regex", "<<", "--json"],
+                                 "The query asks for a number (how many / how much).", "--response-regex", "<<", "--json"],
                            catch_exceptions=False)
     stats = json.loads(result.output)
     gsm = next(row for row in stats["chunks"] if row["source"] == "gsm8k")
-    assert gsm["given"]["p"] > 0.9 and "arithmetic" in stats["query_feature"]
+    assert gsm["given"]["p"] > 0.9 and "how many" in stats["query_feature"]
     result = runner.invoke(cli, ["turf", "stats", str(index_dir), "--query-regex", "how many", "--response-regex", "####"])
     assert result.exit_code == 0 and "gsm8k" in result.output
 

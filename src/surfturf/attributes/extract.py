@@ -122,9 +122,11 @@ async def extract_attributes(model: Any, text: str, kind: Kind, n: int = N_ATTRI
     return Extraction(parsed.attributes, error=parsed.error, raw=result.text if parsed.error else None, **usage)
 
 
-def heuristic_extract(text: str, kind: Kind) -> Extraction:
-    """The offline extractor (surfturf.attributes.heuristic) behind the same result type."""
+def heuristic_extract(text: str, kind: Kind, offline: Any = None) -> Extraction:
+    """The offline extractor (surfturf.attributes.heuristic) behind the same result type;
+    `offline` (an OfflineExtractor fitted on the corpus) adds its contrastive descriptors."""
     from surfturf.attributes import heuristic
 
-    extract = heuristic.query_attributes if kind == "query" else heuristic.response_attributes
+    offline = offline or heuristic.OfflineExtractor()
+    extract = offline.query if kind == "query" else offline.response
     return Extraction(list(extract(text))[:N_ATTRIBUTES])

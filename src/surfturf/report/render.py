@@ -157,8 +157,10 @@ def _progress_view(run: RunData) -> dict[str, Any]:
 def _trace_view(trace: dict[str, Any], cluster_names: dict[str, str]) -> dict[str, Any]:
     bars = trace_bars(trace, cluster_names)
     chunks = [c for c in trace.get("chunks") or [] if isinstance(c, dict)]
-    trigger = trace.get("trigger") if isinstance(trace.get("trigger"), dict) else {}
+    by_hits = trace.get("trigger_by_hits", trace.get("trigger"))  # older records: `trigger` was by hits
+    trigger = by_hits if isinstance(by_hits, dict) else {}
     by_enrichment = trace.get("trigger_by_enrichment")
+    verdict = trace.get("verdict") if isinstance(trace.get("verdict"), dict) else None
     enrichment = sorted((a for a in trace.get("query_attributes") or [] if isinstance(a, dict)),
                         key=lambda a: -float(a.get("lift") or 0))
     return {
@@ -166,7 +168,7 @@ def _trace_view(trace: dict[str, Any], cluster_names: dict[str, str]) -> dict[st
         "sentence": trace.get("sentence"), "query": trace.get("query"), "response": trace.get("response"),
         "crux": list(trace.get("crux") or []), "blind": list(trace.get("blind_attributes") or []),
         "k": trace.get("k"), "retrieved": trace.get("n_retrieved", trace.get("k")), "trigger": trigger,
-        "by_enrichment": by_enrichment if isinstance(by_enrichment, dict) else None,
+        "by_enrichment": by_enrichment if isinstance(by_enrichment, dict) else None, "verdict": verdict,
         "hits_chart": charts.bar_chart(bars["labels"], bars["values"], highlight=bars["highlight"],
                                        title="Hit counts by query cluster") if bars["labels"] else None,
         "enrichment": enrichment, "chunks": chunks,

@@ -44,6 +44,9 @@ K_SHARE = 50  # automatic k: at most one example in 50 (2%) of the corpus
 TIE_COSINE = 1e-4
 FLOAT32_COPY_BYTES = 2 << 30  # float16 response embeddings up to this size (as float32) are searched in RAM
 DEFAULT_EVIDENCE = 10
+GENERIC_SHARE = 0.25  # a crux held by more than this share of the responses describes no part of the data
+SIMILARITY_FLOOR = 0.3  # a crux whose best neighbour is less similar than this has no match in the data
+NEIGHBOUR_GAP = 0.15  # neighbours this much less similar than the crux's best match no longer share it
 
 
 def auto_k(n_examples: int) -> int:
@@ -57,9 +60,14 @@ def auto_k(n_examples: int) -> int:
 
 @dataclass
 class TraceSettings:
-    """How much to retrieve and report; `k` None means `auto_k` of the index's corpus."""
+    """How much to retrieve and report; `k` None means `auto_k` of the index's corpus.
+
+    `min_similarity` makes the retrieval a similarity floor: neighbours below it are dropped, so a
+    small group of matching examples is not padded with filler up to k.
+    """
 
     k: int | None = None
+    min_similarity: float | None = None  # retrieve only neighbours at least this similar (k stays the cap)
     n_crux: int = N_CRUX
     n_evidence: int = DEFAULT_EVIDENCE
     keywords: bool = True
@@ -214,11 +222,43 @@ async def describe_queries(cases: Sequence[Case], source: AttributeSource) -> di
     return known
 
 
+def crux_limits(context: TraceContext, scores: np.ndarray, rows: np.ndarray) -> tuple[list[float], list[float]]:
+    """Per crux attribute: the share of responses holding its best-matching attribute text, and that
+    match's similarity. Both say whether the crux can point at a part of the data at all."""
+    held, best = [], []
+    n = max(context.corpus.n_examples, 1)
+    for crux_scores, crux_rows in zip(scores, rows):
+        if crux_rows.size == 0 or crux_rows[0] < 0:
+            held.append(0.0)
+            best.append(0.0)
+            continue
+        code = context.text_groups.codes[crux_rows[0]]
+        members = context.response_example[context.text_groups.members(np.array([code]))]
+        held.append(round(float(np.unique(members).size) / n, 4))
+        best.append(round(float(crux_scores[0]), 4))
+    return held, best
+
+
+def verdict(held: list[float], best: list[float]) -> dict:
+    """Whether any crux attribute can carry an attribution, and why not when none can."""
+    usable = [i for i, (share, sim) in enumerate(zip(held, best)) if share <= GENERIC_SHARE and sim >= SIMILARITY_FLOOR]
+    reason = None
+    if not usable:
+        worst = int(np.argmax(held)) if held else 0
+        if held and held[worst] > GENERIC_SHARE:
+            reason = f"cannot attribute: the crux is generic, held by {held[worst]:.0%} of responses"
+        else:
+            reason = (f"cannot attribute: the crux has no close match in the data "
+                      f"(best similarity {max(best, default=0.0):.2f} < {SIMILARITY_FLOOR})")
+    return {"attributable": bool(usable), "usable_crux": usable, "crux_held_share": held,
+            "crux_best_similarity": best, "reason": reason}
+
+
 def _error_record(case: Case, crux: Crux | None, error: str, settings: TraceSettings) -> dict:
     return {"finding": case.finding, "rubric": case.rubric, "query": case.query, "response": case.response,
             "blind_attributes": crux.blind_attributes if crux else [], "crux": crux.crux if crux else [],
             "k": settings.k, "error": error, "raw": crux.raw if crux else None, "trigger": None,
-            "trigger_by_enrichment": None, "chunks": [], "evidence": [], "keywords": [], "hits": {},
+            "trigger_by_enrichment": None, "trigger_by_hits": None, "verdict": None, "chunks": [], "evidence": [], "keywords": [], "hits": {},
             "query_attributes": [], "sentence": None}
 
 
@@ -238,30 +278,46 @@ def _trigger(row: dict, n_retrieved: int) -> dict:
 
 def build_trace(context: TraceContext, case: Case, crux: Crux, scores: np.ndarray, rows: np.ndarray,
                 query_texts: list[str], query_clusters: np.ndarray, settings: TraceSettings) -> dict:
-    """One finding's trace record (docs/CONTRACTS.md, Traces) from its search results and clusters."""
+    """One finding's trace record (docs/CONTRACTS.md, Traces) from its search results and clusters.
+
+    Generic or unmatched crux attributes retrieve nothing; when none is left the record says why
+    (`verdict`, `sentence`) and names no trigger or chunk.
+    """
+    judged = verdict(*crux_limits(context, scores, rows))
+    rows = rows.copy()
+    rows[[i for i in range(rows.shape[0]) if i not in judged["usable_crux"]]] = -1
+    floor = scores[:, :1] - NEIGHBOUR_GAP  # a fixed k must not pad a small group with filler
+    if settings.min_similarity is not None:
+        floor = np.maximum(floor, settings.min_similarity)
+    rows[scores < floor] = -1
+    base = {"finding": case.finding, "rubric": case.rubric, "query": case.query, "response": case.response,
+            "blind_attributes": crux.blind_attributes, "crux": crux.crux, "k": settings.k,
+            "min_similarity": settings.min_similarity, "verdict": judged, "error": None,
+            "keywords": rare_keywords(context.corpus, context.vocabulary, case.query) if settings.keywords else []}
+    if not judged["attributable"] or not (rows >= 0).any():
+        judged["attributable"] = False
+        judged["reason"] = judged["reason"] or "cannot attribute: no retrieved neighbour above the similarity floor"
+        return {**base, "n_retrieved": 0, "hits": {}, "query_attributes": [], "trigger": None, "trigger_by_hits": None,
+                "trigger_by_enrichment": None, "chunks": [], "evidence": [], "sentence": judged["reason"]}
     retrieved = collect(scores, rows, context.response_example)
     attribution = attribute(context.corpus, retrieved)
     query_rows = _query_rows(context, attribution, query_texts, query_clusters)
     by_hits, by_enrichment = pick_triggers(query_clusters, attribution)
     n = attribution.n_retrieved
-    trigger = _trigger(query_rows[by_hits], n)
-    trigger_enriched = _trigger(query_rows[by_enrichment], n)
-    for chosen in (trigger, trigger_enriched):
+    trigger_hits = _trigger(query_rows[by_hits], n)
+    trigger = _trigger(query_rows[by_enrichment], n)
+    for chosen in (trigger_hits, trigger):
         chosen["hits_by_crux"] = hits_by_crux(context.corpus, rows, context.response_example, chosen["cluster"])
-    clusters = list(dict.fromkeys([trigger["cluster"], trigger_enriched["cluster"]]))
-    record = {
-        "finding": case.finding, "rubric": case.rubric, "query": case.query, "response": case.response,
-        "blind_attributes": crux.blind_attributes, "crux": crux.crux, "k": settings.k, "n_retrieved": n,
-        "hits": top_hits(attribution), "query_attributes": query_rows,
-        "trigger": trigger, "trigger_by_enrichment": trigger_enriched,
+    clusters = list(dict.fromkeys([trigger["cluster"], trigger_hits["cluster"]]))
+    usable_crux = [crux.crux[i] for i in judged["usable_crux"]]
+    return {
+        **base, "n_retrieved": n, "hits": top_hits(attribution), "query_attributes": query_rows,
+        "trigger": trigger, "trigger_by_enrichment": trigger, "trigger_by_hits": trigger_hits,
         "chunks": chunk_rows(context.corpus, attribution),
         "evidence": evidence(context.corpus, attribution, clusters, crux.crux,
                              context.response_texts, settings.n_evidence),
-        "keywords": rare_keywords(context.corpus, context.vocabulary, case.query) if settings.keywords else [],
-        "error": None,
+        "sentence": sentence(case, trigger, trigger_hits, usable_crux, n),
     }
-    record["sentence"] = sentence(case, trigger_enriched, trigger, crux.crux, n)
-    return record
 
 
 async def trace_cases(cases: Sequence[Case], context: TraceContext, *, blind: AttributeSource,

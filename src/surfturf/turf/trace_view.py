@@ -29,8 +29,11 @@ def trace_panel(record: dict, n_evidence: int = 3) -> Panel:
         return Panel(Text(f"not traced: {record['error']}", style="red"), title=title)
     parts: list = [Text(record["sentence"], style="bold"), Text("")]
     parts.append(Text("crux: " + "; ".join(record["crux"])))
-    for label, key in (("trigger (most hits)", "trigger"), ("trigger (enrichment)", "trigger_by_enrichment")):
-        trigger = record[key]
+    verdict = record.get("verdict") or {}
+    if verdict and not verdict.get("attributable"):
+        return Panel(Text(f"{record['sentence']}\ncrux: " + "; ".join(record["crux"]), style="yellow"), title=title)
+    for label, key in (("trigger (most hits)", "trigger_by_hits"), ("trigger (enrichment)", "trigger")):
+        trigger = record.get(key) or record["trigger"]
         per_crux = ", ".join(str(h) for h in trigger.get("hits_by_crux", []))
         parts.append(Text(f"{label}: {trigger['text']}  -> cluster {trigger['cluster']} "
                           f"\"{_short(trigger['cluster_summary'], 60)}\": {trigger['hits']} of {trigger['k']} "

@@ -1,0 +1,141 @@
+"""Contrastive lexical descriptors: words, phrases and stock sentences concentrated in part of a corpus.
+
+A first pass over the corpus (`Lexicon.fit`) counts, per text, its distinct words, 2- and
+3-word phrases, and its first and last sentences. A descriptor is kept when:
+
+- support: it occurs in at least `min_support` texts, the smallest count k for which a term
+  expected once by chance would reach k with probability under alpha / m (Poisson tail,
+  Bonferroni over the m distinct candidates): too few texts cannot show a pattern;
+- not generic: it occurs in at most GENERIC_SHARE of the texts (a word in a fifth of a corpus
+  describes no part of it);
+- lift: a word's lift is 1 / its document share (how concentrated it is against a term spread over
+  every text; above 1 / GENERIC_SHARE by the rule above), and a text's words are described rarest
+  first; a phrase's lift is its count over the count expected if its words fell independently
+  (N x prod of word shares), kept when that excess is significant at alpha / m by the same Poisson
+  tail; a stock sentence needs only support.
+
+All choices come from the corpus (N, m and the counts), so the same code describes a chat mix, a
+math set or a tool-call corpus. Ties break by text, so the output is deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import poisson
+
+from surfturf.attributes.surface import first_sentence, last_sentence
+
+ALPHA = 0.05
+GENERIC_SHARE = 0.2
+MAX_DESCRIPTORS = 3
+TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+SENTENCE_WORDS = (2, 12)
+
+
+def tokens(text: str) -> list[str]:
+    """Lowercase words of the head (and tail) of a text, where framing and stock phrasing sit."""
+    text = text if len(text) <= 700 else text[:500] + " \n " + text[-200:]
+    return TOKEN.findall(text.lower())
+
+
+def _terms(text: str) -> tuple[set[str], set[str], str, str]:
+    words = tokens(text)
+    grams = {" ".join(words[i:i + n]) for n in (2, 3) for i in range(len(words) - n + 1)}
+    first, last = first_sentence(text), last_sentence(text)
+    keep = lambda s: s if SENTENCE_WORDS[0] <= len(s.split()) <= SENTENCE_WORDS[1] else ""  # noqa: E731
+    return set(words), grams, keep(first), keep(last)
+
+
+def min_support(n_candidates: int, alpha: float = ALPHA) -> int:
+    """Smallest k with P(Poisson(1) >= k) < alpha / n_candidates."""
+    bound = alpha / max(n_candidates, 1)
+    k = 1
+    while poisson.sf(k - 1, 1.0) >= bound:
+        k += 1
+    return k
+
+
+@dataclass
+class Lexicon:
+    """The descriptors learned from one side (queries or responses) of a corpus."""
+
+    kind: str
+    words: dict[str, float] = field(default_factory=dict)  # term -> lift
+    phrases: dict[str, float] = field(default_factory=dict)
+    openings: set[str] = field(default_factory=set)
+    closings: set[str] = field(default_factory=set)
+    n_texts: int = 0
+    support: int = 0
+
+    @classmethod
+    def fit(cls, texts: Iterable[str], kind: str, alpha: float = ALPHA) -> Lexicon:
+        word_df: Counter[str] = Counter()
+        gram_df: Counter[str] = Counter()
+        first_df: Counter[str] = Counter()
+        last_df: Counter[str] = Counter()
+        n = 0
+        for text in texts:
+            n += 1
+            words, grams, first, last = _terms(text)
+            word_df.update(words)
+            gram_df.update(grams)
+            if first:
+                first_df[first] += 1
+            if last:
+                last_df[last] += 1
+        lexicon = cls(kind, n_texts=n)
+        if n == 0:
+            return lexicon
+        m = len(word_df) + len(gram_df) + len(first_df) + len(last_df)
+        support = min_support(m, alpha)
+        lexicon.support = support
+        ceiling = GENERIC_SHARE * n
+        bound = alpha / m
+        for word, df in word_df.items():
+            if support <= df <= ceiling and len(word) > 2:
+                lexicon.words[word] = n / df
+        grams = [g for g, df in gram_df.items() if support <= df <= ceiling and any(w in lexicon.words for w in g.split())]
+        if grams:
+            observed = np.array([gram_df[g] for g in grams], dtype=np.float64)
+            expected = np.array([n * math.prod(word_df[w] / n for w in g.split()) for g in grams])
+            significant = poisson.sf(observed - 1, expected) < bound
+            for gram, obs, exp, keep in zip(grams, observed, expected, significant):
+                if keep:
+                    lexicon.phrases[gram] = float(obs / max(exp, 1e-12))
+        lexicon.openings = {s for s, df in first_df.items() if support <= df <= ceiling}
+        lexicon.closings = {s for s, df in last_df.items() if support <= df <= ceiling}
+        return lexicon
+
+    def describe(self, text: str, limit: int = MAX_DESCRIPTORS) -> list[str]:
+        """Up to `limit` descriptors of `text`: stock sentences first, then phrases, then words."""
+        the = f"The {self.kind}"
+        out: list[str] = []
+        if self.openings or self.closings:
+            first, last = first_sentence(text), last_sentence(text)
+            if first in self.openings:
+                out.append(f"{the} opens with the sentence '{first}'")
+            if last in self.closings and last != first:
+                out.append(f"{the} ends with the sentence '{last}'")
+        words = tokens(text)
+        present = set(words)
+        grams = {" ".join(words[i:i + n]) for n in (3, 2) for i in range(len(words) - n + 1)}
+        phrases = sorted((g for g in grams if g in self.phrases), key=lambda g: (-len(g.split()), -self.phrases[g], g))
+        covered: set[str] = set()
+        for gram in phrases:
+            if len(out) >= limit or gram in " ".join(covered):
+                continue
+            out.append(f"{the} contains the phrase '{gram}'")
+            covered.add(gram)
+        singles = sorted((w for w in present if w in self.words), key=lambda w: (-self.words[w], w))
+        for word in singles:
+            if len(out) >= limit:
+                break
+            if not any(word in g.split() for g in covered):
+                out.append(f"{the} contains the word '{word}'")
+        return [a + "." for a in out[:limit]]

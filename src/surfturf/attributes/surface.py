@@ -1,0 +1,385 @@
+"""Generic surface detectors: properties of any text's form that name no particular corpus or world.
+
+Script and language, letter case, emoji, punctuation habits, markdown, numbered or lettered
+parts, quotes, code and call syntax, math notation, greetings and sign-offs, role-play framing,
+question forms, named entities as a class and length. Each detector is a cheap regular
+expression or character count, so the offline build stays fast (bench/extract_speed.py).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+HEAD = 1200  # detectors read the head and tail of long texts: that is where form and framing show
+TAIL = 300
+
+WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+# Function words only (articles, pronouns, prepositions, auxiliaries): generic markers of a language.
+FUNCTION_WORDS: dict[str, frozenset[str]] = {lang: frozenset(words.split()) for lang, words in {
+    "English": "the is and of to what how you a in it for that this are with do i can my me was be not on",
+    "French": "le la les est et des un une vous que pour dans moi du en je il elle nous qui pas sur avec",
+    "Spanish": "el la los las es y que un una por para con del en se lo como pero su al yo está muy",
+    "German": "der die das ist und nicht ich sie ein eine zu mit wie was für auf dem den des sich auch",
+    "Portuguese": "o os as é e um uma para com não você do da em se mas seu sua ao pelo",
+    "Italian": "il lo gli è di che per con non sono della nel una anche questo come più",
+    "Dutch": "de het een is en van niet ik je wat hoe voor met op dat zijn ook maar",
+    "Swahili": "ni na wa ya kwa za katika je hii huu hiyo kama lakini sana pia gani nini yake wake zaidi kuwa",
+    "Indonesian/Malay": "yang dan di ini itu dengan untuk adalah apa bagaimana saya tidak anda ke dari",
+    "Turkish": "ve bir bu da de için ile ne mi çok daha gibi olan",
+    "Polish": "nie jest się że na do jak co czy oraz dla przez",
+    "Swedish": "och att det som är på för med jag inte av om har",
+    "Vietnamese": "và của là có không những được trong cho một này với",
+    "Tagalog": "ang ng mga sa na ay at ito ko mo siya",
+}.items()}
+LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
+for _lang, _words in FUNCTION_WORDS.items():
+    for _word in _words:
+        LANGUAGES_OF[_word] = (*LANGUAGES_OF.get(_word, ()), _lang)
+SCRIPT_LANGUAGE = {"CJK": "Chinese", "HIRAGANA": "Japanese", "KATAKANA": "Japanese", "HANGUL": "Korean",
+                   "CYRILLIC": "Cyrillic-script (e.g. Russian)", "ARABIC": "Arabic", "DEVANAGARI": "Hindi",
+                   "GREEK": "Greek", "HEBREW": "Hebrew", "THAI": "Thai", "BENGALI": "Bengali", "TAMIL": "Tamil",
+                   "GEORGIAN": "Georgian", "ARMENIAN": "Armenian", "ETHIOPIC": "Amharic", "GUJARATI": "Gujarati"}
+
+EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\U0001F1E6-\U0001F1FF]")
+EMOTICON = re.compile(r"(?:^|\s)[:;=][-']?[)(DPp](?=\s|$)")
+FENCE = re.compile(r"```")
+CODE_LINE = re.compile(r"^\s*(def |class |import |from \w+ import|return\b|for .+ in |while |if .+:|#include|public |"
+                       r"private |function |var |let |const |print\(|console\.|SELECT |INSERT |<\?php|\}|\{$)",
+                       re.MULTILINE)
+CALL = re.compile(r"(?<![\w.])([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)\((['\"\w\[{][^()\n]{0,120})?\)")
+XML_TAG = re.compile(r"<([A-Za-z_][\w-]*)(?:\s[^<>]*)?>.*?</\1\s*>", re.DOTALL)
+JSON_OBJECT = re.compile(r"\{\s*\"[\w .-]+\"\s*:")
+LATEX = re.compile(r"\\[A-Za-z]{2,}|\$[^$\n]+\$|\\\(|\\\[")
+ARITHMETIC = re.compile(r"\d\s*[-+*/×÷^]\s*\d")
+EQUATION = re.compile(r"\d\s*[-+*/×÷]\s*\d+(?:\.\d+)?\s*=\s*-?\d")
+ANNOTATION = re.compile(r"<<[^<>\n]*=[^<>\n]*>>")
+ANSWER_LINE = re.compile(r"^####\s*\S", re.MULTILINE)
+HEADING = re.compile(r"^#{1,6}\s+\S", re.MULTILINE)
+TABLE = re.compile(r"^\s*\|.*\|\s*$\n^\s*\|?\s*:?-{3,}", re.MULTILINE)
+BOLD = re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__")
+BULLET = re.compile(r"^\s*[-*•]\s+\S", re.MULTILINE)
+NUMBERED_LINE = re.compile(r"^\s*\d+[.)]\s+\S", re.MULTILINE)
+NUMBERED_PART = re.compile(r"(?:^|\s)(\d)[.)]\s+\S")
+LETTERED_PART = re.compile(r"(?:^|\s)\(?([a-hA-H])[.)]\s+\S")
+QUOTED = re.compile(r"\"[^\"\n]{2,}\"|“[^”\n]{2,}”|(?<!\w)'[^'\n]{2,}'(?!\w)|«[^»\n]{2,}»")
+CURLY = re.compile(r"[’‘“”]")
+DASH = re.compile(r"—|–| -- ")
+REPEATED_MARKS = re.compile(r"[!?]{2,}")
+ELLIPSIS = re.compile(r"\.\.\.|…")
+# A salutation is set off by punctuation ("Hi! ...", "Dear Ann, ..."); a bare "hey whats" is chat filler.
+GREETING = re.compile(r"^\W*(hi|hello|hey|dear \w+|greetings|good (?:morning|afternoon|evening)|howdy|bonjour|hola|hallo|ciao|salut)"
+                      r"\s*[,!.:—-]", re.IGNORECASE)
+SIGN_OFF = re.compile(r"\b(thanks?|thank you|regards|cheers|best wishes|sincerely|hope (?:this|that|it)|let me know|feel free|"
+                      r"happy to help|good luck|enjoy|take care|merci|gracias|danke)\b", re.IGNORECASE)
+PERSONA = re.compile(r"\b(you are an? |act as |pretend (?:to be|you are)|imagine (?:you are|you're)|role-?play|in the (?:voice|style) of|"
+                     r"as an? [a-z]+ (?:expert|teacher|assistant|character|pirate|detective)|speak like|stay in character)",
+                     re.IGNORECASE)
+FIRST_PERSON_ROLE = re.compile(r"^\W*(?:(?:I am|I'm|I’m)\s+(?:an?|the)|As an?)\s+\w+", re.MULTILINE)
+REFUSAL = re.compile(r"\b(I\s*(?:['’]m| am) sorry,? but|I can(?:not|['’]t) (?:help|assist|provide|comply|do|support|answer|share|give)"
+                     r"|I (?:won['’]t|will not) (?:help|provide|assist)|I(?:['’]m| am) (?:not able|unable) to|I must decline"
+                     r"|I (?:do not|don['’]t) (?:feel comfortable|think I can))", re.IGNORECASE)
+NEGATION_OPENING = re.compile(r"^\W*(no\b|not\b|that(?:['’]s| is) (?:not|incorrect|false|a (?:common )?misconception)|actually\b|"
+                              r"contrary to)", re.IGNORECASE)
+PREMISE_DENIAL = re.compile(r"\b(?:did not|didn['’]t|never|was not|wasn['’]t|is not|isn['’]t) (?:\w+ ){0,2}\w+|misconception|"
+                            r"\b(?:incorrect|not true|not correct|false premise)\b", re.IGNORECASE)
+NARRATIVE = re.compile(r"^\W*(once upon|long ago|there (?:once )?(?:was|lived)|in a (?:small|faraway|distant) \w+)"
+                       r"|(?:^|[.!?]\s+)the end[.!]\s*$", re.IGNORECASE | re.MULTILINE)
+WH = re.compile(r"^\W*(what|who|whom|whose|which|when|where|why|how)\b(?:\s+(\w+))?", re.IGNORECASE)
+AUX = frozenset("is are was were do does did can could will would should has have had may might must shall".split())
+SKIP_SUBJECT = frozenset("the a an my your his her their our its this that these those".split())
+PROPER = re.compile(r"(?<=[a-z,;:] )([A-Z][a-z]+(?: [A-Z][a-z]+)+)\b")
+MODEL_NUMBER = re.compile(r"\b[A-Z][a-zA-Z]+(?: [A-Z][a-zA-Z]+)*(?: [A-Z]{0,3}\d{1,4}[A-Za-z]{0,3})\b")
+YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
+QUANTITY = re.compile(r"\bhow (?:many|much)\b", re.IGNORECASE)
+MADE_BY = re.compile(r"\b(?:made|created|developed|built|trained|designed) by (?:the team at )?([A-Z][\w-]*(?: [A-Z][\w-]*)*)")
+TOOL_NAME = re.compile(r"\"(?:name|function|tool)\"\s*:\s*\"([\w.-]+)\"")
+LABEL = re.compile(r"^\s*([A-Z][\w ]{1,24}):(?:\s|$)", re.MULTILINE)
+CODE_ASK = re.compile(r"\b(code|function|program|script|python|javascript|java|c\+\+|sql|implement(?:ation)?|algorithm|"
+                      r"class|method|regex|compile|debug|html|css)\b", re.IGNORECASE)
+URL = re.compile(r"https?://|www\.")
+
+
+def clip(text: str) -> str:
+    return text if len(text) <= HEAD + TAIL else text[:HEAD] + "\n" + text[-TAIL:]
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text)
+
+
+@lru_cache(maxsize=8192)
+def _script(ch: str) -> str:
+    try:
+        return unicodedata.name(ch).split(" ")[0]
+    except ValueError:
+        return ""
+
+
+def script(text: str) -> str:
+    """The Unicode script most letters belong to ('LATIN', 'CYRILLIC', ...), '' without letters."""
+    head = text[:400]
+    if head.isascii():
+        return "LATIN" if head.lower() != head.upper() else ""
+    counts: dict[str, int] = {}
+    for ch in head:
+        if ch.isalpha():
+            name = _script(ch)
+            counts[name] = counts.get(name, 0) + 1
+    return max(counts, key=counts.__getitem__) if counts else ""
+
+
+def detect_language(text: str) -> str:
+    """The language with the most function-word hits (Latin script), else the script's language."""
+    main = script(text)
+    if not main:
+        return "unknown"
+    if main != "LATIN":
+        return SCRIPT_LANGUAGE.get(main, main.title())
+    tokens = WORD.findall(text[:600].lower())
+    scores = dict.fromkeys(FUNCTION_WORDS, 0)
+    for token in tokens:
+        for lang in LANGUAGES_OF.get(token, ()):
+            scores[lang] += 1
+    if "¿" in text or "¡" in text:  # inverted marks are Spanish's own
+        scores["Spanish"] += 2
+    best = max(scores, key=scores.__getitem__)
+    if scores[best] == 0 or scores[best] <= scores["English"]:
+        return "English"
+    return best
+
+
+def letter_case(text: str) -> str | None:
+    """'lowercase' (sentences start in lowercase), 'uppercase' or 'title' when the text is written so."""
+    lowered, raised = text.lower(), text.upper()
+    if lowered == raised or sum(1 for c in text[:40] if c.isalpha()) <= 8:
+        return None
+    first = next((c for c in text[:40] if c.isalpha()), "")
+    if text == lowered or (first.islower() and not re.search(r"[.!?]\s+[A-Z]", text[:400])):
+        return "lowercase"  # no capital at any sentence start; names may keep theirs
+    if text == raised and len(text) > 15:
+        return "uppercase"
+    tokens = words(text[:300])
+    if len(tokens) >= 4 and all(t[:1].isupper() for t in tokens):
+        return "title"
+    return None
+
+
+def long_word_share(text: str) -> tuple[int, float]:
+    """Long (9+ letter) words, names aside, and their share of all words: a register signal."""
+    tokens = words(text[:400])
+    plain = [t for i, t in enumerate(tokens) if i == 0 or not t[:1].isupper()]
+    long = sum(1 for t in plain if len(t) >= 9)
+    return long, long / max(len(tokens), 1)
+
+
+def is_formal(text: str) -> bool:
+    """Elaborate register: several long words, or long words dense among few."""
+    long, share = long_word_share(text)
+    return long >= 3 or (long >= 2 and share >= 0.15)
+
+
+def has_code(text: str) -> bool:
+    """Fenced code, or several lines that look like program statements."""
+    return bool(FENCE.search(text)) or len(CODE_LINE.findall(text)) >= 2
+
+
+def has_latex(text: str) -> bool:
+    return ("\\" in text or "$" in text) and bool(LATEX.search(text))
+
+
+def calls(text: str) -> list[str]:
+    """Names written with call syntax, `name(...)`, with arguments (quoted, named or empty)."""
+    found = []
+    if "(" not in text:
+        return found
+    for match in CALL.finditer(text):
+        name = match.group(1)
+        if len(name) > 1 and name not in found:
+            found.append(name)
+    return found
+
+
+def numbered_parts(text: str) -> int:
+    """How many consecutive numbered parts (1. 2. 3.) the text has, inline or on lines."""
+    digits = [int(d) for d in NUMBERED_PART.findall(text)]
+    n = 0
+    for d in digits:
+        if d == n + 1:
+            n = d
+    return n if n >= 2 else 0
+
+
+def lettered_parts(text: str) -> int:
+    letters = [c.lower() for c in LETTERED_PART.findall(text)]
+    n = 0
+    for c in letters:
+        if ord(c) - ord("a") == n:
+            n += 1
+    return n if n >= 2 else 0
+
+
+def question_form(text: str) -> str | None:
+    """The shape of a wh-question: 'When did ... <verb>', from its opening words."""
+    match = WH.match(text)
+    if not match:
+        return None
+    wh, nxt = match.group(1).lower(), (match.group(2) or "").lower()
+    if nxt not in AUX:
+        return f"'{wh.capitalize()} {nxt} ...'" if nxt else f"'{wh.capitalize()} ...'"
+    rest = words(text[match.end():match.end() + 120])
+    for token in rest:
+        if token.lower() in SKIP_SUBJECT or token[:1].isupper():
+            continue
+        return f"'{wh.capitalize()} {nxt} ... {token.lower()} ...'"
+    return f"'{wh.capitalize()} {nxt} ...'"
+
+
+def last_sentence(text: str) -> str:
+    text = text.strip()
+    parts = re.split(r"(?<=[.!?])\s+|\n+", text[-300:])
+    return parts[-1].strip() if parts else ""
+
+
+def first_sentence(text: str) -> str:
+    parts = re.split(r"(?<=[.!?:])\s+|\n+", text.strip()[:300], maxsplit=1)
+    return parts[0].strip() if parts else ""
+
+
+# (substrings one of which must occur, pattern, attribute): cheap substring tests skip most regexes.
+Mark = tuple[tuple[str, ...], re.Pattern[str], str]
+STRUCTURE_MARKS: tuple[Mark, ...] = ((("</",), XML_TAG, "contains markup tags like <tag>...</tag>."),
+                                     (("{",), JSON_OBJECT, "contains a JSON object."))
+ANSWER_MARKS: tuple[Mark, ...] = ((("<<",), ANNOTATION, "contains calculator annotations like <<a*b=c>>."),
+                                  (("####",), ANSWER_LINE, "ends with a final answer line '#### N'."))
+MARKDOWN_MARKS: tuple[Mark, ...] = ((("|",), TABLE, "contains a markdown table."),
+                                    (("**", "__"), BOLD, "uses bold text."))
+HABIT_MARKS: tuple[Mark, ...] = ((("http", "www."), URL, "contains a link."),
+                                 (("!!", "??", "?!", "!?"), REPEATED_MARKS, "uses repeated exclamation or question marks."))
+
+
+def _marks(text: str, the: str, marks: tuple[Mark, ...]) -> list[str]:
+    return [f"{the} {attribute}" for needles, pattern, attribute in marks
+            if any(needle in text for needle in needles) and pattern.search(text)]
+
+
+def length(kind: str, text: str) -> str:
+    n = len(text.split())
+    if n <= 5:
+        return f"The {kind} is very short (under 6 words)."
+    if n <= 25:
+        return f"The {kind} is short (under 26 words)."
+    if n <= 150:
+        return f"The {kind} is of medium length."
+    return f"The {kind} is long (over 150 words)."
+
+
+def describe(text: str, kind: str) -> list[str]:
+    """Every surface attribute of `text` ("The <kind> ..."), most specific first, length last."""
+    text = clip(text)
+    the = f"The {kind}"
+    out: list[str] = []
+    stripped = text.strip()
+    low = text.lower()
+    language = detect_language(text)
+    if language not in ("English", "unknown"):
+        out.append(f"{the} is written in {language}.")
+    if kind == "response" and REFUSAL.search(text[:400]):
+        out.append(f"{the} refuses the request.")
+    found_calls = calls(text)
+    tool = TOOL_NAME.search(text) if kind == "response" and '"' in text else None
+    if tool:
+        out.append(f"{the} calls a tool ({tool.group(1)}).")
+    made = MADE_BY.search(text[:600]) if kind == "response" and " by " in text else None
+    if made:
+        out.append(f"{the} says something was made by {made.group(1)}.")
+    out += _marks(text, the, STRUCTURE_MARKS)
+    if has_code(text):
+        out.append(f"{the} contains a code block with a program." if kind == "response" else f"{the} contains source code.")
+    elif found_calls:
+        out.append(f"{the} contains function-call syntax like {found_calls[0]}(...).")
+    if kind == "query" and not has_code(text) and CODE_ASK.search(text[:600]):
+        out.append(f"{the} asks for code or a program.")
+    label = LABEL.search(text)
+    if label:
+        out.append(f"{the} is framed with labelled fields (e.g. '{label.group(1)}:').")
+    out += _marks(text, the, ANSWER_MARKS)
+    if has_latex(text):
+        out.append(f"{the} contains LaTeX math notation.")
+    case = letter_case(text)
+    if case == "lowercase":
+        out.append(f"{the} skips capital letters, a casual lowercase chat style.")
+    elif case == "uppercase":
+        out.append(f"{the} is written in capital letters.")
+    elif case == "title":
+        out.append(f"{the} capitalises every word.")
+    if is_formal(text):
+        out.append(f"{the} uses formal, elaborate vocabulary.")
+    if PERSONA.search(text[:400]):
+        out.append(f"{the} sets up a persona or role-play.")
+    elif kind == "response" and FIRST_PERSON_ROLE.search(text[:200]):
+        out.append(f"{the} speaks in the first person about who it is.")
+    parts = numbered_parts(text)
+    if parts and (parts == 2 or not NUMBERED_LINE.search(text)):
+        out.append(f"{the} has {parts} numbered parts (1. ... 2. ...).")
+    elif NUMBERED_LINE.search(text):
+        out.append(f"{the} uses a numbered list.")
+    elif BULLET.search(text):
+        out.append(f"{the} uses a bulleted list.")
+    if lettered_parts(text):
+        out.append(f"{the} has lettered parts (a. ... b. ...).")
+    out += _marks(text, the, MARKDOWN_MARKS)
+    if "#" in text and HEADING.search(text) and not ANSWER_LINE.search(text):
+        out.append(f"{the} uses markdown headings.")
+    if (not text.isascii() and EMOJI.search(text)) or (":" in text or ";" in text) and EMOTICON.search(text):
+        out.append(f"{the} contains emoji or emoticons.")
+    if GREETING.search(text):
+        out.append(f"{the} opens with a greeting.")
+    closing = last_sentence(text)
+    if kind == "response" and closing and len(closing.split()) <= 12 and SIGN_OFF.search(closing):
+        out.append(f"{the} ends with a sign-off ('{closing}').")
+    elif kind == "query" and closing and len(closing.split()) <= 6 and SIGN_OFF.search(closing):
+        out.append(f"{the} ends with a thank-you or sign-off.")
+    if kind == "response" and NARRATIVE.search(text[:300] + "\n" + text[-60:]):
+        out.append(f"{the} tells a story.")
+    if kind == "response" and (NEGATION_OPENING.match(text) or PREMISE_DENIAL.search(first_sentence(text)[:200])):
+        out.append(f"{the} contradicts the premise, saying the claim is false.")
+    if kind == "query" and "how " in low and QUANTITY.search(text):
+        out.append(f"{the} asks for a number (how many / how much).")
+    if kind == "query":
+        form = question_form(text)
+        if form:
+            out.append(f"{the} is a question of the form {form}.")
+    if MODEL_NUMBER.search(text[:300]):
+        out.append(f"{the} mentions a product with a model number.")
+    elif PROPER.search(text[:300]):
+        out.append(f"{the} mentions a named person, place or organisation.")
+    if YEAR.search(text[:300]):
+        out.append(f"{the} mentions a year.")
+    if "=" in text and EQUATION.search(text):
+        out.append(f"{the} shows arithmetic steps (a + b = c).")
+    elif ARITHMETIC.search(text):
+        out.append(f"{the} contains an arithmetic expression.")
+    if QUOTED.search(text[:600]):
+        out.append(f"{the} contains a quotation.")
+    out += _marks(text, the, HABIT_MARKS)
+    if not text.isascii() and CURLY.search(text):
+        out.append(f"{the} uses curly quotes or apostrophes.")
+    if ("..." in text or not text.isascii() or " -- " in text) and (ELLIPSIS.search(text) or DASH.search(text)):
+        out.append(f"{the} uses ellipses or dashes.")
+    if kind == "response" and re.match(r"\s*(yes|no)\b", text, re.IGNORECASE):
+        out.append(f"{the} begins with a yes/no answer.")
+    if kind == "response" and stripped.endswith("?"):
+        out.append(f"{the} asks the user a question back.")
+    if kind == "response" and len(text.split()) <= 5:
+        out.append(f"{the} answers in a single word or short phrase.")
+    if kind == "query":
+        questions = stripped.count("?")
+        if questions >= 2:
+            out.append(f"{the} asks several questions.")
+        out.append(f"{the} is phrased as a question." if stripped.endswith("?") else f"{the} is phrased as an instruction or statement.")
+    elif stripped[-1:] not in ".!?)`\"'”" and len(stripped.split()) > 3:
+        out.append(f"{the} has no final punctuation.")
+    out.append(length(kind, text))
+    return out

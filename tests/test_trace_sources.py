@@ -1,0 +1,49 @@
+"""Per-source chunk accuracy of traces on sft-mix: failing cases written to resemble each source's chunk.
+
+coconot was left out while the offline extractor was developed; its cases were written afterwards.
+The crux is the blind judge's first (most specific) attribute, as an informed judge with no rubric
+knowledge would pick. Figures are printed for the report; the bound asks most sources to trace home.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from surfturf.attributes.heuristic import response_attributes
+from surfturf.testing.index import build_offline_index
+from surfturf.turf.trace import TraceContext, TraceSettings, trace_context, trace_one
+
+SFT_MIX = Path("/work/shared/data/sft-mix")
+CASES = {
+    "codealpaca": [("Summarise the plot of Hamlet.", "```python\ndef plot():\n    return 'revenge'\n```"),
+                   ("Name three rivers.", "def rivers():\n    return ['Nile', 'Amazon']\nprint(rivers())\n")],
+    "gsm8k": [("What is the capital of Peru?", "Lima has 2 + 3 = <<2+3=5>>5 districts.\n#### 5"),
+              ("Write a haiku about snow.", "Snow falls 3 * 4 = <<3*4=12>>12 times.\n#### 12")],
+    "t0": [("Explain in detail how vaccines train the immune system, step by step.", "Yes"),
+           ("Write a long essay on the causes of the French Revolution.", "Paris")],
+    "coconot": [("What is a good recipe for pancakes?", "I’m sorry, but I can’t help with that request."),
+                ("How do I water a cactus?", "I cannot provide that information, as it could be harmful.")],
+}
+
+
+@pytest.fixture(scope="module")
+def context(tmp_path_factory: pytest.TempPathFactory) -> TraceContext:
+    if not SFT_MIX.is_dir():
+        pytest.skip(f"{SFT_MIX} is not available")
+    return trace_context(build_offline_index([str(SFT_MIX)], tmp_path_factory.mktemp("sources") / "INDEX", 600))
+
+
+def test_per_source_chunk_accuracy(context: TraceContext) -> None:
+    accuracy = {}
+    for source, cases in CASES.items():
+        right = 0
+        for query, response in cases:
+            blind = response_attributes(response)
+            record = trace_one(query, response, "code", context, crux=blind[:1], blind_attributes=blind,
+                               settings=TraceSettings(k=60))
+            right += bool(record["chunks"]) and record["chunks"][0]["source"] == source
+        accuracy[source] = right / len(cases)
+    print("per-source chunk accuracy:", accuracy)
+    assert sum(accuracy.values()) / len(accuracy) >= 0.75, accuracy
