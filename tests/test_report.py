@@ -364,3 +364,14 @@ def test_provisional_findings_are_only_candidates_above_the_threshold(tmp_path: 
     rows[2]["score"] = 40.0
     (run / "candidates.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert load_run(run).findings == []
+
+
+def test_a_failed_run_shows_its_stopped_line(tmp_path: Path) -> None:
+    """A run that stopped because an endpoint went down says so at the top of its card, escaped."""
+    run = write_sample_run(tmp_path / "run", traces=False, robust=False, steer=False)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest |= {"status": "failed", "stopped": "endpoint http://127.0.0.1:9/v1 gave up after 20 <errors>"}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    html = write_report([run], figures=False).read_text()
+    assert '<span class="status status-warn">failed</span>' in html
+    assert '<p class="stopped">Stopped: endpoint http://127.0.0.1:9/v1 gave up after 20 &lt;errors&gt;</p>' in html

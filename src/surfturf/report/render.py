@@ -267,7 +267,8 @@ def _run_view(run: RunData, n: int, out_dir: Path, figures: list[Path], exports:
     models = manifest.get("models") if isinstance(manifest.get("models"), dict) else {}
     return {
         "n": n, "label": run.label, "anchor": f"run-{n}", "color": charts.color(n), "path": str(run.path),
-        "status": str(manifest.get("status") or "unknown"), "command": manifest.get("command"),
+        "status": str(manifest.get("status") or "unknown"), "stopped": manifest.get("stopped"),
+        "command": manifest.get("command"),
         "created": manifest.get("created"), "version": manifest.get("version"),
         "rubric": run.rubric, "rubric_text": run.config.get("rubric_text"),
         "models": sorted((str(k), readable(v)) for k, v in models.items()), "settings": _settings(run),
