@@ -41,11 +41,10 @@ def test_copied_placeholder_is_a_parse_error() -> None:
         parse_judgement("\n".join(template), judge_prompt_text("code", "RUBRIC"))
 
 
-def test_rubric_example_copied_is_a_parse_error() -> None:
-    rubric = "81-100: the assistant answers a question about feelings with a block of Python code."
-    copy = "<reason>The assistant answers a question about feelings with a block of Python code.</reason><score>90</score>"
-    with pytest.raises(ParseError):
-        parse_judgement(copy, judge_prompt_text("code", rubric))
+def test_a_reason_citing_the_rubric_is_a_judgement() -> None:
+    """Citing the band that applies is what a judge should do; only the fixed instructions are a copy."""
+    cited = "<reason>The assistant answers a question about feelings with a block of Python code.</reason><score>90</score>"
+    assert parse_judgement(cited, judge_prompt_text("code", "")).score == 90
 
 
 def test_weak_judge_style_output_parses_when_it_is_a_real_judgement() -> None:

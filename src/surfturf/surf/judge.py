@@ -54,7 +54,9 @@ async def judge_one(
     results = await asyncio.gather(*(
         _ask(judge, rubric.name, rendered, query, response, config, sample_index) for judge in judges
     ))
-    told = judge_prompt_text(rubric.name, rendered)
+    # A reason may cite the rubric's criterion (that is a claim about this response); only the fixed
+    # instructions, which say nothing about it, are text a reason must not copy.
+    told = judge_prompt_text(rubric.name, "")
     verdicts: list[dict[str, Any]] = []
     scores: list[float] = []
     reasons: list[str] = []

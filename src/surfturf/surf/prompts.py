@@ -211,7 +211,8 @@ def parse_judgement(text: str, prompt: str = "") -> Judgement:
 
 
 def judge_prompt_text(rubric_name: str, rubric_text: str) -> str:
-    """What a judge's reason must not copy: the instructions and the rubric, without query and response."""
+    """The instructions a judge was given, without query and response (with `rubric_text` "": what a
+    reason must not copy)."""
     return JUDGE_INSTRUCTIONS.format(name=rubric_name, rubric=rubric_text, query="", response="")
 
 
