@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from surfturf.attributes import heuristic
+from surfturf.world.cue import realisation
 from surfturf.world.generator import match_attribute, pool_attributes, realise_attributes
 from surfturf.world.judge import judge
 from surfturf.world.roles import central, crux, perturb
@@ -82,9 +83,10 @@ def test_garbled_queries_score_low(world):
 def test_generator_realises_attributes_compositionally(world):
     formal = realise_attributes(world, ["The query uses formal, elaborate vocabulary.",
                                         "The query asks for an explanation of a concept."], seed=1)
-    assert heuristic.formal_words(formal) and heuristic.asks_for_explanation(formal)
+    assert heuristic.formal_words(formal) and realisation(world, formal)[:2] == ("explain", "formal")
     assert heuristic.has_latex(realise_attributes(world, ["The query contains LaTeX math notation."], seed=2))
-    assert heuristic.detect_language(realise_attributes(world, ["The query is written in Swahili."], seed=3)) == "Swahili"
+    # The Swahili frame may carry an English slot (code-switched text), so the test reads the realisation.
+    assert realisation(world, realise_attributes(world, ["The query is written in Swahili."], seed=3))[1] == "sw"
     assert heuristic.is_casual(realise_attributes(world, ["The query is written in a casual, lowercase chat style."], seed=4))
     when = realise_attributes(world, ["The query asks when someone invented something.",
                                       "The query states a well-known historical fact."], seed=5)
