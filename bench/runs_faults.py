@@ -55,7 +55,7 @@ class FaultyServer(FakeLLMServer):
     def answer(messages: list[dict[str, Any]], model: str) -> str:
         text = messages[-1]["content"]
         if model == "generator":
-            return "<query>" + " ".join(re.findall(r"^- (.*)$", text, re.M)) + "?</query>"
+            return "<query>" + " ".join(" ".join(a.split()[::-1]) for a in re.findall(r"^- (.*)$", text, re.M)) + "?</query>"
         if model == "target":
             return "def f(): pass" if "formal" in text else "Plain prose."
         return "<reason>r</reason><score>80</score>" if "def f" in text else "<reason>r</reason><score>10</score>"

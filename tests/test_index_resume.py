@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -78,3 +79,24 @@ def test_killed_build_resumes_to_the_same_index(tmp_path: Path, monkeypatch: pyt
         whole = tmp_path / "whole"
         _run_in_process(_command(whole, server.base_url), monkeypatch)
     _same_index(interrupted, whole)
+
+
+def test_a_dead_extractor_fails_the_build_and_a_rerun_finishes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An extractor endpoint that keeps failing ends the build `failed` (exit 1, the stop line in the
+    manifest) without storing shards of rows without attributes; once it answers, a rerun completes."""
+    from conftest import FAST_RETRY
+
+    monkeypatch.setattr("surfturf.models.session.RetryPolicy", lambda: FAST_RETRY)
+    out = tmp_path / "index"
+    with FakeLLMServer(responder=describe).in_thread() as server:
+        server.fail_always("500")
+        with pytest.raises(SystemExit) as stopped:
+            _run_in_process(_command(out, server.base_url), monkeypatch)
+        assert stopped.value.code == 1
+        manifest = json.loads((out / store.MANIFEST).read_text())
+        assert manifest["status"] == "failed" and "\n" not in manifest["stopped"]
+        assert not list((out / "work").glob("shard-?????"))  # no shard was stored as finished
+        server.fail_always(None)
+        _run_in_process(_command(out, server.base_url), monkeypatch)
+    manifest = json.loads((out / store.MANIFEST).read_text())
+    assert manifest["status"] == "complete" and manifest["counts"]["transient_extraction_errors"] == 0

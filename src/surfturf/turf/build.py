@@ -371,7 +371,9 @@ class IndexBuilder:
         try:
             folders = await self._map_shards(counted.rows)
         except BuildStopped as stop:
-            _write_json(self.out / store.MANIFEST, self._manifest(f"stopped: {stop}", self.stats.as_dict()))
+            failure = self.session.endpoint_failure
+            status, extra = ("failed", {"stopped": failure.line()}) if failure else (f"stopped: {stop}", None)
+            _write_json(self.out / store.MANIFEST, self._manifest(status, self.stats.as_dict(), extra))
             raise
         dones = [read_done(folder) for folder in folders]
 

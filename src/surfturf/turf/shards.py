@@ -86,10 +86,11 @@ def _attribute_table(extractions: list[Extraction]) -> pa.Table:
 
 
 def _stopping_error(extractions: list[tuple[Extraction, Extraction]]) -> str | None:
-    """A budget refusal means the shard is incomplete: stop rather than store rows without attributes."""
+    """A budget refusal or a given-up endpoint means the shard is incomplete: stop rather than store rows
+    without attributes, so a rerun redoes the shard."""
     for pair in extractions:
         for extraction in pair:
-            if extraction.error and extraction.error.startswith("budget:"):
+            if extraction.error and extraction.error.startswith(("budget:", "endpoint_down:")):
                 return extraction.error
     return None
 
