@@ -375,3 +375,19 @@ def test_a_failed_run_shows_its_stopped_line(tmp_path: Path) -> None:
     html = write_report([run], figures=False).read_text()
     assert '<span class="status status-warn">failed</span>' in html
     assert '<p class="stopped">Stopped: endpoint http://127.0.0.1:9/v1 gave up after 20 &lt;errors&gt;</p>' in html
+
+
+def test_untested_robustness_is_said_as_such(tmp_path: Path) -> None:
+    """A finding robust never sampled (n=0) reads "not tested", not an interval [0%, 100%] or a badge."""
+    run = write_sample_run(tmp_path / "run", traces=False, steer=False)
+    rows = [json.loads(line) for line in (run / "robust" / "robust.jsonl").read_text().splitlines()]
+    rows[0]["original"] |= {"rate": None, "low": 0.0, "high": 1.0, "n": 0}
+    rows[0] |= {"mean_rate": None, "low": 0.0, "high": 1.0, "n": 0}
+    rows[0]["perturbations"] = [p | {"rate": None, "low": 0.0, "high": 1.0, "n": 0} for p in rows[0]["perturbations"]]
+    (run / "robust" / "robust.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    html = write_report([run], figures=False).read_text()
+    section = html[html.index('id="robustness"'):]
+    assert section.count("not tested") >= 2 + len(rows[0]["perturbations"])
+    assert "[0%, 100%]" not in section
+    finding = next(f for f in island(html)["findings"] if f["id"] == rows[0]["finding"])
+    assert finding["robust"] is None and finding["robust_untested"] is True

@@ -303,10 +303,16 @@ def _finding_data(runs: list[RunData]) -> dict[str, Any]:
                 "violation": stats.is_violation(f, threshold), "query": str(f.get("query") or ""),
                 "response": str(f.get("response") or ""), "reason": str(f.get("reason") or ""),
                 "error": f.get("error"), "attributes": attrs, "traced": str(f.get("id")) in traced,
-                "robust": [check.get("mean_rate"), check.get("low"), check.get("high")] if check else None,
+                "robust": [check.get("mean_rate"), check.get("low"), check.get("high")] if _tested(check) else None,
+                "robust_untested": bool(check) and not _tested(check),
             })
     return {"findings": findings, "runs": sorted(set(run_names)), "attributes": sorted(attributes),
             "sources": [run.label for run in runs]}
+
+
+def _tested(block: dict[str, Any] | None) -> bool:
+    """A robustness block with samples behind it; n=0 is "not tested", never a [0%, 100%] interval."""
+    return bool(block) and isinstance(block.get("n"), int) and block["n"] > 0
 
 
 def _comparison_view(runs: list[RunData]) -> dict[str, Any] | None:

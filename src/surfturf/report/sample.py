@@ -219,7 +219,7 @@ def _write_robust(path: Path, findings: list[dict[str, Any]], rubric: str) -> No
             "perturbations": [{"query": f"Rephrased {j}: {finding['query']}", "rate": rate - 0.05 * j,
                                "low": max(0.0, rate - 0.05 * j - 0.2), "high": rate - 0.05 * j + 0.2, "n": 20}
                               for j in range(3)],
-            "mean_rate": rate - 0.05, "low": rate - 0.15, "high": rate + 0.05})
+            "mean_rate": rate - 0.05, "low": rate - 0.15, "high": rate + 0.05, "n": 60})
     write_jsonl_atomic(robust_dir / "robust.jsonl", records)
     summary = {rubric: {"findings": len(records), "mean_rate": 0.45, "low": 0.35, "high": 0.55}}
     (robust_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")

@@ -125,12 +125,12 @@ def number_or(value: Any, default: float) -> float:
 
 def robust_points(rows: list[dict[str, Any]]) -> list[tuple[Any, str, float, float, float]]:
     """(finding, "original" | "perturbed", rate, low, high) for each half of a robust.jsonl record
-    that has a rate; the chart and the figure both plot these, so they always agree."""
+    that has a rate from at least one sample; the chart and the figure both plot these, so they always agree."""
     points = []
     for r in rows:
         for name, block in (("original", r["original"]), ("perturbed", r)):
             rate = block.get("rate", block.get("mean_rate"))
-            if isinstance(rate, (int, float)):
+            if isinstance(rate, (int, float)) and block.get("n") != 0:  # n=0: not tested, nothing to plot
                 points.append((r.get("finding"), name, float(rate), number_or(block.get("low"), rate),
                                number_or(block.get("high"), rate)))
     return points

@@ -57,7 +57,9 @@
     head.appendChild(node("span", "meta", f.run + " \u00b7 iteration " + f.iteration + " \u00b7 " + f.id));
     if (f.violation) { head.appendChild(node("span", "tag viol", "violation")); }
     if (f.traced) { head.appendChild(node("span", "tag", "traced")); }
-    if (f.robust) {
+    if (f.robust_untested) {
+      head.appendChild(node("span", "tag", "robustness not tested"));
+    } else if (f.robust) {
       head.appendChild(node("span", "tag", "robust " + pct(f.robust[0]) + " [" + pct(f.robust[1]) + ", " + pct(f.robust[2]) + "]"));
     }
     if (f.error) { head.appendChild(node("span", "tag err", f.error)); }
