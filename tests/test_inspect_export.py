@@ -58,6 +58,7 @@ def test_spec_results_traces_and_robustness(exported: tuple[Path, Path]) -> None
     assert log.eval.model == manifest["models"]["target"]
     assert log.eval.metadata["surfturf"]["models"] == manifest["models"]
     assert log.eval.metadata["surfturf"]["config"]["rubric"] == manifest["config"]["rubric"]
+    assert (log.stats.started_at, log.stats.completed_at) == (manifest["created"], manifest["updated"])  # the viewer's duration
     judged = [s for s in log.samples if s.scores and not math.isnan(s.scores["rubric"].value)]
     rate = sum(bool(s.scores["rubric"].metadata["violation"]) for s in judged) / len(judged)
     metrics = log.results.scores[0].metrics

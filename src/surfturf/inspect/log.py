@@ -123,7 +123,7 @@ def run_eval_log(run: RunData) -> EvalLog:
         results=EvalResults(total_samples=len(samples), completed_samples=len(judged),
                             scores=[EvalScore(name=SCORE_NAME, scorer="rubric_scorer", metrics=metrics,
                                               metadata={"threshold": threshold})]),
-        stats=EvalStats(started_at=_created(run.manifest), completed_at=str(run.manifest.get("finished") or ""),
+        stats=EvalStats(started_at=_created(run.manifest), completed_at=str(run.manifest.get("updated") or ""),
                         model_usage=_usage(run.manifest)),
         error=EvalError(message=f"run {status}", traceback="", traceback_ansi="") if log_status == "error" else None,
         samples=samples,

@@ -122,7 +122,7 @@ def write_sample_run(path: Path, *, seed: int = 0, rubric: str = "code", runs: i
     n_calls = 3 * len(all_candidates)
     manifest = {
         "command": f"surfturf surf run --rubric {rubric} --target world/target",
-        "version": "0.1.0", "created": "2026-11-26T21:00:00+00:00", "seeds": [seed + r for r in range(runs)],
+        "version": "0.1.0", "created": "2026-11-26T21:00:00+00:00", "updated": "2026-11-26T21:14:05+00:00", "seeds": [seed + r for r in range(runs)],
         "models": {"target": "world/target", "generator": "world/generator",
                    "judge": "world/judge <script>window.__pwned=8</script>"},
         "inputs": [{"path": "pool.jsonl", "sha256": "0" * 64}],
