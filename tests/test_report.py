@@ -391,3 +391,28 @@ def test_untested_robustness_is_said_as_such(tmp_path: Path) -> None:
     assert "[0%, 100%]" not in section
     finding = next(f for f in island(html)["findings"] if f["id"] == rows[0]["finding"])
     assert finding["robust"] is None and finding["robust_untested"] is True
+
+
+def test_heatmap_carries_its_colour_scale_and_axis() -> None:
+    """A reader can tell what a shade means: the key runs from 0 to the peak probability."""
+    svg = str(heatmap(["The query is formal."], [0, 1, 2], [[0.1, 0.4, None]], title="weights"))
+    assert "sampling probability" in svg and ">iteration<" in svg
+    assert ">0.00<" in svg and ">0.40<" in svg  # both ends of the key, in the data's units
+
+
+def test_failed_outputs_are_viewable_per_role_and_escaped(tmp_path: Path) -> None:
+    """A weak model's unreadable outputs can be read in the report, grouped by the role that wrote them."""
+    run = write_sample_run(tmp_path / "run", traces=False, robust=False, steer=False)
+    rows = [json.loads(line) for line in (run / "candidates.jsonl").read_text().splitlines()]
+    failures = [("parse: generator output has no <query> tag", "Sure! <b>Here</b> is a message"),
+                ("parse: judge output has no <score> tag or 'Score: N'", "I think it is fine."),
+                ("target: server: HTTP 500: boom", None)]
+    for row, (error, raw) in zip(rows, failures):
+        row |= {"score": None, "reason": None, "error": error, "raw": raw}
+    (run / "candidates.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    html = write_report([run], figures=False).read_text()
+    section = html[html.index('class="failed-outputs"'):html.index("</details>", html.index('class="failed-outputs"'))]
+    for role in ("generator", "judge", "target"):
+        assert f"<h4>{role}: " in section
+    assert "<pre>Sure! &lt;b&gt;Here&lt;/b&gt; is a message</pre>" in section
+    assert "no output: the call itself failed" in section

@@ -108,11 +108,14 @@ def line_chart(series: list[Series], *, title: str, y_max: float = 100.0, x_labe
 def heatmap(row_labels: list[str], columns: list[int], values: list[list[float | None]], *, title: str) -> Markup:
     """Attribute (row) by iteration (column) probabilities; blank where not among the top weights."""
     cell_w, cell_h, label_w, top = 34, 22, 360, 22
-    width = label_w + cell_w * max(1, len(columns)) + 10
-    height = top + cell_h * max(1, len(row_labels)) + 8
+    width = max(label_w + cell_w * max(1, len(columns)) + 10, label_w + 330)
+    grid_bottom = top + cell_h * max(1, len(row_labels))
+    height = grid_bottom + 40
     peak = max((v for row in values for v in row if v is not None), default=1.0) or 1.0
     body = [_label(label_w + cell_w * n + cell_w / 2, top - 8, str(c), anchor="middle", size=10, fill=MUTED)
             for n, c in enumerate(columns)]
+    body.append(_label(label_w - 8, top - 8, "iteration", anchor="end", size=10, fill=MUTED))
+    body.extend(_heat_scale(label_w, grid_bottom + 12, peak))
     for r, label in enumerate(row_labels):
         y = top + r * cell_h
         body.append(_label(label_w - 8, y + cell_h * 0.68, label, anchor="end", size=11, limit=_fits(label_w - 12)))
@@ -127,6 +130,19 @@ def heatmap(row_labels: list[str], columns: list[int], values: list[list[float |
                         f'fill="#2563eb" fill-opacity="{alpha:.2f}"><title>{escape(label)}: '
                         f'p={value:.3f} at iteration {columns[n]}</title></rect>')
     return _svg(width, height, body, title)
+
+
+def _heat_scale(x: float, y: float, peak: float, steps: int = 6) -> list[str]:
+    """The heatmap's colour key: swatches from 0 to the peak probability, with their values."""
+    parts = []
+    for n in range(steps):
+        value = peak * n / (steps - 1)
+        parts.append(f'<rect x="{x + n * 26}" y="{y}" width="24" height="12" rx="2" fill="#2563eb" '
+                     f'fill-opacity="{0.12 + 0.88 * n / (steps - 1):.2f}"/>')
+        parts.append(_label(x + n * 26 + 12, y + 24, f"{value:.2f}", anchor="middle", size=9, fill=MUTED))
+    parts.append(_label(x + steps * 26 + 8, y + 10, "sampling probability (blank: not among the top weights)",
+                        size=10, fill=MUTED))
+    return parts
 
 
 def bar_chart(labels: list[str], values: list[float], *, title: str, highlight: int | None = None,

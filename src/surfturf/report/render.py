@@ -274,6 +274,7 @@ def _run_view(run: RunData, n: int, out_dir: Path, figures: list[Path], exports:
         "models": sorted((str(k), readable(v)) for k, v in models.items()), "settings": _settings(run),
         "seeds": readable(manifest["seeds"]) if "seeds" in manifest else None, "info": stats.overview(run),
         "provisional": run.findings_provisional, "warnings": run.warnings,
+        "failed_outputs": stats.failed_outputs(run),
         "progress": _progress_view(run), "traces": [_trace_view(t, run.cluster_names) for t in run.traces],
         "robust": _robust_view(run), "steer": [_steer_view(s, d) for s, d in run.steer],
         "figures": [relative_link(f, out_dir) for f in figures if f.suffix == ".png"],

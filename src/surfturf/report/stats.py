@@ -52,6 +52,34 @@ def wall_time_s(run: RunData) -> float | None:
     return None
 
 
+ROLES_IN_ERRORS = ("generator", "target", "judge")
+FAILED_EXAMPLES = 5  # raw outputs shown per role: enough to see the pattern, not the whole run
+
+
+def failing_role(error: str) -> str:
+    """Which role an error came from: `<role>: ...` for a failed call, `parse: <role> output ...` for
+    output that could not be read; other errors (budget, endpoint) belong to the run."""
+    head, _, rest = error.partition(":")
+    if head in ROLES_IN_ERRORS:
+        return head
+    first = rest.split(None, 1)[0] if rest.strip() else ""
+    return first if head == "parse" and first in ROLES_IN_ERRORS else "run"
+
+
+def failed_outputs(run: RunData) -> list[tuple[str, dict[str, Any]]]:
+    """Per role, how many candidates failed there and the first few with their error and raw output."""
+    groups: dict[str, dict[str, Any]] = {}
+    for c in run.candidates:
+        if not c.get("error"):
+            continue
+        group = groups.setdefault(failing_role(str(c["error"])), {"count": 0, "examples": []})
+        group["count"] += 1
+        if len(group["examples"]) < FAILED_EXAMPLES:
+            group["examples"].append({"id": c.get("id"), "error": str(c["error"]), "raw": c.get("raw") or "",
+                                      "query": c.get("query")})
+    return sorted(groups.items())
+
+
 def overview(run: RunData) -> dict[str, Any]:
     """Counts, spend and time for the run card."""
     threshold = threshold_of(run)
