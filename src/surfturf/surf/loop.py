@@ -444,8 +444,11 @@ class Sweep:
             status, self.stopped = "failed", failure.line()
         elif records and all(r["score"] is None for r in records):
             status = "failed"
-            self.stopped = (f"every one of {len(records)} candidates failed (last: {records[-1]['error']}); "
-                            "fix: check the models and endpoints, then rerun the same command to retry")
+            last = records[-1]["error"] or ""
+            fix = ("check the models and endpoints, then rerun the same command to retry"
+                   if is_transient(_error_kind(last)) else "the models' output could not be read (see raw outputs in the report): use a stronger model for "
+                   "that role or raise its --<role>-max-tokens, in a new --out")
+            self.stopped = f"every one of {len(records)} candidates failed (last: {last}); fix: {fix}"
         elif self.budget_hit:
             status = f"stopped: budget ({self.session.budget_reason or 'cap reached'})"
             print(f"surf: {status}; rerun the same command with a larger budget to continue", file=sys.stderr)
