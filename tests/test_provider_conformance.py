@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 
 from surfturf.models import GenerateConfig, ModelSession, RetryPolicy
+from surfturf.surf.generation import ROLE_DEFAULTS
 from surfturf.testing.cli import run_main
 from surfturf.testing.server import FakeLLMServer
 
@@ -189,6 +190,11 @@ def test_models_check_sends_settings_and_prints_the_servers_message(
     code, out, _ = run_main(monkeypatch, capsys, *args)
     assert code == 0 and out.startswith("ok: anthropic/claude-haiku-4-5 answered")
     assert fake_llm.received[-1].body["temperature"] == 0 and fake_llm.received[-1].body["max_tokens"] == 5
+    code, _, _ = run_main(monkeypatch, capsys, "models", "check", "vllm/x", "--base-url", fake_llm.base_url,
+                          "--role", "judge", "--top-p", "0.5", "--stop", "END", "--seed", "7")
+    sent = fake_llm.received[-1].body  # the judge's row (temperature 0, its reply cap) under the flags
+    assert code == 0 and (sent["temperature"], sent["top_p"], sent["stop"], sent["seed"]) == (0, 0.5, ["END"], 7)
+    assert sent["max_tokens"] == ROLE_DEFAULTS["judge"].max_tokens
     fake_llm.reply_next(400, {"detail": "Server is pinned to model other-model"})
     code, _, err = run_main(monkeypatch, capsys, "models", "check", "vllm/x", "--base-url", fake_llm.base_url)
     assert code == 2 and "HTTP 400: Server is pinned to model other-model" in err and err.count("\n") == 1

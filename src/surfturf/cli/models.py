@@ -8,8 +8,15 @@ from pathlib import Path
 import click
 
 from surfturf.errors import UserError
-from surfturf.models import PROVIDERS, GenerateConfig, ModelSession, RetryPolicy, parse_spec
+from surfturf.models import (
+    PROVIDERS,
+    GenerateConfig,
+    ModelSession,
+    RetryPolicy,
+    parse_spec,
+)
 from surfturf.models.prices import load_prices
+from surfturf.surf.generation import ROLE_DEFAULTS, role_settings
 
 _FIXES = {
     "connection": "start the server or fix the base URL (--base-url)",
@@ -62,12 +69,19 @@ async def check_model(spec: str, base_url: str | None = None, key_env: str | Non
 @click.option("--temperature", type=click.FloatRange(min=0), default=None,
               help="Sampling temperature to send (as the role would).")
 @click.option("--max-tokens", type=click.IntRange(min=1), default=None, help="Per-reply token cap to send.")
+@click.option("--top-p", type=click.FloatRange(0, 1, min_open=True), default=None, help="Nucleus sampling to send.")
+@click.option("--stop", multiple=True, metavar="TEXT", help="Stop sequence to send (repeatable).")
+@click.option("--seed", type=int, default=None, help="Sampling seed to send (where the provider takes one).")
+@click.option("--role", type=click.Choice(sorted(ROLE_DEFAULTS)), default=None,
+              help="Send this role's default settings (what a run would send), under the flags above.")
 def check(spec: str, base_url: str | None, key_env: str | None, env_file: Path | None, timeout: float,
-          temperature: float | None, max_tokens: int | None) -> None:
+          temperature: float | None, max_tokens: int | None, top_p: float | None, stop: tuple[str, ...],
+          seed: int | None, role: str | None) -> None:
     """Make one uncached call to SPEC (a chat, or an embedding for hash/ and st/); exit 2 if it fails."""
     if env_file is None and Path(".env").is_file():
         env_file = Path(".env")
-    config = GenerateConfig(temperature=temperature, max_tokens=max_tokens)
+    given = GenerateConfig(temperature=temperature, max_tokens=max_tokens, top_p=top_p, stop=stop or None, seed=seed)
+    config = role_settings(role, given=given) if role else given
     click.echo(asyncio.run(check_model(spec, base_url, key_env, env_file, timeout, config)))
 
 
