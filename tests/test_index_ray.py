@@ -10,12 +10,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pyarrow.parquet as pq
 import pytest
 
 from surfturf.data import resolve_inputs
 from surfturf.models import ModelSession
+from surfturf.testing.index import assert_same_index
 from surfturf.turf import store
 from surfturf.turf.build import BuildConfig, IndexBuilder
 
@@ -79,14 +78,6 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("inprocess") / "INDEX"
     build(out)
     return out
-
-
-def assert_same_index(a: Path, b: Path) -> None:
-    for name in store.TABLES:
-        assert pq.read_table(a / name).equals(pq.read_table(b / name)), name
-    for name in store.ARRAYS:
-        assert np.array_equal(np.load(a / name), np.load(b / name)), name
-    assert (a / store.POOL).read_text() == (b / store.POOL).read_text()
 
 
 def test_ray_build_equals_in_process(cluster: str, reference: Path, tmp_path: Path) -> None:

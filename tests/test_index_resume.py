@@ -10,12 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pyarrow.parquet as pq
 import pytest
 
 from surfturf.cli.main import main
-
+from surfturf.testing.index import assert_same_index
 from surfturf.testing.server import FakeLLMServer
 from surfturf.turf import store
 
@@ -36,14 +34,6 @@ def _command(out: Path, base_url: str) -> list[str]:
 
 def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
-
-
-def _same_index(a: Path, b: Path) -> None:
-    for name in store.TABLES:
-        assert pq.read_table(a / name).equals(pq.read_table(b / name)), name
-    for name in store.ARRAYS:
-        assert np.array_equal(np.load(a / name), np.load(b / name)), name
-    assert (a / store.POOL).read_text() == (b / store.POOL).read_text()
 
 
 def _run_in_process(command: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,7 +69,7 @@ def test_killed_build_resumes_to_the_same_index(tmp_path: Path, monkeypatch: pyt
 
         whole = tmp_path / "whole"
         _run_in_process(_command(whole, server.base_url), monkeypatch)
-    _same_index(interrupted, whole)
+    assert_same_index(interrupted, whole)
 
 
 def test_a_dead_extractor_fails_the_build_and_a_rerun_finishes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from surfturf.report.load import DEFAULT_THRESHOLD, RunData, normalise_query
 from surfturf.steer.stats import wilson_interval
+from surfturf.surf.failures import failing_role
 
 
 
@@ -52,18 +53,7 @@ def wall_time_s(run: RunData) -> float | None:
     return None
 
 
-ROLES_IN_ERRORS = ("generator", "target", "judge")
 FAILED_EXAMPLES = 5  # raw outputs shown per role: enough to see the pattern, not the whole run
-
-
-def failing_role(error: str) -> str:
-    """Which role an error came from: `<role>: ...` for a failed call, `parse: <role> output ...` for
-    output that could not be read; other errors (budget, endpoint) belong to the run."""
-    head, _, rest = error.partition(":")
-    if head in ROLES_IN_ERRORS:
-        return head
-    first = rest.split(None, 1)[0] if rest.strip() else ""
-    return first if head == "parse" and first in ROLES_IN_ERRORS else "run"
 
 
 def failed_outputs(run: RunData) -> list[tuple[str, dict[str, Any]]]:

@@ -26,6 +26,7 @@ from surfturf.rubrics import Rubric, load_rubric, rubric_text
 from surfturf.steer import context as steer_context  # a module: steer.context itself imports surf.store
 from surfturf.surf.buffer import select_top
 from surfturf.surf.config import RESUMABLE_CHANGES, SurfConfig
+from surfturf.surf.failures import model_error
 from surfturf.surf.findings import compute_findings
 from surfturf.surf.judge import judge_one
 from surfturf.surf.progress import RunProgress
@@ -69,7 +70,6 @@ CHECKPOINT_EVERY_S = 2.0
 # A candidate whose call failed transiently is tried again by a resume, up to this many attempts in
 # all; after that its error is final (the endpoint keeps failing on that one request).
 MAX_ATTEMPTS = 3
-ROLE_PREFIXES = ("generator: ", "target: ", "judge: ")
 
 
 class _BudgetStop(Exception):
@@ -80,18 +80,10 @@ class _EndpointStop(Exception):
     """An endpoint was declared down: the candidate is dropped (a resume redoes it) and the sweep stops."""
 
 
-def _error_kind(error: str) -> str:
-    """The model layer's error text under a candidate's role prefix ("target: server: 503" -> "server: 503")."""
-    for prefix in ROLE_PREFIXES:
-        if error.startswith(prefix):
-            return error[len(prefix):]
-    return error
-
-
 def retryable(record: dict[str, Any]) -> bool:
     """A recorded candidate a resume should redo: its error was transient and attempts are left."""
     error = record.get("error")
-    return error is not None and is_transient(_error_kind(error)) and int(record.get("attempts", 1)) < MAX_ATTEMPTS
+    return error is not None and is_transient(model_error(error)) and int(record.get("attempts", 1)) < MAX_ATTEMPTS
 
 
 def _check_call(error: str | None) -> None:
@@ -314,7 +306,7 @@ class Sweep:
         record["judges"] = outcome.judges
         record["disagreement"] = outcome.disagreement
         if outcome.score is None:
-            _check_call(_error_kind(outcome.error or ""))
+            _check_call(model_error(outcome.error or ""))
             record["error"] = outcome.error
             record["raw"] = outcome.raw
             return finish()
@@ -446,7 +438,7 @@ class Sweep:
             status = "failed"
             last = records[-1]["error"] or ""
             fix = ("check the models and endpoints, then rerun the same command to retry"
-                   if is_transient(_error_kind(last)) else "the models' output could not be read (see raw outputs in the report): use a stronger model for "
+                   if is_transient(model_error(last)) else "the models' output could not be read (see raw outputs in the report): use a stronger model for "
                    "that role or raise its --<role>-max-tokens, in a new --out")
             self.stopped = f"every one of {len(records)} candidates failed (last: {last}); fix: {fix}"
         elif self.budget_hit:
