@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from surfturf.attributes.extract import Extraction, extract_attributes, heuristic_extract
 from surfturf.data.rows import CorpusRow
 from surfturf.errors import UserError
+from surfturf.models import is_transient
 
 EMBED_CHUNK = 2048
 DONE_FILE = "done.json"
@@ -86,11 +87,12 @@ def _attribute_table(extractions: list[Extraction]) -> pa.Table:
 
 
 def _stopping_error(extractions: list[tuple[Extraction, Extraction]]) -> str | None:
-    """A budget refusal or a given-up endpoint means the shard is incomplete: stop rather than store rows
-    without attributes, so a rerun redoes the shard."""
+    """A budget refusal or a transient failure left after retries (the endpoint did not answer, which
+    says nothing about the row) means the shard is incomplete: stop rather than store rows without
+    attributes as final, so a rerun redoes the shard."""
     for pair in extractions:
         for extraction in pair:
-            if extraction.error and extraction.error.startswith(("budget:", "endpoint_down:")):
+            if extraction.error and (extraction.error.startswith("budget:") or is_transient(extraction.error)):
                 return extraction.error
     return None
 
