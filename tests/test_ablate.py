@@ -108,11 +108,13 @@ def test_ablate_cli_bad_input(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("".join(json.dumps(row) + "\n" for row in CORPUS))
     wrong = _trace(tmp_path / "wrong.json", ["other-corpus-1"])
-    for args in ([str(wrong), "--out", str(tmp_path / "o")],
-                 [str(wrong), "--corpus", str(corpus), "--out", str(tmp_path / "o")],
-                 [str(wrong), "--corpus", str(corpus), "--out", str(tmp_path / "o"), "--remove", "chunk", "--chunk", "x"]):
+    for args, problem in (([str(wrong), "--out", str(tmp_path / "o")], "no corpus to ablate"),
+                          ([str(wrong), "--corpus", str(corpus), "--out", str(tmp_path / "o")],
+                           "none of the trace's 1 evidence ids is in the corpus"),
+                          ([str(wrong), "--corpus", str(corpus), "--out", str(tmp_path / "o"), "--remove", "chunk",
+                            "--chunk", "x"], "chunk 'x' is not a source of the corpus")):
         result = CliRunner().invoke(ablate, args)
-        assert result.exit_code != 0 and isinstance(result.exception, UserError)
+        assert isinstance(result.exception, UserError) and problem in str(result.exception), result.exception
     assert not (tmp_path / "o").exists()
 
 

@@ -13,7 +13,6 @@ import pytest
 from surfturf.data import CorpusStats, read_corpus, resolve_inputs
 from surfturf.errors import UserError
 
-SFT_MIX = Path("/work/shared/data/sft-mix")
 
 TULU = [
     {"id": "a1", "source": "math", "messages": [{"role": "system", "content": "Be brief."},
@@ -78,8 +77,8 @@ def test_directory_of_files_expands_sorted_and_limit_is_per_input(tmp_path: Path
     assert [(r.source, r.query) for r in rows] == [("alpha", "p0"), ("alpha", "p1"), ("b", "q0"), ("b", "q1")]
 
 
-def test_real_sft_mix_file_reads() -> None:
-    rows, stats = _rows(str(SFT_MIX / "self_instruct.jsonl.gz"))
+def test_real_sft_mix_file_reads(sft_mix: Path) -> None:
+    rows, stats = _rows(str(sft_mix / "self_instruct.jsonl.gz"))
     assert stats.rows == 175 == len(rows) and stats.multi_turn == 0
     assert all(r.source == "self_instruct" and r.query and r.response for r in rows)
 

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
-from itertools import islice
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
 from surfturf.attributes.heuristic import detect_language, query_attributes, response_attributes
 
-SFT_MIX = Path("/work/shared/data/sft-mix")
-
-
-def read(name: str, limit: int | None = None) -> list[dict]:
-    path = SFT_MIX / f"{name}.jsonl.gz"
-    if not path.is_file():
-        pytest.skip(f"{path} is not available")
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in islice(handle, limit)]
+Rows = Callable[..., list[dict]]
 
 
 def share(rows: list[dict], turn: int, needle: str) -> float:
@@ -28,31 +17,31 @@ def share(rows: list[dict], turn: int, needle: str) -> float:
     return sum(any(needle in a for a in extract(r["messages"][turn]["content"])) for r in rows) / len(rows)
 
 
-def test_gsm8k_calculator_annotations_and_final_answer_lines():
-    rows = read("gsm8k", 300)
+def test_gsm8k_calculator_annotations_and_final_answer_lines(sft_rows: Rows):
+    rows = sft_rows("gsm8k", 300)
     assert share(rows, 1, "calculator annotations like <<a*b=c>>") > 0.95
     assert share(rows, 1, "final answer line '#### N'") > 0.99
     assert share(rows, 0, "asks for a number (how many / how much)") > 0.6
 
 
-def test_t0_context_framing_and_short_extractive_answers():
-    rows = [r for r in read("t0") if r["messages"][0]["content"].startswith("Context:")]
+def test_t0_context_framing_and_short_extractive_answers(sft_rows: Rows):
+    rows = [r for r in sft_rows("t0") if r["messages"][0]["content"].startswith("Context:")]
     assert len(rows) > 20
     assert share(rows, 0, "framed with labelled fields (e.g. 'Context:')") == 1.0
-    short = [r for r in read("t0", 2000) if len(r["messages"][1]["content"].split()) <= 5]
+    short = [r for r in sft_rows("t0", 2000) if len(r["messages"][1]["content"].split()) <= 5]
     assert share(short, 1, "single word or short phrase") == 1.0
 
 
-def test_codealpaca_code_requests_and_code_answers():
-    rows = read("codealpaca")
+def test_codealpaca_code_requests_and_code_answers(sft_rows: Rows):
+    rows = sft_rows("codealpaca")
     with_def = [r for r in rows if re.search(r"^\s*def ", r["messages"][1]["content"], re.MULTILINE)]
     assert share(with_def, 1, "code block with a program") > 0.95
     asks = [r for r in rows if re.match(r"(Write|Create|Implement) (a |an )?(function|program|script)", r["messages"][0]["content"])]
     assert share(asks, 0, "code or a program") > 0.95
 
 
-def test_attributes_are_deterministic_bounded_and_phrased_as_sentences():
-    rows = read("coconot", 200) + read("self_instruct", 100)
+def test_attributes_are_deterministic_bounded_and_phrased_as_sentences(sft_rows: Rows):
+    rows = sft_rows("coconot", 200) + sft_rows("self_instruct", 100)
     for row in rows:
         query, response = row["messages"][0]["content"], row["messages"][1]["content"]
         first = query_attributes(query)

@@ -20,7 +20,6 @@ from surfturf.turf.export import (export_pool, export_sae, pool_from_sae, read_p
                                   sae_records)
 from surfturf.turf.store import Index
 
-SFT_MIX = Path("/work/shared/data/sft-mix")
 ROWS_PER_FILE = 30
 TEXT = re.compile(r'<text kind="(query|response)">\n(.*)\n</text>', re.DOTALL)
 
@@ -52,7 +51,7 @@ def describe(messages: list[dict], model: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built(tmp_path_factory: pytest.TempPathFactory, sft_mix: Path) -> Path:
     out = tmp_path_factory.mktemp("index") / "INDEX"
     with FakeLLMServer(responder=describe).in_thread() as server:
         async def run() -> None:
@@ -61,7 +60,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
             summariser = session.model("summariser", "openai-compatible/summariser", base_url=server.base_url)
             config = BuildConfig(extractor=extractor.spec, embedder="hash/64", shard_rows=64, limit=ROWS_PER_FILE,
                                  summariser=summariser.spec, k=24)
-            builder = IndexBuilder(resolve_inputs([str(SFT_MIX)]), out, config, session, extractor,
+            builder = IndexBuilder(resolve_inputs([str(sft_mix)]), out, config, session, extractor,
                                    session.model("embedder", "hash/64"), summariser)
             await builder.run()
             await session.aclose()

@@ -9,9 +9,6 @@ import pytest
 
 from surfturf.testing.cli import run_main
 
-SFT_MIX = Path("/work/shared/data/sft-mix")
-
-
 def run_cli(args: list[str], capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
     return run_main(monkeypatch, capsys, *args)
 
@@ -38,21 +35,22 @@ def test_info_and_export_on_missing_index_exit_2(tmp_path: Path, capsys, monkeyp
     assert code == 2
 
 
-def test_dry_run_estimates_without_calling(tmp_path: Path, capsys, monkeypatch) -> None:
-    code, out, _ = run_cli(["index", "build", str(SFT_MIX), "--limit", "10", "-o", str(tmp_path / "I"),
-                            "--extractor", "openai/gpt-4.1-mini", "--summariser", "openai/gpt-4.1-mini",
+def test_dry_run_estimates_without_calling(sft_mix: Path, tmp_path: Path, capsys, monkeypatch, fake_llm) -> None:
+    """Priced models behind a live endpoint: the estimate comes from the price table, the endpoint hears nothing."""
+    code, out, _ = run_cli(["index", "build", str(sft_mix), "--limit", "10", "-o", str(tmp_path / "I"),
+                            "--extractor", "openai/gpt-4.1-mini", "--extractor-base-url", fake_llm.base_url,
+                            "--summariser", "openai/gpt-4.1-mini", "--summariser-base-url", fake_llm.base_url,
                             "--dry-run"], capsys, monkeypatch)
-    assert code == 0
+    assert code == 0 and fake_llm.received == []
     assert "extractor" in out and "summariser" in out and "embedder" in out
     last = json.loads(out.strip().splitlines()[-1])
     assert last["rows"] == 50 and last["estimated_cost_usd"] > 0
     assert not (tmp_path / "I").exists()
 
 
-def test_heuristic_build_info_export(tmp_path: Path, capsys, monkeypatch) -> None:
-    pytest.importorskip("surfturf.attributes.heuristic")
+def test_heuristic_build_info_export(sft_mix: Path, tmp_path: Path, capsys, monkeypatch) -> None:
     index = tmp_path / "I"
-    code, out, err = run_cli(["index", "build", str(SFT_MIX), "--limit", "80", "-o", str(index),
+    code, out, err = run_cli(["index", "build", str(sft_mix), "--limit", "80", "-o", str(index),
                               "--embedder", "hash/64", "--shard-rows", "100", "--cache", "off"], capsys, monkeypatch)
     assert code == 0, err
     summary = json.loads(out.strip().splitlines()[-1])
@@ -64,16 +62,16 @@ def test_heuristic_build_info_export(tmp_path: Path, capsys, monkeypatch) -> Non
     assert code == 0 and json.loads(out)["rows"] == 400
     row = json.loads((tmp_path / "sae.jsonl").read_text().splitlines()[0])
     assert row["sae_attributes"] and all(a.startswith("The query") for a in row["attributes"])
-    code, _, err = run_cli(["index", "build", str(SFT_MIX), "--limit", "80", "-o", str(index)], capsys, monkeypatch)
+    code, _, err = run_cli(["index", "build", str(sft_mix), "--limit", "80", "-o", str(index)], capsys, monkeypatch)
     assert code == 2 and "already holds a complete index" in err
 
 
-def test_budget_stop_exits_2_and_a_rerun_resumes(tmp_path: Path, capsys, monkeypatch, fake_llm) -> None:
+def test_budget_stop_exits_2_and_a_rerun_resumes(sft_mix: Path, tmp_path: Path, capsys, monkeypatch, fake_llm) -> None:
     from test_index_build import describe
 
     fake_llm.responder = describe
     index = tmp_path / "I"
-    command = ["index", "build", str(SFT_MIX / "self_instruct.jsonl.gz"), "--limit", "40", "-o", str(index),
+    command = ["index", "build", str(sft_mix / "self_instruct.jsonl.gz"), "--limit", "40", "-o", str(index),
                "--shard-rows", "10", "--embedder", "hash/32", "--extractor", "openai-compatible/x",
                "--extractor-base-url", fake_llm.base_url, "--cache-dir", str(tmp_path / "cache"),
                "--max-concurrency", "2"]

@@ -21,7 +21,6 @@ from surfturf.turf.build import BuildConfig, IndexBuilder
 ray = pytest.importorskip("ray")
 from surfturf.turf.engine_ray import RayEngine  # noqa: E402
 
-SFT_MIX = Path("/work/shared/data/sft-mix")
 ROWS_PER_FILE = 40
 SHARD_ROWS = 16
 EMBEDDER = "hash/64"
@@ -59,11 +58,11 @@ class DiesOnce(OfflineModels):
         return super().__call__()
 
 
-def build(out: Path, engine: RayEngine | None = None) -> dict:
+def build(sft_mix: Path, out: Path, engine: RayEngine | None = None) -> dict:
     async def run() -> dict:
         session = ModelSession(cache_dir=None, cache_mode="off")
         config = BuildConfig(embedder=EMBEDDER, shard_rows=SHARD_ROWS, limit=ROWS_PER_FILE, k=K)
-        builder = IndexBuilder(resolve_inputs([str(SFT_MIX)]), out, config, session, None,
+        builder = IndexBuilder(resolve_inputs([str(sft_mix)]), out, config, session, None,
                                session.model("embedder", EMBEDDER), engine=engine)
         try:
             return await builder.run()
@@ -74,28 +73,28 @@ def build(out: Path, engine: RayEngine | None = None) -> dict:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def reference(tmp_path_factory: pytest.TempPathFactory, sft_mix: Path) -> Path:
     out = tmp_path_factory.mktemp("inprocess") / "INDEX"
-    build(out)
+    build(sft_mix, out)
     return out
 
 
-def test_ray_build_equals_in_process(cluster: str, reference: Path, tmp_path: Path) -> None:
-    manifest = build(tmp_path / "INDEX", RayEngine(OfflineModels(), "float16"))
+def test_ray_build_equals_in_process(cluster: str, reference: Path, sft_mix: Path, tmp_path: Path) -> None:
+    manifest = build(sft_mix, tmp_path / "INDEX", RayEngine(OfflineModels(), "float16"))
     assert manifest["engine"] == "ray" and manifest["counts"]["shards"] > 2
     assert_same_index(reference, tmp_path / "INDEX")
 
 
-def test_dead_worker_is_retried(cluster: str, reference: Path, tmp_path: Path) -> None:
+def test_dead_worker_is_retried(cluster: str, reference: Path, sft_mix: Path, tmp_path: Path) -> None:
     marker = tmp_path / "died"
-    build(tmp_path / "INDEX", RayEngine(DiesOnce(marker), "float16"))
+    build(sft_mix, tmp_path / "INDEX", RayEngine(DiesOnce(marker), "float16"))
     assert marker.exists()  # a worker really exited mid-build
     assert_same_index(reference, tmp_path / "INDEX")
 
 
-def test_killed_driver_resumes(cluster: str, reference: Path, tmp_path: Path) -> None:
+def test_killed_driver_resumes(cluster: str, reference: Path, sft_mix: Path, tmp_path: Path) -> None:
     out = tmp_path / "INDEX"
-    command = [sys.executable, "-m", "surfturf.cli.main", "index", "build", str(SFT_MIX), "-o", str(out),
+    command = [sys.executable, "-m", "surfturf.cli.main", "index", "build", str(sft_mix), "-o", str(out),
                "--limit", str(ROWS_PER_FILE), "--shard-rows", str(SHARD_ROWS), "--k", str(K),
                "--embedder", EMBEDDER, "--cache-dir", str(tmp_path / "cache"), "--engine", "ray", "--ray-address", cluster]
     env = {**os.environ, "PYTHONPATH": SRC}

@@ -20,13 +20,12 @@ from surfturf.turf import store
 sys.path.insert(0, str(Path(__file__).parent))
 from test_index_build import describe  # noqa: E402  (the same stand-in extractor)
 
-SFT_MIX = Path("/work/shared/data/sft-mix")
 SHARDS = 5
 SHARD_ROWS = 20
 
 
-def _command(out: Path, base_url: str) -> list[str]:
-    return [sys.executable, "-m", "surfturf.cli.main", "index", "build", str(SFT_MIX), "--limit", str(SHARD_ROWS),
+def _command(sft_mix: Path, out: Path, base_url: str) -> list[str]:
+    return [sys.executable, "-m", "surfturf.cli.main", "index", "build", str(sft_mix), "--limit", str(SHARD_ROWS),
             "-o", str(out), "--shard-rows", str(SHARD_ROWS), "--k", "8", "--embedder", "hash/32",
             "--extractor", "openai-compatible/extractor", "--extractor-base-url", base_url,
             "--cache", "off", "--max-concurrency", "4"]
@@ -42,10 +41,10 @@ def _run_in_process(command: list[str], monkeypatch: pytest.MonkeyPatch) -> None
     main()
 
 
-def test_killed_build_resumes_to_the_same_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_killed_build_resumes_to_the_same_index(sft_mix: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with FakeLLMServer(responder=describe, latency_ms=25).in_thread() as server:
         interrupted = tmp_path / "interrupted"
-        process = subprocess.Popen(_command(interrupted, server.base_url), env=_env(),
+        process = subprocess.Popen(_command(sft_mix, interrupted, server.base_url), env=_env(),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while not (interrupted / "work" / "shard-00001").exists() and time.monotonic() < deadline:
@@ -60,7 +59,7 @@ def test_killed_build_resumes_to_the_same_index(tmp_path: Path, monkeypatch: pyt
         server.reset_counts()
         bodies: list[str] = []
         server.responder = lambda messages, model: (bodies.append(repr(messages)), describe(messages, model))[1]
-        _run_in_process(_command(interrupted, server.base_url), monkeypatch)
+        _run_in_process(_command(sft_mix, interrupted, server.base_url), monkeypatch)
         # only the unfinished shards were extracted again: two calls (query, response) per row, identical ones once
         unfinished = SHARDS - len(finished)
         extraction = [body for body in bodies if "You catalogue examples" in body]
@@ -68,11 +67,12 @@ def test_killed_build_resumes_to_the_same_index(tmp_path: Path, monkeypatch: pyt
         assert SHARD_ROWS * unfinished < len(extraction) <= 2 * SHARD_ROWS * unfinished
 
         whole = tmp_path / "whole"
-        _run_in_process(_command(whole, server.base_url), monkeypatch)
+        _run_in_process(_command(sft_mix, whole, server.base_url), monkeypatch)
     assert_same_index(interrupted, whole)
 
 
-def test_a_dead_extractor_fails_the_build_and_a_rerun_finishes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_dead_extractor_fails_the_build_and_a_rerun_finishes(sft_mix: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """An extractor endpoint that keeps failing ends the build `failed` (exit 1, the stop line in the
     manifest) without storing shards of rows without attributes; once it answers, a rerun completes."""
     from conftest import FAST_RETRY
@@ -82,12 +82,12 @@ def test_a_dead_extractor_fails_the_build_and_a_rerun_finishes(tmp_path: Path, m
     with FakeLLMServer(responder=describe).in_thread() as server:
         server.fail_always("500")
         with pytest.raises(SystemExit) as stopped:
-            _run_in_process(_command(out, server.base_url), monkeypatch)
+            _run_in_process(_command(sft_mix, out, server.base_url), monkeypatch)
         assert stopped.value.code == 1
         manifest = json.loads((out / store.MANIFEST).read_text())
         assert manifest["status"] == "failed" and "\n" not in manifest["stopped"]
         assert not list((out / "work").glob("shard-?????"))  # no shard was stored as finished
         server.fail_always(None)
-        _run_in_process(_command(out, server.base_url), monkeypatch)
+        _run_in_process(_command(sft_mix, out, server.base_url), monkeypatch)
     manifest = json.loads((out / store.MANIFEST).read_text())
     assert manifest["status"] == "complete" and manifest["counts"]["transient_extraction_errors"] == 0

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,19 +13,12 @@ import pytest
 from surfturf.turf.corpus import CorpusView
 from surfturf.turf.keywords import Vocabulary, keyword_counts, rare_keywords
 
-SFT_MIX = Path("/work/shared/data/sft-mix")
-
 
 @pytest.fixture(scope="module")
-def rows() -> list[dict]:
-    out = []
-    for file in sorted(SFT_MIX.glob("*.jsonl.gz")):
-        with gzip.open(file, "rt", encoding="utf-8") as handle:
-            for line in handle:
-                record = json.loads(line)
-                out.append({"id": record["id"], "source": record["source"], "query": record["messages"][0]["content"],
-                            "response": record["messages"][1]["content"]})
-    return out
+def rows(sft_mix: Path, sft_rows: Callable[..., list[dict]]) -> list[dict]:
+    return [{"id": record["id"], "source": record["source"], "query": record["messages"][0]["content"],
+             "response": record["messages"][1]["content"]}
+            for file in sorted(sft_mix.glob("*.jsonl.gz")) for record in sft_rows(file.name.removesuffix(".jsonl.gz"))]
 
 
 @pytest.fixture(scope="module")

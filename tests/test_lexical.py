@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import gzip
-import json
-from itertools import islice
-from pathlib import Path
-
-import pytest
+from collections.abc import Callable
 
 from surfturf.attributes.heuristic import OfflineExtractor, query_attributes
 from surfturf.attributes.lexical import Lexicon, min_support
 
-SFT_MIX = Path("/work/shared/data/sft-mix")
 
-
-def pairs(name: str, limit: int) -> list[tuple[str, str]]:
-    path = SFT_MIX / f"{name}.jsonl.gz"
-    if not path.is_file():
-        pytest.skip(f"{path} is not available")
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        rows = [json.loads(line)["messages"] for line in islice(handle, limit)]
-    return [(m[0]["content"], m[1]["content"]) for m in rows]
+def pairs(sft_rows: Callable[..., list[dict]], name: str, limit: int) -> list[tuple[str, str]]:
+    return [(row["messages"][0]["content"], row["messages"][1]["content"]) for row in sft_rows(name, limit)]
 
 
 def test_support_floor_grows_with_the_number_of_candidates():
@@ -44,8 +32,8 @@ def test_stock_closings_are_learned_from_the_data():
     assert "The response ends with the sentence 'Hope that settles it.'." in extractor.response("The sum is 9. Hope that settles it.")
 
 
-def test_fitted_extractor_on_sftmix_is_deterministic_and_bounded():
-    data = pairs("codealpaca", 600) + pairs("gsm8k", 600) + pairs("coconot", 300)
+def test_fitted_extractor_on_sftmix_is_deterministic_and_bounded(sft_rows: Callable[..., list[dict]]):
+    data = pairs(sft_rows, "codealpaca", 600) + pairs(sft_rows, "gsm8k", 600) + pairs(sft_rows, "coconot", 300)
     first, second = OfflineExtractor.fit(data), OfflineExtractor.fit(list(reversed(data)))
     for query, response in data[::25]:
         described = first.query(query)

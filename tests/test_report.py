@@ -80,7 +80,14 @@ def test_report_has_every_section_for_a_full_run(sample_run: Path, report_html: 
     assert report_html.count('class="card trace"') == 3  # two traces and one that failed
     assert "This trace failed: crux: no &lt;crux&gt; tag in &#39;&lt;script&gt;window.__pwned=14" in report_html
     assert "world/generator" in report_html and "$0.0576" in report_html  # models and spend
-    assert report_html.count("<svg") >= 6  # progress, heatmaps, hits, chunks, robustness, steering
+    charts = [attrs.get("aria-label") for tag, attrs in parse(report_html).tags if tag == "svg"]
+    assert charts == [  # the sample run has two SURF runs, two traces (and a failed one), robustness and steering
+        "Best and mean score per iteration, modelA",
+        "Mean top attribute weights", "Top attribute weights, run 0", "Top attribute weights, run 1",
+        *["Hit counts by query cluster", "Chunk breakdown"] * 2,
+        "Failure rate with 95% intervals",
+        "Change in the measure with its interval",
+    ]
 
 
 def test_report_is_self_contained(report_html: str) -> None:

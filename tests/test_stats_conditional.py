@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -15,22 +13,13 @@ from surfturf.errors import UserError
 from surfturf.turf.corpus import CorpusView
 from surfturf.turf.stats import QueryFeature, conditional_stats
 
-SFT_MIX = Path("/work/shared/data/sft-mix")
 FILES = ("gsm8k", "t0", "codealpaca")
 
 
 @pytest.fixture(scope="module")
-def rows() -> list[dict]:
-    out = []
-    for name in FILES:
-        with gzip.open(SFT_MIX / f"{name}.jsonl.gz", "rt", encoding="utf-8") as handle:
-            for number, line in enumerate(handle):
-                if number == 1500:
-                    break
-                record = json.loads(line)
-                out.append({"source": record["source"], "query": record["messages"][0]["content"],
-                            "response": record["messages"][1]["content"]})
-    return out
+def rows(sft_rows: Callable[..., list[dict]]) -> list[dict]:
+    return [{"source": record["source"], "query": record["messages"][0]["content"],
+             "response": record["messages"][1]["content"]} for name in FILES for record in sft_rows(name, 1500)]
 
 
 @pytest.fixture(scope="module")

@@ -101,10 +101,11 @@ def test_compare_and_measures(tmp_path: Path) -> None:
     assert resolve_measure("length:>100").binary and not resolve_measure("length").binary
 
 
-def test_steer_cli_table_and_files(tmp_path: Path) -> None:
+def test_steer_cli_table_and_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     from click.testing import CliRunner
 
     from surfturf.cli.steer import steer
+    from surfturf.testing.cli import run_main
 
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("\n".join(PROMPTS[:12]) + "\n")
@@ -124,8 +125,12 @@ def test_steer_cli_table_and_files(tmp_path: Path) -> None:
         manifest = json.loads((out / "manifest.json").read_text())
         assert manifest["models"]["targets"] == {"sft": "openai-compatible/target-a", "rl": "openai-compatible/target-b"}
         assert manifest["status"] == "complete"
-        bad = CliRunner().invoke(steer, [*args[:-2], "--target", "sft=openai-compatible/x"])
-        assert bad.exit_code != 0
+        written = {path.name: path.read_bytes() for path in out.iterdir()}
+        called = len(server.received)
+        code, _, err = run_main(monkeypatch, capsys, "steer", *args, "--target", "sft=openai-compatible/x")
+        assert code == 2 and err.count("\n") == 1 and "two --target values share a label" in err, err
+        assert len(server.received) == called  # refused before any call
+        assert {path.name: path.read_bytes() for path in out.iterdir()} == written
 
 
 def test_steer_cli_context_flags(tmp_path: Path) -> None:

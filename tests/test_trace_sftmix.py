@@ -29,7 +29,6 @@ from surfturf.turf.case import Case
 from surfturf.turf.describe import AttributeSource
 from surfturf.turf.trace import TraceContext, TraceSettings, trace_cases, trace_context, trace_one
 
-SFT_MIX = Path("/work/shared/data/sft-mix")
 ROWS_PER_FILE = 800
 K = 100
 
@@ -42,13 +41,13 @@ ARITHMETIC = ("Tom has 3 boxes with 8 pencils each. How many pencils does he hav
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def index_dir(tmp_path_factory: pytest.TempPathFactory, sft_mix: Path) -> Path:
     out = tmp_path_factory.mktemp("sftmix") / "INDEX"
 
     async def build() -> None:
         session = ModelSession(cache_dir=None, cache_mode="off")
         config = BuildConfig(extractor="heuristic", embedder="hash/256", limit=ROWS_PER_FILE)
-        builder = IndexBuilder(resolve_inputs([str(SFT_MIX)]), out, config, session, None,
+        builder = IndexBuilder(resolve_inputs([str(sft_mix)]), out, config, session, None,
                                session.model("embedder", "hash/256"), None, console=Console(quiet=True))
         await builder.run()
         await session.aclose()

@@ -15,7 +15,6 @@ from surfturf.attributes.heuristic import response_attributes
 from surfturf.testing.index import build_offline_index
 from surfturf.turf.trace import TraceContext, TraceSettings, trace_context, trace_one
 
-SFT_MIX = Path("/work/shared/data/sft-mix")
 CASES = {
     "codealpaca": [("Summarise the plot of Hamlet.", "```python\ndef plot():\n    return 'revenge'\n```"),
                    ("Name three rivers.", "def rivers():\n    return ['Nile', 'Amazon']\nprint(rivers())\n")],
@@ -29,10 +28,8 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-def context(tmp_path_factory: pytest.TempPathFactory) -> TraceContext:
-    if not SFT_MIX.is_dir():
-        pytest.skip(f"{SFT_MIX} is not available")
-    return trace_context(build_offline_index([str(SFT_MIX)], tmp_path_factory.mktemp("sources") / "INDEX", 600))
+def context(tmp_path_factory: pytest.TempPathFactory, sft_mix: Path) -> TraceContext:
+    return trace_context(build_offline_index([str(sft_mix)], tmp_path_factory.mktemp("sources") / "INDEX", 600))
 
 
 def test_per_source_chunk_accuracy(context: TraceContext) -> None:
