@@ -413,11 +413,6 @@ async def trace_run_async(run_dir: Path | str, index: Any, session: ModelSession
     return records
 
 
-def trace_run(run_dir: Path | str, index: Any, session: ModelSession, **options: Any) -> list[dict]:
-    """Synchronous trace_run_async, for scripts (in a notebook, await trace_run_async instead)."""
-    return asyncio.run(trace_run_async(run_dir, index, session, **options))
-
-
 async def trace_one_async(query: str, response: str, rubric: Rubric | str, index: Any, session: ModelSession | None = None,
                           *, extractor: Model | str | None = None, judge: Model | str | None = None,
                           settings: TraceSettings | None = None, finding: str = "query", score: float | None = None,
