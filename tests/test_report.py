@@ -22,7 +22,7 @@ from surfturf.report.load import load_run, normalise_query
 from surfturf.report.render import json_island, relative_link
 from surfturf.report.sample import PAYLOADS, write_sample_run
 from surfturf.report.stats import shared_findings
-from surfturf.steer.stats import wilson_interval as wilson
+from surfturf.stats import wilson_interval as wilson
 
 
 class Elements(HTMLParser):

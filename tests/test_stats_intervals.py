@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from surfturf.steer.stats import mcnemar_exact, paired_bootstrap, rate, wilcoxon_signed_rank, wilson_interval
+from surfturf.stats import mcnemar_exact, paired_bootstrap, rate, wilcoxon_signed_rank, wilson_interval
 
 
 @pytest.mark.parametrize(

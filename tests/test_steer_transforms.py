@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from surfturf.errors import UserError
-from surfturf.steer.context import context_prefix, examples_from_candidates, load_icl_examples, read_system_prompt, with_context
+from surfturf.surf.context import context_prefix, examples_from_candidates, load_icl_examples, read_system_prompt, with_context
 from surfturf.steer.perturb import parse_perturbed, perturber_messages, rephrase_instruction
 from surfturf.steer.transforms import (
     extraction_framing,

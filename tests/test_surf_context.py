@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from surfturf.models import Budget, ModelSession
-from surfturf.steer.context import build_prefix
 from surfturf.surf import SurfConfig, load_candidates, load_manifest, run_surf
+from surfturf.surf.context import build_prefix
 from surfturf.testing.cli import run_main as invoke
 from surfturf.testing.server import FakeLLMServer
 from surfturf.testing.surf import scripted_config

@@ -23,7 +23,8 @@ from surfturf.steer.ablate import (
     trigger_text,
     write_corpus,
 )
-from surfturf.steer.outputs import file_input, manifest, write_json_atomic
+from surfturf.io.files import write_json_atomic
+from surfturf.io.manifest import file_input, manifest
 
 
 @click.command()

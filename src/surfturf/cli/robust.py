@@ -13,14 +13,15 @@ import click
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
 from surfturf.cli.outcome import exit_if_failed, run_status, run_usage
 from surfturf.errors import UserError
+from surfturf.io.files import write_json_atomic, write_jsonl_atomic
+from surfturf.io.manifest import file_input, manifest
 from surfturf.io.ownership import claim_dir
 from surfturf.models import GenerateConfig
 from surfturf.rubrics import load_rubric
-from surfturf.steer.context import build_prefix, context_options
 from surfturf.steer.failure import robust_failure
 from surfturf.steer.measure import panel_judge
-from surfturf.steer.outputs import file_input, manifest, write_json_atomic, write_jsonl_atomic
 from surfturf.steer.robust import PAPER_PERTURBATIONS, PAPER_SAMPLES, RobustConfig, run_robust
+from surfturf.surf.context import build_prefix, context_options
 from surfturf.surf.findings import load_findings, load_manifest
 from surfturf.surf.progress import counter
 from surfturf.turf.trace_files import run_rubric

@@ -20,14 +20,15 @@ from surfturf.cli.options import (
 from surfturf.cli.outcome import exit_if_failed, run_status, run_usage
 from surfturf.data.readers import iter_jsonl_objects
 from surfturf.errors import UserError
+from surfturf.io.files import write_json_atomic, write_jsonl_atomic
+from surfturf.io.manifest import file_input, manifest
 from surfturf.io.ownership import claim_dir
 from surfturf.models import GenerateConfig
-from surfturf.steer.context import build_prefix, context_options
 from surfturf.steer.failure import steer_failure
 from surfturf.steer.measure import panel_judge, resolve_measure
-from surfturf.steer.outputs import file_input, manifest, write_json_atomic, write_jsonl_atomic
 from surfturf.steer.steer import steer_target, transform_prompts
 from surfturf.steer.transforms import resolve_transform
+from surfturf.surf.context import build_prefix, context_options
 from surfturf.surf.progress import counter
 
 TOKENS_IN, TOKENS_OUT = 200, 300  # rough per-call sizes for --dry-run estimates

@@ -16,7 +16,6 @@ from surfturf.io.ownership import claim_dir
 from surfturf.models import ModelSession
 from surfturf.models.specs import parse_spec
 from surfturf.rubrics import Rubric, load_rubric
-from surfturf.steer.context import build_prefix, context_options
 from surfturf.surf.config import (
     DEFAULT_BUFFER,
     DEFAULT_CANDIDATES,
@@ -25,6 +24,7 @@ from surfturf.surf.config import (
     RoleSpec,
     SurfConfig,
 )
+from surfturf.surf.context import build_prefix, context_options
 from surfturf.surf.dryrun import needs_probe, plan, probe
 from surfturf.surf.findings import load_findings
 from surfturf.surf.loop import LEDGER, run_surf

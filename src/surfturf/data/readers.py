@@ -12,6 +12,7 @@ from typing import Any
 
 from surfturf.data.rows import CorpusRow, CorpusStats, Layout, detect_layout, make_row
 from surfturf.errors import UserError
+from surfturf.io.files import sha256_file
 
 FILE_SUFFIXES = (".jsonl.gz", ".jsonl", ".json.gz", ".json", ".parquet")
 HF_DIR_MARKERS = ("dataset_info.json", "state.json", "dataset_dict.json")
@@ -31,8 +32,6 @@ class CorpusInput:
         """Content hash for the manifest; None for a hub dataset or a directory."""
         if self.kind in ("hf-hub", "hf-disk"):
             return None
-        from surfturf.surf.store import sha256_file  # lazy: the surf package imports this one
-
         return sha256_file(Path(self.location))
 
 

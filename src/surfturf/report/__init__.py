@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from surfturf.io.files import write_text_atomic
 from surfturf.report.export import write_exports
 from surfturf.report.figures import write_comparison_figures, write_run_figures
 from surfturf.report.load import load_runs
 from surfturf.report.render import render_html
-from surfturf.surf.store import write_text_atomic
 
 __all__ = ["default_output", "write_report"]
 

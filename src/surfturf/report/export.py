@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from surfturf.io.files import write_text_atomic
 from surfturf.report import stats
 from surfturf.report.load import RunData
-from surfturf.surf.store import write_text_atomic
 
 COLUMNS = ("rank", "id", "run", "iteration", "score", "violation", "query", "response", "reason",
            "attributes", "error", "trigger", "trigger_hits", "crux", "top_chunk", "trace_sentence",

@@ -8,10 +8,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from surfturf.io.files import public_mode
 from surfturf.report import stats
 from surfturf.report.charts import color
 from surfturf.report.load import RunData
-from surfturf.surf.store import public_mode
 
 
 def _pyplot() -> Any:

@@ -11,7 +11,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from surfturf.surf.store import write_jsonl_atomic
+from surfturf.io.files import write_jsonl_atomic
 
 # Each payload, if it ever ran, would leave a trace the browser test looks for:
 # a global `__pwned`, a `data-pwned` attribute on <body>, a dialog, or a console line.

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from surfturf.report.load import DEFAULT_THRESHOLD, RunData, normalise_query
-from surfturf.steer.stats import wilson_interval
+from surfturf.stats import wilson_interval
 from surfturf.surf.failures import failing_role
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from surfturf.errors import UserError
-from surfturf.steer.outputs import write_jsonl_atomic
+from surfturf.io.files import write_jsonl_atomic
 
 
 def load_trace(path: Path) -> dict[str, Any]:

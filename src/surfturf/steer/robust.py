@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from surfturf.models.types import Message
-from surfturf.steer.context import with_context
+from surfturf.stats import rate
 from surfturf.steer.measure import JudgeFn
 from surfturf.steer.perturb import perturb, rephrase_instruction
-from surfturf.steer.stats import rate
+from surfturf.surf.context import with_context
 
 if TYPE_CHECKING:
     from surfturf.models import Model

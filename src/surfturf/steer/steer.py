@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from surfturf.models.types import Message
-from surfturf.steer.context import with_context
+from surfturf.stats import mcnemar_exact, paired_bootstrap, rate, wilcoxon_signed_rank
 from surfturf.steer.measure import JudgeFn, Measure, Outcome
 from surfturf.steer.perturb import perturb
-from surfturf.steer.stats import mcnemar_exact, paired_bootstrap, rate, wilcoxon_signed_rank
 from surfturf.steer.transforms import Transform
+from surfturf.surf.context import with_context
 
 if TYPE_CHECKING:
     from surfturf.models import Model

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from surfturf.errors import UserError
-from surfturf.steer.stats import rate
+from surfturf.stats import rate
 
 PROBES = 40  # held-out queries per probe kind
 CONTROL_SLACK = 0.1  # how far a retrain may raise the control rate before the check fails

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from surfturf.errors import UserError
+from surfturf.io.files import read_jsonl
 from surfturf.surf.buffer import is_near_duplicate, select_top
-from surfturf.surf.store import read_jsonl
 
 
 def support(records: Iterable[dict[str, Any]]) -> Counter[str]:

@@ -19,20 +19,20 @@ import numpy as np
 from surfturf import __version__
 from surfturf.attributes.pools import AttributePool
 from surfturf.errors import UserError
+from surfturf.io.files import JsonlAppender, read_jsonl, sha256_file, write_json_atomic, write_jsonl_atomic
 from surfturf.io.ownership import BOOKKEEPING
 from surfturf.models import GenerateConfig, Model, ModelSession, is_transient
 from surfturf.models.redact import redact_url
 from surfturf.rubrics import Rubric, load_rubric, rubric_text
-from surfturf.steer import context as steer_context  # a module: steer.context itself imports surf.store
 from surfturf.surf.buffer import select_top
 from surfturf.surf.config import RESUMABLE_CHANGES, SurfConfig
+from surfturf.surf.context import with_context
 from surfturf.surf.failures import model_error
 from surfturf.surf.findings import compute_findings
 from surfturf.surf.judge import judge_one
 from surfturf.surf.progress import RunProgress
 from surfturf.surf.prompts import ParseError, generator_messages, parse_generated_query
 from surfturf.surf.sampler import attribute_probabilities, sample_attributes, top_weights
-from surfturf.surf.store import JsonlAppender, read_jsonl, sha256_file, write_json_atomic, write_jsonl_atomic
 from surfturf.surf.usage import merge_usage, usage_since
 
 
@@ -283,7 +283,7 @@ class Sweep:
             record["raw"] = failure.raw
             return finish()
         answered = await self.target.generate(
-            steer_context.with_context(self.prefix, record["query"]), config=seeded, sample_index=sample
+            with_context(self.prefix, record["query"]), config=seeded, sample_index=sample
         )
         spend(answered)
         if answered.error is not None:

@@ -27,9 +27,9 @@ from rich.console import Console
 from surfturf import __version__
 from surfturf.data import CorpusInput, CorpusRow, CorpusStats, read_corpus
 from surfturf.errors import UserError
+from surfturf.io.files import write_jsonl_atomic, write_text_atomic
 from surfturf.models import is_transient
 from surfturf.models.accounting import approx_tokens
-from surfturf.surf.store import write_jsonl_atomic, write_text_atomic
 from surfturf.turf import store
 from surfturf.turf.cluster import central_members, default_k, spherical_kmeans
 from surfturf.turf.engine import Engine, InProcessEngine, ShardJob

@@ -17,7 +17,7 @@ import numpy as np
 
 from surfturf.data.readers import iter_jsonl_objects
 from surfturf.errors import UserError
-from surfturf.surf.store import write_jsonl_atomic
+from surfturf.io.files import write_jsonl_atomic
 from surfturf.turf import store
 from surfturf.turf.store import Index
 

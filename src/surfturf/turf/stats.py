@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from surfturf.errors import UserError
-from surfturf.steer.stats import wilson_interval
+from surfturf.stats import wilson_interval
 from surfturf.turf.corpus import CorpusView
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from surfturf.errors import UserError
+from surfturf.io.files import sha256_file, write_json_atomic, write_jsonl_atomic
+from surfturf.io.manifest import manifest as build_manifest
 from surfturf.rubrics.loader import load_rubric, parse_rubric
 from surfturf.rubrics.schema import Rubric
 from surfturf.surf.findings import load_findings, load_manifest
-from surfturf.steer import outputs
-from surfturf.surf.store import sha256_file, write_json_atomic, write_jsonl_atomic
 from surfturf.turf.case import Case
 
 SUMMARY = "summary.jsonl"
@@ -80,7 +80,7 @@ def trace_manifest(*, config: dict[str, Any], models: dict[str, str | None], inp
                    records: list[dict], usage: dict[str, Any]) -> dict[str, Any]:
     """The traces directory's manifest.json."""
     errors = sum(1 for record in records if record.get("error"))
-    return outputs.manifest(
+    return build_manifest(
         command="turf trace", config=config, seeds={"vocabulary_sample": 0}, models=models,
         inputs={name: {"path": str(path), "sha256": sha256_file(path)} for name, path in inputs.items()},
         counts={"traced": len(records) - errors, "errors": errors}, usage=usage,

@@ -10,8 +10,8 @@ from typing import Any
 import yaml
 
 from surfturf.errors import UserError
-from surfturf.steer.outputs import manifest
-from surfturf.surf.store import sha256_file, write_text_atomic
+from surfturf.io.files import sha256_file, write_text_atomic
+from surfturf.io.manifest import manifest
 from surfturf.world.corpus import generate_corpus
 from surfturf.world.spec import World
 from surfturf.world.target import WorldTarget, train_target

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from surfturf.errors import UserError
+from surfturf.io.files import read_jsonl
 from surfturf.surf.findings import load_manifest
-from surfturf.surf.store import read_jsonl
 from surfturf.world.cue import carries_cue
 from surfturf.world.spec import World
 

@@ -1,4 +1,5 @@
-"""The run directory on disk: append-only JSONL that survives SIGKILL, and atomic JSON files.
+"""The files every output directory is written with: append-only JSONL that survives SIGKILL,
+atomic text, JSON and JSONL files, and content hashes for manifests.
 
 Every writer passes its text through `redact`, so a key echoed in a server's error body never
 reaches a file."""

@@ -12,8 +12,8 @@ from typing import AbstractSet, Any, Callable, Iterable
 
 from surfturf.data.readers import iter_jsonl_objects
 from surfturf.errors import UserError
+from surfturf.io.files import read_jsonl
 from surfturf.models.types import Message
-from surfturf.surf.store import read_jsonl
 
 Example = tuple[str, str]
 

@@ -1,4 +1,4 @@
-"""Manifests and atomic files for the robust, steer and ablate output directories."""
+"""The manifest.json every output directory carries: what ran, on which inputs, with which models, and how it ended."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from surfturf import __version__
-from surfturf.surf.store import sha256_file, write_json_atomic, write_jsonl_atomic
-
-__all__ = ["file_input", "manifest", "write_json_atomic", "write_jsonl_atomic"]
+from surfturf.io.files import sha256_file
 
 
 def file_input(path: Path | str, kind: str) -> dict[str, Any]:
