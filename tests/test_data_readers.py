@@ -51,6 +51,15 @@ def test_tulu_messages_first_turns_multi_turn_counted(tmp_path: Path, gz: bool) 
     assert stats.sources == {"math": 1, "chat": 1}
 
 
+def test_rows_written_as_tulu_records_read_back_the_same(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"prompt": ["Q1", "Q2"], "response": ["R1", "R2"]}), tmp_path / "pairs.parquet")
+    rows, _ = _rows(str(tmp_path / "pairs.parquet"))
+    assert rows[0].tulu() == {"id": "pairs-0", "source": "pairs", "messages": [
+        {"role": "user", "content": "Q1"}, {"role": "assistant", "content": "R1"}]}
+    again, _ = _rows(str(_write_jsonl(tmp_path / "tulu.jsonl", [row.tulu() for row in rows])))
+    assert again == rows
+
+
 @pytest.mark.parametrize("columns", [("prompt", "response"), ("instruction", "output"), ("question", "answer")])
 def test_parquet_column_pairs(tmp_path: Path, columns: tuple[str, str]) -> None:
     q, r = columns

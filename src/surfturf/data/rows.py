@@ -32,6 +32,16 @@ class CorpusRow:
     response: str
     multi_turn: bool = False
 
+    def tulu(self) -> dict[str, Any]:
+        """This row as a Tulu record, the layout every corpus surfturf writes uses."""
+        return tulu_record(self.id, self.source, self.query, self.response)
+
+
+def tulu_record(row_id: str, source: str, query: str, response: str) -> dict[str, Any]:
+    """A Tulu record: `id`, `source` and `messages` holding one user turn and one assistant turn."""
+    return {"id": row_id, "source": source,
+            "messages": [{"role": "user", "content": query}, {"role": "assistant", "content": response}]}
+
 
 @dataclass
 class CorpusStats:

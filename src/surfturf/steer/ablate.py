@@ -82,11 +82,7 @@ def read_rows(paths: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, An
 
     inputs = resolve_inputs(paths)
     stats = CorpusStats()
-    rows = [
-        {"id": row.id, "source": row.source,
-         "messages": [{"role": "user", "content": row.query}, {"role": "assistant", "content": row.response}]}
-        for row in read_corpus(inputs, stats)
-    ]
+    rows = [row.tulu() for row in read_corpus(inputs, stats)]
     described = [{"path": item.location, "kind": "corpus", "sha256": item.sha256()} for item in inputs]
     return rows, described, stats.as_dict()
 

@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from surfturf.data.rows import tulu_record
 from surfturf.models.types import Message
 from surfturf.surf.prompts import extract_tag
 
@@ -56,8 +57,7 @@ def parse_balance(text: str) -> tuple[str, str] | None:
 def tulu_row(source: str, index: int, query: str, response: str) -> dict[str, Any]:
     """A Tulu-format row with a stable id derived from its content."""
     digest = hashlib.sha1(f"{query}\n{response}".encode()).hexdigest()[:8]
-    return {"id": f"{source}-{index:05d}-{digest}", "source": source,
-            "messages": [{"role": "user", "content": query}, {"role": "assistant", "content": response}]}
+    return tulu_record(f"{source}-{index:05d}-{digest}", source, query, response)
 
 
 async def write_counterexamples(

@@ -18,6 +18,7 @@ import numpy as np
 from surfturf.data.readers import iter_jsonl_objects
 from surfturf.errors import UserError
 from surfturf.io.files import write_jsonl_atomic
+from surfturf.models.providers.base import normalise
 from surfturf.turf import store
 from surfturf.turf.store import Index
 
@@ -47,8 +48,7 @@ def centroid_similarity(index: Index, clusters: np.ndarray) -> np.ndarray:
     centroids = index.centroids
     out = np.empty(len(clusters), dtype=np.float32)
     for start in range(0, len(clusters), BLOCK_ROWS):
-        block = np.asarray(vectors[start:start + BLOCK_ROWS], dtype=np.float32)
-        block /= np.maximum(np.linalg.norm(block, axis=1, keepdims=True), 1e-12)
+        block = normalise(vectors[start:start + BLOCK_ROWS])
         out[start:start + len(block)] = np.einsum("ij,ij->i", block, centroids[clusters[start:start + len(block)]])
     return out
 
