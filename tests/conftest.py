@@ -53,7 +53,8 @@ def _checkouts(repo: Path) -> list[Path]:
     dot_git = repo / ".git"
     if dot_git.is_file() and dot_git.read_text(encoding="utf-8").startswith("gitdir:"):
         gitdir = Path(dot_git.read_text(encoding="utf-8").split(":", 1)[1].strip())
-        common = gitdir / (gitdir / "commondir").read_text(encoding="utf-8").strip() if (gitdir / "commondir").is_file() else gitdir
+        commondir = gitdir / "commondir"
+        common = gitdir / commondir.read_text(encoding="utf-8").strip() if commondir.is_file() else gitdir
         found.append(common.resolve().parent)
     return found
 
@@ -75,7 +76,8 @@ def sft_mix() -> Path:
     """`sft_mix_dir()`, skipping the test with the places looked at when the data is absent."""
     path = sft_mix_dir()
     if path is None:
-        pytest.skip(f"no sft-mix data at {' or '.join(map(str, _sft_mix_candidates()))}: set {SFT_MIX_ENV} to its folder")
+        looked = " or ".join(map(str, _sft_mix_candidates()))
+        pytest.skip(f"no sft-mix data at {looked}: set {SFT_MIX_ENV} to its folder")
     return path
 
 

@@ -131,7 +131,8 @@ def test_no_cycle_between_parts() -> None:
     found = edges()
     loops = cycles(found)
     assert loops == [], "\n".join(
-        "cycle " + " -> ".join(loop) + ":\n  " + "\n  ".join(str(one) for a, b in zip(loop, loop[1:]) for one in found[(a, b)])
+        "cycle " + " -> ".join(loop) + ":\n  "
+        + "\n  ".join(str(one) for a, b in zip(loop, loop[1:]) for one in found[(a, b)])
         for loop in loops)
 
 

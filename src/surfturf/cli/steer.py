@@ -18,41 +18,19 @@ from surfturf.cli.options import (
     setting_options,
 )
 from surfturf.cli.outcome import exit_if_failed, run_status, run_usage
-from surfturf.data.readers import iter_jsonl_objects
 from surfturf.errors import UserError
 from surfturf.io.files import write_json_atomic, write_jsonl_atomic
 from surfturf.io.manifest import file_input, manifest
 from surfturf.io.ownership import claim_dir
-from surfturf.models import GenerateConfig
+from surfturf.models import GenerateConfig, ModelSession
 from surfturf.steer.failure import steer_failure
-from surfturf.steer.measure import panel_judge, resolve_measure
-from surfturf.steer.steer import steer_target, transform_prompts
-from surfturf.steer.transforms import resolve_transform
+from surfturf.steer.measure import Measure, panel_judge, resolve_measure
+from surfturf.steer.steer import PromptPair, read_prompts, steer_targets
+from surfturf.steer.transforms import Transform, resolve_transform
 from surfturf.surf.context import build_prefix, context_options
 from surfturf.surf.progress import counter
 
 TOKENS_IN, TOKENS_OUT = 200, 300  # rough per-call sizes for --dry-run estimates
-
-
-def read_prompts(path: Path, limit: int | None) -> list[str]:
-    """Prompts from a text file (one per line) or JSONL (`query`/`prompt` field or Tulu `messages`)."""
-    prompts: list[str] = []
-    if path.suffix == ".jsonl":
-        for number, row in iter_jsonl_objects(path, "one JSON object with a query, prompt or Tulu messages"):
-            text = row.get("query") or row.get("prompt") or next(
-                (m.get("content") for m in row.get("messages", []) if m.get("role") == "user"), None)
-            if not isinstance(text, str) or not text.strip():
-                raise UserError(f"{path}:{number} has no query", "give each row a query, prompt or Tulu messages")
-            prompts.append(text.strip())
-    else:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise UserError(f"cannot read prompts {path}: {error}", "pass a UTF-8 text file, one prompt per line") from None
-        prompts.extend(line.strip() for line in text.splitlines() if line.strip())
-    if not prompts:
-        raise UserError(f"{path} holds no prompts", "one prompt per line, or JSONL with a query field")
-    return prompts[:limit] if limit else prompts
 
 
 def _target_roles(specs: tuple[str, ...], base_url: str | None, key_env: str | None, settings: GenerateConfig,
@@ -109,35 +87,17 @@ def steer(
     if not runtime.dry_run:
         click.get_current_context().with_resource(claim_dir(out, "steer", resume=False))
     session = runtime.session(ledger=None if runtime.dry_run else out / "spend.jsonl")
-    models = [(label, role.model(session)) for label, role in target_roles]
+    models = [(label, role.model(session)) for label, role in target_roles]  # a bad spec fails here, dry run too
     perturber = roles["perturber"].model(session) if transform.needs_model else None
-    judges = [roles["judge"].model(session)] if measure.needs_judge else []
-    calls = 2 * len(prompts) * samples
+    judge = panel_judge([roles["judge"].model(session)]) if measure.needs_judge else None
     if runtime.dry_run:
-        if transform.needs_model:
-            session.estimate("perturber", roles["perturber"].require(), len(prompts), TOKENS_IN, TOKENS_IN)
-        for _, role in target_roles:
-            session.estimate("target", role.require(), calls, TOKENS_IN, TOKENS_OUT)
-            if measure.needs_judge:
-                session.estimate("judge", roles["judge"].require(), calls, TOKENS_IN * 4, 100)
-        for line in session.plan_lines():
-            click.echo(line)
-        asyncio.run(session.aclose())
+        _print_plan(session, roles, target_roles, transform, measure, len(prompts), samples)
         return
 
-    async def go() -> tuple[list[Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    async def go() -> tuple[list[PromptPair], list[dict[str, Any]], list[dict[str, Any]]]:
         try:
-            pairs = await transform_prompts(prompts, transform, perturber)
-            judge = panel_judge(judges) if judges else None
-            rows, records = [], []
-            for label, model in models:
-                with counter(f"steer {label}", 2 * sum(p.changed for p in pairs) * samples) as advance:
-                    row, target_records = await steer_target(
-                        label, model, pairs, measure, judge, prefix, samples=samples, seed=seed,
-                        progress=advance)
-                rows.append(row)
-                records.extend(target_records)
-            return pairs, rows, records
+            return await steer_targets(prompts, transform, perturber, models, measure, judge, prefix,
+                                       samples=samples, seed=seed, progress=counter)
         finally:
             await session.aclose()
 
@@ -149,8 +109,8 @@ def steer(
     result = {"transform": transform.name, "measure": measure.spec, "targets": rows}
     write_json_atomic(out / "steer.json", result)
     write_jsonl_atomic(out / "pairs.jsonl", records)
-    inputs = [file_input(prompts_path, "prompts")]
-    inputs += [file_input(path, kind) for path, kind in ((icl_file, "icl examples"), (system_prompt, "system prompt")) if path]
+    inputs = [file_input(path, kind) for path, kind in
+              ((prompts_path, "prompts"), (icl_file, "icl examples"), (system_prompt, "system prompt")) if path]
     write_json_atomic(out / "manifest.json", manifest(
         config={"transform": transform.name, "measure": measure.spec, "samples": samples,
                 "settings": {"targets": {label: role.record() for label, role in target_roles},
@@ -167,6 +127,21 @@ def steer(
     _print_table(result)
     click.echo(json.dumps(result))
     exit_if_failed("steer", stopped)
+
+
+def _print_plan(session: ModelSession, roles: dict[str, RoleConfig], target_roles: list[tuple[str, RoleConfig]],
+                transform: Transform, measure: Measure, n_prompts: int, samples: int) -> None:
+    """--dry-run: the planned calls per role and their estimated cost, without calling any model."""
+    calls = 2 * n_prompts * samples
+    if transform.needs_model:
+        session.estimate("perturber", roles["perturber"].require(), n_prompts, TOKENS_IN, TOKENS_IN)
+    for _, role in target_roles:
+        session.estimate("target", role.require(), calls, TOKENS_IN, TOKENS_OUT)
+        if measure.needs_judge:
+            session.estimate("judge", roles["judge"].require(), calls, TOKENS_IN * 4, 100)
+    for line in session.plan_lines():
+        click.echo(line)
+    asyncio.run(session.aclose())
 
 
 def _print_table(result: dict[str, Any]) -> None:

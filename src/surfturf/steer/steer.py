@@ -9,11 +9,16 @@ carry no cue and are left out (counted in `n_unchanged`).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from surfturf.data.readers import iter_jsonl_objects
+from surfturf.errors import UserError
 from surfturf.models.types import Message
 from surfturf.stats import mcnemar_exact, paired_bootstrap, rate, wilcoxon_signed_rank
 from surfturf.steer.measure import JudgeFn, Measure, Outcome
@@ -25,6 +30,8 @@ if TYPE_CHECKING:
     from surfturf.models import Model
 
 Progress = Callable[[int], None]
+# (label, total) -> a context whose value is an `advance(n)`: how the caller shows each target's progress.
+ProgressBar = Callable[[str, int], AbstractContextManager[Progress]]
 
 
 @dataclass
@@ -39,6 +46,27 @@ class PromptPair:
     @property
     def changed(self) -> bool:
         return self.transformed is not None and self.transformed.strip() != self.original.strip()
+
+
+def read_prompts(path: Path, limit: int | None) -> list[str]:
+    """Prompts from a text file (one per line) or JSONL (`query`/`prompt` field or Tulu `messages`)."""
+    prompts: list[str] = []
+    if path.suffix == ".jsonl":
+        for number, row in iter_jsonl_objects(path, "one JSON object with a query, prompt or Tulu messages"):
+            text = row.get("query") or row.get("prompt") or next(
+                (m.get("content") for m in row.get("messages", []) if m.get("role") == "user"), None)
+            if not isinstance(text, str) or not text.strip():
+                raise UserError(f"{path}:{number} has no query", "give each row a query, prompt or Tulu messages")
+            prompts.append(text.strip())
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise UserError(f"cannot read prompts {path}: {error}", "pass a UTF-8 text file, one prompt per line") from None
+        prompts.extend(line.strip() for line in text.splitlines() if line.strip())
+    if not prompts:
+        raise UserError(f"{path} holds no prompts", "one prompt per line, or JSONL with a query field")
+    return prompts[:limit] if limit else prompts
 
 
 async def transform_prompts(prompts: list[str], transform: Transform, perturber: Model | None) -> list[PromptPair]:
@@ -102,6 +130,12 @@ def compare(
     return row
 
 
+def _measured(response: str | None, outcome: Outcome) -> dict[str, Any]:
+    """One response and its measurement, as pairs.jsonl records it."""
+    return {"response": response, "value": outcome.value, "score": outcome.score, "reason": outcome.reason,
+            "error": outcome.error}
+
+
 async def steer_target(
     label: str,
     target: Model,
@@ -133,29 +167,17 @@ async def steer_target(
     records: list[dict[str, Any]] = []
     errors = 0
     for pair in usable:
-        values_before: list[float] = []
-        values_after: list[float] = []
-        samples_out = []
-        for s in range(samples):
-            response_o, outcome_o = by_key[(pair.index, "original", s)]
-            response_t, outcome_t = by_key[(pair.index, "transformed", s)]
-            failed = outcome_o.value is None or outcome_t.value is None
-            errors += int(failed)
-            if not failed:
-                values_before.append(outcome_o.value)  # type: ignore[arg-type]
-                values_after.append(outcome_t.value)  # type: ignore[arg-type]
-            samples_out.append({
-                "sample_index": s,
-                "original": {"response": response_o, "value": outcome_o.value, "score": outcome_o.score,
-                             "reason": outcome_o.reason, "error": outcome_o.error},
-                "transformed": {"response": response_t, "value": outcome_t.value, "score": outcome_t.score,
-                                "reason": outcome_t.reason, "error": outcome_t.error},
-            })
-        if values_before:
-            before.append(values_before)
-            after.append(values_after)
+        measured = [(by_key[(pair.index, "original", s)], by_key[(pair.index, "transformed", s)])
+                    for s in range(samples)]
+        kept = [(o.value, t.value) for (_, o), (_, t) in measured if o.value is not None and t.value is not None]
+        errors += samples - len(kept)
+        if kept:
+            before.append([value for value, _ in kept])
+            after.append([value for _, value in kept])
         records.append({"target": label, "prompt": pair.index, "original": pair.original,
-                        "transformed": pair.transformed, "samples": samples_out})
+                        "transformed": pair.transformed,
+                        "samples": [{"sample_index": s, "original": _measured(*o), "transformed": _measured(*t)}
+                                    for s, (o, t) in enumerate(measured)]})
     records += [{"target": label, "prompt": pair.index, "original": pair.original, "transformed": pair.transformed,
                  "skipped": pair.error or "the transform left the prompt unchanged"} for pair in pairs if not pair.changed]
     row = {"target": label, **compare(before, after, measure.binary, seed=seed)}
@@ -163,3 +185,33 @@ async def steer_target(
     row["n_unchanged"] = sum(1 for pair in pairs if pair.transformed is not None and not pair.changed)
     row["n_transform_errors"] = sum(1 for pair in pairs if pair.transformed is None)
     return row, records
+
+
+async def steer_targets(
+    prompts: list[str],
+    transform: Transform,
+    perturber: Model | None,
+    targets: list[tuple[str, Model]],
+    measure: Measure,
+    judge: JudgeFn | None,
+    prefix: list[Message],
+    samples: int = 1,
+    seed: int = 0,
+    progress: ProgressBar | None = None,
+) -> tuple[list[PromptPair], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Transform the prompts once, then measure every (label, target) on both versions: (the prompt
+    pairs, one steer.json row per target, the per-prompt records of all targets)."""
+    pairs = await transform_prompts(prompts, transform, perturber)
+    rows, records = [], []
+    for label, model in targets:
+        with (progress or _silent)(f"steer {label}", 2 * sum(p.changed for p in pairs) * samples) as advance:
+            row, target_records = await steer_target(label, model, pairs, measure, judge, prefix, samples=samples,
+                                                     seed=seed, progress=advance)
+        rows.append(row)
+        records.extend(target_records)
+    return pairs, rows, records
+
+
+@contextmanager
+def _silent(label: str, total: int) -> Iterator[Progress]:
+    yield lambda n: None
