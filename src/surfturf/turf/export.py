@@ -41,10 +41,12 @@ def export_pool(index: Index, path: Path) -> int:
     return _write_jsonl(Path(path), pool_records(index))
 
 
-def centroid_similarity(index: Index, clusters: np.ndarray) -> np.ndarray:
-    """Cosine of every query attribute to its own cluster's centroid, in blocks over the memmap."""
+def centroid_similarity(index: Index) -> np.ndarray:
+    """Cosine of every distinct query text to its own cluster's centroid, in blocks over the memmap
+    (a query attribute row's is its text's)."""
     vectors = index.query_embeddings
     centroids = index.centroids
+    clusters = index.table(store.QUERY_TEXTS, ["cluster"]).column("cluster").to_numpy().astype(np.int64)
     out = np.empty(len(clusters), dtype=np.float32)
     for start in range(0, len(clusters), BLOCK_ROWS):
         block = np.asarray(vectors[start:start + BLOCK_ROWS], dtype=np.float32)
@@ -65,13 +67,13 @@ def normalized_weights(clusters: np.ndarray, similarity: np.ndarray, k: int) -> 
 
 def sae_records(index: Index) -> Any:
     """Pseudo-SAE rows, one per example with at least one query attribute, in example order."""
-    attributes = index.table(store.QUERY_ATTRIBUTES, ["example", "text", "cluster"])
+    attributes = index.table(store.QUERY_ATTRIBUTES, ["example", "cluster"])
     examples = index.table(store.EXAMPLES, ["example", "id", "source", "query", "response"])
     clusters = attributes.column("cluster").to_numpy().astype(np.int64)
-    weights = normalized_weights(clusters, centroid_similarity(index, clusters), index.n_clusters)
+    weights = normalized_weights(clusters, centroid_similarity(index)[index.text_ids("query")], index.n_clusters)
     summaries = index.cluster_summaries
     owners = attributes.column("example").to_numpy()
-    texts = attributes.column("text").to_pylist()
+    texts = index.attribute_texts("query").to_pylist()
     bounds = np.flatnonzero(np.diff(owners)) + 1
     starts = np.concatenate([[0], bounds]) if len(owners) else np.zeros(0, dtype=np.int64)
     ends = np.concatenate([bounds, [len(owners)]]) if len(owners) else np.zeros(0, dtype=np.int64)
