@@ -1,4 +1,5 @@
-"""The ray engine on a local Ray (2 CPUs): same index as in-process, survives a dead worker and a killed driver."""
+"""The ray engine on a local Ray (2 CPUs): same index as in-process, survives a dead worker and a killed driver,
+and every worker's LLM spend lands in the index's spend ledger, under the one budget the driver enforces."""
 
 from __future__ import annotations
 
@@ -12,14 +13,20 @@ from pathlib import Path
 
 import pytest
 
+from surfturf.cli.main import main
 from surfturf.data import resolve_inputs
-from surfturf.models import ModelSession
+from surfturf.models import LEDGER_FILE, ModelSession
+from surfturf.models.ledger import SpendLedger
+from surfturf.testing.server import FakeLLMServer
 from surfturf.testing.index import assert_same_index
 from surfturf.turf import store
 from surfturf.turf.build import BuildConfig, IndexBuilder
 
 ray = pytest.importorskip("ray")
 from surfturf.turf.engine_ray import RayEngine  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_index_build import describe  # noqa: E402  (the stand-in extractor)
 
 SFT_MIX = Path("/work/shared/data/sft-mix")
 ROWS_PER_FILE = 40
@@ -112,3 +119,37 @@ def test_killed_driver_resumes(cluster: str, reference: Path, tmp_path: Path) ->
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert_same_index(reference, out)
+
+
+def _llm_build(out: Path, server: FakeLLMServer, tmp_path: Path, *extra: str) -> list[str]:
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("openai-compatible/extractor: {input: 2.0, output: 4.0}\n")
+    return ["surfturf", "index", "build", str(SFT_MIX), "-o", str(out), "--limit", "8", "--shard-rows", "8",
+            "--k", "4", "--embedder", EMBEDDER, "--extractor", "openai-compatible/extractor",
+            "--extractor-base-url", server.base_url, "--prices", str(prices), "--cache", "off",
+            "--engine", "ray", *extra]
+
+
+def test_worker_spend_lands_in_the_ledger_under_one_budget(cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "INDEX"
+    with FakeLLMServer(responder=describe).in_thread() as server:
+        monkeypatch.setattr(sys, "argv", _llm_build(out, server, tmp_path))
+        main()
+        requests = server.requests
+    spent = SpendLedger(out / LEDGER_FILE).totals()
+    assert requests == 2 * 5 * 8 and spent["calls"] == requests and spent["cost_usd"] > 0  # workers' calls, all
+    manifest = store.read_manifest(out)
+    assert manifest["usage"]["all_processes"] == spent and manifest["usage"]["total"].get("calls", 0) == 0  # none on the driver
+    assert ModelSession(ledger=out / LEDGER_FILE).spent() == spent  # a later process's budget counts them
+
+    capped = tmp_path / "CAPPED"
+    per_shard = spent["cost_usd"] / 5
+    with FakeLLMServer(responder=describe).in_thread() as server:
+        monkeypatch.setattr(sys, "argv", _llm_build(capped, server, tmp_path, "--max-usd", f"{1.5 * per_shard:.6f}"))
+        with pytest.raises(SystemExit) as stop:
+            main()
+    assert stop.value.code == 2 and "budget" in capsys.readouterr().err
+    stopped = SpendLedger(capped / LEDGER_FILE).totals()
+    assert 0 < stopped["cost_usd"] < spent["cost_usd"]  # the driver stopped submitting shards at the cap
+    assert "stopped" in store.read_manifest(capped)["status"]

@@ -30,6 +30,7 @@ from surfturf.data import CorpusInput, CorpusRow, CorpusStats, read_corpus
 from surfturf.errors import UserError
 from surfturf.models import is_transient
 from surfturf.models.accounting import approx_tokens
+from surfturf.models.ledger import SpendLedger
 from surfturf.surf.store import write_jsonl_atomic, write_text_atomic
 from surfturf.turf import store
 from surfturf.turf.cluster import (SCAN_CANDIDATES, assignment_is_approximate, central_members, default_k,
@@ -153,7 +154,7 @@ class IndexBuilder:
     def _usage(self) -> dict[str, Any]:
         """This process's usage, plus the directory's cumulative spend when the session keeps a ledger."""
         usage = self.session.usage.summary()
-        usage["all_processes"] = self.session.spent()
+        usage["all_processes"] = _directory_spend(self.session)
         return usage
 
     def _manifest(self, status: str, counts: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -396,6 +397,18 @@ class IndexBuilder:
         _write_json(self.out / store.MANIFEST, manifest)
         shutil.rmtree(self.work)  # the shards are now in the final files; a complete index is never resumed
         return manifest
+
+
+def _directory_spend(session: Any) -> dict[str, Any]:
+    """The session's spent(), re-read from its ledger file when it has one: other processes (Ray
+    workers) append to it while this one runs."""
+    if getattr(session, "ledger", None) is None:
+        return session.spent()
+    ledger = SpendLedger(session.ledger.path)
+    try:
+        return ledger.totals()
+    finally:
+        ledger.close()
 
 
 def _assignment_note(k: int, dim: int) -> dict[str, Any]:
