@@ -226,7 +226,7 @@ class IndexBuilder:
                                        f"{done_rows / max(elapsed, 1e-9):,.1f} rows/s, ${self._spend():.4f}")
 
             await self.engine.map(self._jobs(folders, lambda n: progress.advance(task, n)),
-                                  lambda: progress.advance(task, 1), finished)
+                                  lambda n: progress.advance(task, n), finished)
         self.timings["extract_embed"] = time.perf_counter() - started
         return folders
 

@@ -64,7 +64,7 @@ class ShardWorker:
 
     def build(self, job: ShardJob) -> dict[str, Any]:
         return self.loop.run_until_complete(
-            build_shard(job.folder, job.rows, self.extractor, self.embedder, self.dtype, lambda: None))
+            build_shard(job.folder, job.rows, self.extractor, self.embedder, self.dtype, lambda _: None))
 
 
 class RayEngine:
@@ -93,7 +93,7 @@ class RayEngine:
             return self.num_gpus
         return 1.0 if self.local_models and resources.get("GPU", 0) >= 1 else 0.0
 
-    async def map(self, jobs: Iterable[ShardJob], on_row: Callable[[], None], on_shard: ShardDone) -> None:
+    async def map(self, jobs: Iterable[ShardJob], on_rows: Callable[[int], None], on_shard: ShardDone) -> None:
         import ray
 
         connect(self.address)
@@ -137,8 +137,7 @@ class RayEngine:
                             raise
                         raise BuildStopped(str(error.cause)) from None
                     spent += float(done.get("cost_usd", 0.0))
-                    for _ in job.rows:
-                        on_row()
+                    on_rows(len(job.rows))
                     on_shard(job, done)
         finally:
             for actor in actors:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from surfturf.attributes.extract import Extraction, extract_attributes, heuristic_extract
@@ -27,6 +28,7 @@ from surfturf.errors import UserError
 from surfturf.models import is_transient
 
 EMBED_CHUNK = 2048
+PROGRESS_ROWS = 256  # offline extraction reports progress in blocks: a bar update per row costs more than the row
 DONE_FILE = "done.json"
 KINDS = ("query", "response")
 
@@ -59,18 +61,21 @@ class Extractor:
     def spec(self) -> str:
         return "heuristic" if self.model is None else self.model.spec
 
-    async def run(self, rows: list[CorpusRow], on_row: Callable[[], None]) -> list[tuple[Extraction, Extraction]]:
+    async def run(self, rows: list[CorpusRow], on_rows: Callable[[int], None]) -> list[tuple[Extraction, Extraction]]:
+        """Both extractions of every row; `on_rows(n)` as rows finish (every PROGRESS_ROWS offline)."""
         if self.model is None:
             out = []
             for row in rows:
                 out.append((heuristic_extract(row.query, "query"), heuristic_extract(row.response, "response")))
-                on_row()
+                if len(out) % PROGRESS_ROWS == 0:
+                    on_rows(PROGRESS_ROWS)
+            on_rows(len(out) % PROGRESS_ROWS)
             return out
 
         async def one(row: CorpusRow) -> tuple[Extraction, Extraction]:
             pair = await asyncio.gather(extract_attributes(self.model, row.query, "query"),
                                         extract_attributes(self.model, row.response, "response"))
-            on_row()
+            on_rows(1)
             return pair[0], pair[1]
 
         return list(await asyncio.gather(*(one(row) for row in rows)))
@@ -90,17 +95,15 @@ async def embed_texts(embedder: Any, texts: list[str]) -> np.ndarray:
 
 
 def _attribute_table(extractions: list[Extraction]) -> tuple[pa.Table, list[str]]:
-    """The rows of one kind (example, position, text_id) and the distinct texts they point into."""
-    examples, positions, ids = [], [], []
-    distinct: dict[str, int] = {}
-    for example, extraction in enumerate(extractions):
-        for position, text in enumerate(extraction.attributes):
-            examples.append(example)
-            positions.append(position)
-            ids.append(distinct.setdefault(text, len(distinct)))
-    table = pa.table({"example": pa.array(examples, pa.int64()), "position": pa.array(positions, pa.int8()),
-                      "text_id": pa.array(ids, pa.int32())})
-    return table, list(distinct)
+    """The rows of one kind (example, position, text_id) and the distinct texts they point into,
+    numbered in order of first appearance."""
+    lengths = np.fromiter((len(e.attributes) for e in extractions), dtype=np.int64, count=len(extractions))
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    encoded = pc.dictionary_encode(pa.array([text for e in extractions for text in e.attributes], pa.string()))
+    table = pa.table({"example": pa.array(np.repeat(np.arange(len(extractions)), lengths), pa.int64()),
+                      "position": pa.array(np.arange(len(starts)) - starts, pa.int8()),
+                      "text_id": encoded.indices.cast(pa.int32())})
+    return table, encoded.dictionary.to_pylist()
 
 
 def _stopping_error(extractions: list[tuple[Extraction, Extraction]]) -> str | None:
@@ -115,12 +118,12 @@ def _stopping_error(extractions: list[tuple[Extraction, Extraction]]) -> str | N
 
 
 async def build_shard(folder: Path, rows: list[CorpusRow], extractor: Extractor, embedder: Any,
-                      dtype: str, on_row: Callable[[], None]) -> dict[str, Any]:
+                      dtype: str, on_rows: Callable[[int], None]) -> dict[str, Any]:
     """Extract, embed and write one shard; returns the shard's counts (also saved as done.json)."""
     tmp = folder.with_name(folder.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
-    extractions = await extractor.run(rows, on_row)
+    extractions = await extractor.run(rows, on_rows)
     stop = _stopping_error(extractions)
     if stop:
         raise BuildStopped(stop)
