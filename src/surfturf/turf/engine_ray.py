@@ -105,8 +105,8 @@ class RayEngine:
         actors_wanted = int(resources.get("GPU", 0) // gpus) if gpus else int(resources.get("CPU", 1))
         actor_class = ray.remote(ShardWorker).options(num_cpus=1, num_gpus=gpus, max_restarts=RESTARTS,
                                                       max_task_retries=RESTARTS)
-        factory = ray.put(self.make_models)
-        actors = [actor_class.remote(factory, self.dtype) for _ in range(max(1, actors_wanted))]
+        # the factory goes by value (it is small): a restarted actor must not depend on an object-store copy
+        actors = [actor_class.remote(self.make_models, self.dtype) for _ in range(max(1, actors_wanted))]
         queued = {id(actor): 0 for actor in actors}
         pending: dict[Any, tuple[ShardJob, Any]] = {}
         spent = self.spent_before
