@@ -106,6 +106,7 @@ def build_index(path: Path, n_response_attributes: int, dim: int, n_clusters: in
         "inputs": {}, "embeddings": {"dim": dim, "dtype": dtype},
         "counts": {"examples": n_examples, "query_attributes": n_query, "response_attributes": n_response_attributes,
                    "multi_turn": 0, "extraction_errors": 0, "sources": {}, "empty_clusters": 0,
+                   "query_texts": len(query_texts), "response_texts": len(response_texts),
                    "clusters": n_clusters},
         "usage": {}, "status": "complete",
     }

@@ -150,7 +150,8 @@ def info(index_dir: Path, top: int) -> None:
                f"{counts['extraction_errors']:,} extraction errors)")
     sources = ", ".join(f"{name} {n:,}" for name, n in counts["sources"].items())
     click.echo(f"sources    {sources}")
-    click.echo(f"attributes {counts['query_attributes']:,} query, {counts['response_attributes']:,} response")
+    click.echo(f"attributes {counts['query_attributes']:,} query, {counts['response_attributes']:,} response "
+               f"({counts['query_texts']:,} and {counts['response_texts']:,} distinct texts, one embedding each)")
     click.echo(f"clusters   {counts['clusters']:,} ({counts['empty_clusters']:,} empty)")
     table = opened.table(CLUSTERS, ["cluster", "size", "summary"]).sort_by([("size", "descending")])
     for row in table.slice(0, top).to_pylist():

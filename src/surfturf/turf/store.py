@@ -83,7 +83,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "models": ("extractor", "embedder", "summariser"),
     "embeddings": ("dim", "dtype"),
     "counts": ("examples", "multi_turn", "extraction_errors", "sources", "query_attributes",
-               "response_attributes", "clusters", "empty_clusters"),
+               "response_attributes", "query_texts", "response_texts", "clusters", "empty_clusters"),
 }
 
 
