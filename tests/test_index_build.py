@@ -219,3 +219,13 @@ def test_corrupt_or_missing_files_name_the_file(built: Path, tmp_path: Path) -> 
         Index.open(copy)
     with pytest.raises(UserError, match="does not exist"):
         Index.open(tmp_path / "nothing")
+
+
+def test_a_cluster_at_its_centroid_weighs_its_members_one() -> None:
+    from surfturf.turf.export import normalized_weights
+
+    clusters = np.array([0, 0, 1, 1, 1])
+    similarity = np.array([1 - 3e-7, 1 - 3e-7, 0.9, 0.7, 0.5], dtype=np.float32)  # cluster 0: one text, rounding
+    weights = normalized_weights(clusters, similarity, 2)
+    assert weights[:2].tolist() == [1.0, 1.0]
+    assert np.allclose(weights[2:], [0.8, 0.4, 0.0], atol=1e-6)

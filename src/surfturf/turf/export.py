@@ -55,9 +55,17 @@ def centroid_similarity(index: Index) -> np.ndarray:
     return out
 
 
+DISTANCE_TOLERANCE = 1e-5  # cosine distances below this are float rounding: the text sits at its centroid
+
+
 def normalized_weights(clusters: np.ndarray, similarity: np.ndarray, k: int) -> np.ndarray:
-    """(d_max - d) / d_max per attribute, d = 1 - cosine, d_max the largest d in its cluster."""
+    """(d_max - d) / d_max per attribute, d = 1 - cosine, d_max the largest d in its cluster.
+
+    A cluster whose members all sit at its centroid (one distinct text) weighs them 1.0, however
+    the float rounding of its centroid falls.
+    """
     distance = np.clip(1.0 - similarity.astype(np.float64), 0.0, None)
+    distance[distance < DISTANCE_TOLERANCE] = 0.0
     d_max = np.zeros(k, dtype=np.float64)
     np.maximum.at(d_max, clusters, distance)
     top = d_max[clusters]
