@@ -153,3 +153,13 @@ def test_worker_spend_lands_in_the_ledger_under_one_budget(cluster: str, tmp_pat
     stopped = SpendLedger(capped / LEDGER_FILE).totals()
     assert 0 < stopped["cost_usd"] < spent["cost_usd"]  # the driver stopped submitting shards at the cap
     assert "stopped" in store.read_manifest(capped)["status"]
+
+
+def test_local_models_get_a_gpu_per_actor_where_the_cluster_has_gpus() -> None:
+    from surfturf.turf.engine_ray import uses_local_models
+
+    assert uses_local_models("heuristic", "st/all-MiniLM-L6-v2") and uses_local_models("hf/x", None)
+    assert not uses_local_models("openai-compatible/extractor", "hash/64")
+    local = RayEngine(OfflineModels(), "float16", local_models=True)
+    assert local._gpus_per_actor({"CPU": 16, "GPU": 4}) == 1.0 and local._gpus_per_actor({"CPU": 16}) == 0.0
+    assert RayEngine(OfflineModels(), "float16")._gpus_per_actor({"CPU": 16, "GPU": 4}) == 0.0  # LLM calls: CPU actors
