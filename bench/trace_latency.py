@@ -1,7 +1,8 @@
 """Latency of one TURF trace (LLM calls excluded) against a synthetic index with 1M response attributes.
 
-The index is written directly in the store format (docs/CONTRACTS.md, INDEX directory): random
-unit vectors (float16 memmaps), random example and cluster assignments, short random texts. The
+The index is written directly in the store format (docs/CONTRACTS.md, INDEX directory, format 2):
+random unit vectors (float16 memmaps, one per distinct text), random example and cluster
+assignments, short random texts (nearly all distinct, so search scans about one vector per row). The
 crux and query attributes are given, so the trace runs everything but the judges: embedding the
 crux and query attributes with the index's embedder (hash/384), exact top-k search, cluster
 assignment, hit counts, enrichment, chunks, evidence and rare-word keywords.
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from surfturf.models import ModelSession
@@ -75,31 +77,46 @@ def build_index(path: Path, n_response_attributes: int, dim: int, n_clusters: in
     }), path / store.EXAMPLES)
     owner = np.repeat(examples, ATTRIBUTES_PER_EXAMPLE)
     position = np.tile(np.arange(ATTRIBUTES_PER_EXAMPLE), n_examples)
+    query_ids, query_texts = _distinct(_texts(rng, n_query, 5, "The query "))
+    text_clusters = rng.integers(0, n_clusters, len(query_texts)).astype(np.int32)
     pq.write_table(pa.table({
-        "attribute": np.arange(n_query), "example": owner, "position": position,
-        "text": _texts(rng, n_query, 5, "The query "),
-        "cluster": rng.integers(0, n_clusters, n_query).astype(np.int32),
+        "attribute": np.arange(n_query), "example": owner, "position": position, "text_id": query_ids,
+        "cluster": text_clusters[query_ids],
     }), path / store.QUERY_ATTRIBUTES)
+    response_ids, response_texts = _distinct(_texts(rng, n_response_attributes, 5, "The response "))
     pq.write_table(pa.table({
         "attribute": np.arange(n_response_attributes), "example": owner[:n_response_attributes],
-        "position": position[:n_response_attributes], "text": _texts(rng, n_response_attributes, 5, "The response "),
+        "position": position[:n_response_attributes], "text_id": response_ids,
     }), path / store.RESPONSE_ATTRIBUTES)
+    pq.write_table(pa.table({"text_id": np.arange(len(query_texts)), "text": query_texts,
+                             "count": np.bincount(query_ids), "cluster": text_clusters}), path / store.QUERY_TEXTS)
+    pq.write_table(pa.table({"text_id": np.arange(len(response_texts)), "text": response_texts,
+                             "count": np.bincount(response_ids)}), path / store.RESPONSE_TEXTS)
     pq.write_table(pa.table({
         "cluster": np.arange(n_clusters, dtype=np.int32), "size": np.full(n_clusters, n_query // n_clusters),
         "summary": _texts(rng, n_clusters, 5, "The query "), "central": [[] for _ in range(n_clusters)],
     }), path / store.CLUSTERS)
-    _write_vectors(path / store.RESPONSE_EMBEDDINGS, n_response_attributes, dim, rng, dtype)
-    _write_vectors(path / store.QUERY_EMBEDDINGS, n_query, dim, rng, dtype)
+    _write_vectors(path / store.RESPONSE_EMBEDDINGS, len(response_texts), dim, rng, dtype)
+    _write_vectors(path / store.QUERY_EMBEDDINGS, len(query_texts), dim, rng, dtype)
     np.save(path / store.CENTROIDS, _unit_rows(rng, n_clusters, dim), allow_pickle=False)
     manifest = {
-        "command": "bench/trace_latency.py", "version": "bench", "created": "", "config": {"synthetic": True},
-        "seeds": {"data": seed}, "models": {"extractor": "heuristic", "embedder": f"hash/{dim}"},
+        "command": "bench/trace_latency.py", "version": "bench", "format": store.INDEX_FORMAT, "created": "",
+        "config": {"synthetic": True},
+        "seeds": {"data": seed}, "models": {"extractor": "heuristic", "embedder": f"hash/{dim}", "summariser": "central-attribute"},
         "inputs": {}, "embeddings": {"dim": dim, "dtype": dtype},
         "counts": {"examples": n_examples, "query_attributes": n_query, "response_attributes": n_response_attributes,
+                   "multi_turn": 0, "extraction_errors": 0, "sources": {}, "empty_clusters": 0,
+                   "query_texts": len(query_texts), "response_texts": len(response_texts),
                    "clusters": n_clusters},
         "usage": {}, "status": "complete",
     }
     (path / store.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def _distinct(texts: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Each row's text id and the distinct texts, in order of first appearance (the store's format 2)."""
+    encoded = pc.dictionary_encode(pa.array(texts))
+    return encoded.indices.to_numpy().astype(np.int64), encoded.dictionary.to_pylist()
 
 
 def _case(number: int, rng: np.random.Generator) -> Case:

@@ -83,11 +83,43 @@ def test_manifest_and_tables(built: Path) -> None:
     examples = index.examples
     assert examples.column("example").to_pylist() == list(range(5 * ROWS_PER_FILE))
     queries = index.query_attributes
-    assert queries.column_names == ["attribute", "example", "position", "text", "cluster"]
+    assert queries.column_names == ["attribute", "example", "position", "text_id", "cluster"]
     assert queries.column("attribute").to_pylist() == list(range(queries.num_rows))
-    assert queries.num_rows == counts["query_attributes"] == index.query_embeddings.shape[0]
-    assert index.response_attributes.num_rows == 10 * counts["examples"] == index.response_embeddings.shape[0]
-    assert all(t.startswith("The query ") for t in queries.column("text").to_pylist()[:50])
+    assert queries.num_rows == counts["query_attributes"] and index.response_attributes.num_rows == 10 * counts["examples"]
+    assert all(t.startswith("The query ") for t in index.attribute_texts("query").to_pylist()[:50])
+
+
+def test_each_distinct_text_is_stored_and_embedded_once(built: Path) -> None:
+    index = Index.open(built)
+    assert index.manifest["format"] == store.INDEX_FORMAT == 2
+    assert index.manifest["clustering"]["assignment"]["approximate"] is False  # 24 clusters: exact
+    for kind, attributes in (("query", index.query_attributes), ("response", index.response_attributes)):
+        texts = index.table(store.texts_table(kind))
+        embeddings = index.query_embeddings if kind == "query" else index.response_embeddings
+        distinct = texts.column("text").to_pylist()
+        assert len(set(distinct)) == len(distinct) == embeddings.shape[0] == index.manifest["counts"][f"{kind}_texts"]
+        assert len(distinct) < attributes.num_rows  # the stand-in extractor repeats texts across rows
+        ids = attributes.column("text_id").to_numpy()
+        assert texts.column("count").to_pylist() == np.bincount(ids, minlength=len(distinct)).tolist()
+        first_rows = np.unique(ids, return_index=True)[1]
+        assert (np.diff(first_rows) > 0).all()  # ids number texts in order of first appearance
+        again = index.embed(distinct[:20])
+        assert np.allclose(np.asarray(embeddings[:20], dtype=np.float32), again, atol=2e-3)
+    query_texts = index.table(store.QUERY_TEXTS, ["cluster"]).column("cluster").to_numpy()
+    assert (query_texts[index.text_ids("query")] == index.query_attributes.column("cluster").to_numpy()).all()
+
+
+def test_an_old_format_index_asks_for_a_rebuild(built: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "old"
+    shutil.copytree(built, copy)
+    manifest = json.loads((copy / store.MANIFEST).read_text())
+    del manifest["format"]
+    (copy / store.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(UserError, match="has format 1; this surfturf reads index format 2") as error:
+        Index.open(copy)
+    assert "surfturf index build" in error.value.fix and "\n" not in str(error.value)
 
 
 def test_extraction_failures_are_recorded_with_raw_text(built: Path) -> None:
@@ -122,7 +154,8 @@ def test_opens_by_memmap_and_assigns_like_stored(built: Path) -> None:
     assert isinstance(index.query_embeddings, np.memmap) and isinstance(index.response_embeddings, np.memmap)
     assert index.query_embeddings.dtype == np.float16
     vectors = np.asarray(index.query_embeddings[:200], dtype=np.float32)
-    assert (index.assign_clusters(vectors) == index.query_attributes.column("cluster").to_numpy()[:200]).mean() > 0.97
+    stored = index.table(store.QUERY_TEXTS, ["cluster"]).column("cluster").to_numpy()[:200]
+    assert (index.assign_clusters(vectors) == stored).mean() > 0.97
 
 
 def test_search_matches_brute_force_and_faiss_file(built: Path) -> None:
@@ -132,14 +165,19 @@ def test_search_matches_brute_force_and_faiss_file(built: Path) -> None:
     texts = ["The response contains digits.", "The response uses code syntax."]
     vectors = index.embed(texts)
     scores, rows = index.search_responses(vectors, 50)
-    everything = np.asarray(index.response_embeddings, dtype=np.float32)
-    brute = vectors @ everything.T
+    text_ids = index.text_ids("response")
+    every_row = np.asarray(index.response_embeddings, dtype=np.float32)[text_ids]  # one vector per attribute row
+    brute = vectors @ every_row.T
     for q in range(2):
         assert np.allclose(scores[q], np.sort(brute[q])[::-1][:50], atol=1e-5)
-        assert np.allclose(brute[q, rows[q]], scores[q], atol=1e-5)
-    flat = faiss.read_index(str(built / store.RESPONSES_FAISS))
-    flat_scores, _ = flat.search(vectors, 50)
-    assert np.allclose(flat_scores, scores, atol=1e-5)
+        assert np.allclose(brute[q, rows[q]], scores[q], atol=1e-5) and len(set(rows[q])) == 50
+    copy = np.asarray(index.response_embeddings, dtype=np.float32)
+    assert all(np.array_equal(a, b) for a, b in zip(index.search_responses(vectors, 50, copy), (scores, rows)))
+    everything = index.search_responses(vectors, len(text_ids) + 7)[1]
+    assert (everything[:, -7:] == -1).all() and sorted(everything[0, :-7]) == list(range(len(text_ids)))
+    flat = faiss.read_index(str(built / store.RESPONSES_FAISS))  # over the distinct response texts
+    flat_scores, flat_ids = flat.search(vectors, 1)
+    assert np.allclose(flat_scores[:, 0], scores[:, 0], atol=1e-5) and (flat_ids[:, 0] == text_ids[rows[:, 0]]).all()
     with pytest.raises(UserError, match="width"):
         index.search_responses(np.ones((1, 8), dtype=np.float32), 5)
 
@@ -181,3 +219,13 @@ def test_corrupt_or_missing_files_name_the_file(built: Path, tmp_path: Path) -> 
         Index.open(copy)
     with pytest.raises(UserError, match="does not exist"):
         Index.open(tmp_path / "nothing")
+
+
+def test_a_cluster_at_its_centroid_weighs_its_members_one() -> None:
+    from surfturf.turf.export import normalized_weights
+
+    clusters = np.array([0, 0, 1, 1, 1])
+    similarity = np.array([1 - 3e-7, 1 - 3e-7, 0.9, 0.7, 0.5], dtype=np.float32)  # cluster 0: one text, rounding
+    weights = normalized_weights(clusters, similarity, 2)
+    assert weights[:2].tolist() == [1.0, 1.0]
+    assert np.allclose(weights[2:], [0.8, 0.4, 0.0], atol=1e-6)

@@ -57,6 +57,7 @@ def test_heuristic_build_info_export(sft_mix: Path, tmp_path: Path, capsys, monk
     assert summary["examples"] == 400 and summary["clusters"] > 1
     code, out, _ = run_cli(["index", "info", str(index), "--top", "3"], capsys, monkeypatch)
     assert code == 0 and "heuristic" in out and "gsm8k 80" in out and len(out.strip().splitlines()) == 9
+    assert "distinct texts, one embedding each" in out
     code, out, _ = run_cli(["index", "export", str(index), "--format", "sae", "-o", str(tmp_path / "sae.jsonl")],
                            capsys, monkeypatch)
     assert code == 0 and json.loads(out)["rows"] == 400
@@ -64,6 +65,10 @@ def test_heuristic_build_info_export(sft_mix: Path, tmp_path: Path, capsys, monk
     assert row["sae_attributes"] and all(a.startswith("The query") for a in row["attributes"])
     code, _, err = run_cli(["index", "build", str(sft_mix), "--limit", "80", "-o", str(index)], capsys, monkeypatch)
     assert code == 2 and "already holds a complete index" in err
+    manifest = json.loads((index / "manifest.json").read_text())
+    (index / "manifest.json").write_text(json.dumps({k: v for k, v in manifest.items() if k != "format"}))
+    code, _, err = run_cli(["index", "info", str(index)], capsys, monkeypatch)  # an index from before format 2
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "has format 1" in err and "rebuild" in err
 
 
 def test_budget_stop_exits_2_and_a_rerun_resumes(sft_mix: Path, tmp_path: Path, capsys, monkeypatch, fake_llm) -> None:

@@ -1,4 +1,5 @@
-"""The ray engine on a local Ray (2 CPUs): same index as in-process, survives a dead worker and a killed driver."""
+"""The ray engine on a local Ray (2 CPUs): same index as in-process, survives a dead worker and a killed driver,
+and every worker's LLM spend lands in the index's spend ledger, under the one budget the driver enforces."""
 
 from __future__ import annotations
 
@@ -12,14 +13,20 @@ from pathlib import Path
 
 import pytest
 
+from surfturf.cli.main import main
 from surfturf.data import resolve_inputs
-from surfturf.models import ModelSession
+from surfturf.models import LEDGER_FILE, ModelSession
+from surfturf.models.ledger import SpendLedger
+from surfturf.testing.server import FakeLLMServer
 from surfturf.testing.index import assert_same_index
 from surfturf.turf import store
 from surfturf.turf.build import BuildConfig, IndexBuilder
 
 ray = pytest.importorskip("ray")
 from surfturf.turf.engine_ray import RayEngine  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_index_build import describe  # noqa: E402  (the stand-in extractor)
 
 ROWS_PER_FILE = 40
 SHARD_ROWS = 16
@@ -111,3 +118,48 @@ def test_killed_driver_resumes(cluster: str, reference: Path, sft_mix: Path, tmp
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert_same_index(reference, out)
+
+
+def _llm_build(sft_mix: Path, out: Path, server: FakeLLMServer, tmp_path: Path, *extra: str) -> list[str]:
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("openai-compatible/extractor: {input: 2.0, output: 4.0}\n")
+    return ["surfturf", "index", "build", str(sft_mix), "-o", str(out), "--limit", "8", "--shard-rows", "8",
+            "--k", "4", "--embedder", EMBEDDER, "--extractor", "openai-compatible/extractor",
+            "--extractor-base-url", server.base_url, "--prices", str(prices), "--cache", "off",
+            "--engine", "ray", *extra]
+
+
+def test_worker_spend_lands_in_the_ledger_under_one_budget(cluster: str, sft_mix: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "INDEX"
+    with FakeLLMServer(responder=describe).in_thread() as server:
+        monkeypatch.setattr(sys, "argv", _llm_build(sft_mix, out, server, tmp_path))
+        main()
+        requests = server.requests
+    spent = SpendLedger(out / LEDGER_FILE).totals()
+    assert requests == 2 * 5 * 8 and spent["calls"] == requests and spent["cost_usd"] > 0  # workers' calls, all
+    manifest = store.read_manifest(out)
+    assert manifest["usage"]["all_processes"] == spent and manifest["usage"]["total"].get("calls", 0) == 0  # none on the driver
+    assert ModelSession(ledger=out / LEDGER_FILE).spent() == spent  # a later process's budget counts them
+
+    capped = tmp_path / "CAPPED"
+    per_shard = spent["cost_usd"] / 5
+    with FakeLLMServer(responder=describe).in_thread() as server:
+        monkeypatch.setattr(sys, "argv", _llm_build(sft_mix, capped, server, tmp_path, "--max-usd", f"{1.5 * per_shard:.6f}"))
+        with pytest.raises(SystemExit) as stop:
+            main()
+    assert stop.value.code == 2 and "budget" in capsys.readouterr().err
+    stopped = SpendLedger(capped / LEDGER_FILE).totals()
+    assert 0 < stopped["cost_usd"] < spent["cost_usd"]  # the driver stopped submitting shards at the cap
+    assert "stopped" in store.read_manifest(capped)["status"]
+
+
+def test_local_models_get_a_gpu_per_actor_where_the_cluster_has_gpus() -> None:
+    from surfturf.turf.engine_ray import uses_local_models
+
+    assert uses_local_models("heuristic", "st/all-MiniLM-L6-v2") and uses_local_models("hf/x", None)
+    assert not uses_local_models("openai-compatible/extractor", "hash/64")
+    local = RayEngine(OfflineModels(), "float16", local_models=True)
+    assert local._gpus_per_actor({"CPU": 16, "GPU": 4}) == 1.0 and local._gpus_per_actor({"CPU": 16}) == 0.0
+    assert RayEngine(OfflineModels(), "float16")._gpus_per_actor({"CPU": 16, "GPU": 4}) == 0.0  # LLM calls: CPU actors

@@ -79,7 +79,8 @@ def build(corpus: tuple[str, ...], output: Path, k: int | None, shard_rows: int,
                 if config.summariser else None
             builder = IndexBuilder(inputs, output, config, session, extractor, roles["embedder"].model(session),
                                    summariser, runtime_config=runtime.config(), console=console,
-                                   engine=_ray_engine(roles, runtime, dtype, ray_address) if engine == "ray" else None)
+                                   engine=_ray_engine(roles, runtime, dtype, ray_address, session, output)
+                                   if engine == "ray" else None)
             return await builder.run()
         finally:
             failure = session.endpoint_failure
@@ -105,24 +106,30 @@ def build(corpus: tuple[str, ...], output: Path, k: int | None, shard_rows: int,
 
 @dataclass
 class WorkerModels:
-    """What a Ray worker needs to open the extractor and embedder itself (same cache, same caps)."""
+    """What a Ray worker needs to open the extractor and embedder itself (same cache, same caps, and the
+    index's spend ledger, so every worker's calls count in `spent()` and budgets)."""
 
     extractor: RoleConfig
     embedder: RoleConfig
     runtime: RuntimeOptions
+    ledger: Path
 
     def __call__(self) -> tuple[Any, Any | None, Any]:
-        session = self.runtime.session()
+        session = self.runtime.session(ledger=self.ledger)
         extractor = None if self.extractor.spec == "heuristic" else self.extractor.model(
             session, GenerateConfig(temperature=0.0, max_tokens=600))
         return session, extractor, self.embedder.model(session)
 
 
-def _ray_engine(roles: dict[str, RoleConfig], runtime: RuntimeOptions, dtype: str, address: str | None) -> Any:
-    from surfturf.turf.engine_ray import RayEngine
+def _ray_engine(roles: dict[str, RoleConfig], runtime: RuntimeOptions, dtype: str, address: str | None,
+                session: Any, output: Path) -> Any:
+    from surfturf.turf.engine_ray import RayEngine, uses_local_models
 
-    return RayEngine(WorkerModels(roles["extractor"], roles["embedder"], runtime), dtype, address=address,
-                     max_usd=runtime.budget.max_usd)
+    ledger = session.ledger.path if session.ledger is not None else output / "spend.jsonl"
+    return RayEngine(WorkerModels(roles["extractor"], roles["embedder"], runtime, ledger.resolve()), dtype,
+                     address=address, max_usd=runtime.budget.max_usd,
+                     local_models=uses_local_models(roles["extractor"].spec, roles["embedder"].spec),
+                     spent_before=float(session.spent()["cost_usd"]))
 
 
 @index.command("info")
@@ -143,7 +150,8 @@ def info(index_dir: Path, top: int) -> None:
                f"{counts['extraction_errors']:,} extraction errors)")
     sources = ", ".join(f"{name} {n:,}" for name, n in counts["sources"].items())
     click.echo(f"sources    {sources}")
-    click.echo(f"attributes {counts['query_attributes']:,} query, {counts['response_attributes']:,} response")
+    click.echo(f"attributes {counts['query_attributes']:,} query, {counts['response_attributes']:,} response "
+               f"({counts['query_texts']:,} and {counts['response_texts']:,} distinct texts, one embedding each)")
     click.echo(f"clusters   {counts['clusters']:,} ({counts['empty_clusters']:,} empty)")
     table = opened.table(CLUSTERS, ["cluster", "size", "summary"]).sort_by([("size", "descending")])
     for row in table.slice(0, top).to_pylist():

@@ -3,7 +3,9 @@
 The extraction and embedding stage is a map over fixed-size shards of rows (surfturf.turf.shards),
 each written under INDEX/work/ and skipped on a rerun; the later stages are deterministic given
 the shards and quick next to extraction, so a rerun redoes them (summaries come from the model
-cache). The shard map is the part a distributed engine would run.
+cache). The shard map is the part a distributed engine runs. Everything after it works on the
+distinct attribute texts (surfturf.turf.texts) and streams the row tables shard by shard, so
+memory is bounded by the shard size and the number of distinct texts, not by the corpus.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from rich.console import Console
 
@@ -30,15 +31,17 @@ from surfturf.errors import UserError
 from surfturf.io.files import write_jsonl_atomic, write_text_atomic
 from surfturf.models import is_transient
 from surfturf.models.accounting import approx_tokens
+from surfturf.models.ledger import SpendLedger
 from surfturf.turf import store
-from surfturf.turf.cluster import central_members, default_k, spherical_kmeans
+from surfturf.turf.cluster import (SCAN_CANDIDATES, assignment_is_approximate, central_members, default_k,
+                                   spherical_kmeans)
 from surfturf.turf.engine import Engine, InProcessEngine, ShardJob
 from surfturf.turf.progress import stage_progress
-from surfturf.turf.shards import BuildStopped, Extractor, read_done
+from surfturf.turf.shards import KINDS, BuildStopped, Extractor, attributes_file, read_done
 from surfturf.turf.summaries import summarise_clusters
+from surfturf.turf.texts import DistinctTexts
 
 CENTRAL_TEXTS = 5
-CENTRAL_CANDIDATES = 64  # members looked at per cluster to find 5 distinct central texts
 FAISS_FILE_MAX_BYTES = 2 << 30  # a flat float32 index above this is not written (search uses the memmap)
 # Dry-run token estimates per call: prompt overhead plus the clipped text; a 10-item list out.
 EXTRACT_PROMPT_TOKENS = 260
@@ -62,8 +65,8 @@ class BuildConfig:
     seed: int = 0
 
     def resume_key(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"extractor": self.extractor, "embedder": self.embedder, "shard_rows": self.shard_rows,
-                "dtype": self.dtype, "limit": self.limit, "inputs": inputs}
+        return {"format": store.INDEX_FORMAT, "extractor": self.extractor, "embedder": self.embedder,
+                "shard_rows": self.shard_rows, "dtype": self.dtype, "limit": self.limit, "inputs": inputs}
 
 
 def _shard_batches(rows: Iterator[CorpusRow], size: int) -> Iterator[list[CorpusRow]]:
@@ -75,6 +78,13 @@ def _shard_batches(rows: Iterator[CorpusRow], size: int) -> Iterator[list[Corpus
             batch = []
     if batch:
         yield batch
+
+
+def corpus_pairs(inputs: list[CorpusInput], limit: int | None) -> Iterator[tuple[str, str]]:
+    """Every row's (query, response), streamed: what a first pass over the corpus (e.g. fitting an
+    offline extractor before the shard map) reads."""
+    for row in read_corpus(inputs, CorpusStats(), limit):
+        yield row.query, row.response
 
 
 def count_rows(inputs: list[CorpusInput], limit: int | None) -> CorpusStats:
@@ -144,14 +154,14 @@ class IndexBuilder:
     def _usage(self) -> dict[str, Any]:
         """This process's usage, plus the directory's cumulative spend when the session keeps a ledger."""
         usage = self.session.usage.summary()
-        usage["all_processes"] = self.session.spent()
+        usage["all_processes"] = _directory_spend(self.session)
         return usage
 
     def _manifest(self, status: str, counts: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
         config = asdict(self.config)
         config["runtime"] = self.runtime_config
         manifest = {
-            "command": "index build", "version": __version__,
+            "command": "index build", "version": __version__, "format": store.INDEX_FORMAT,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "config": config, "seeds": {"kmeans": self.config.seed},
             "models": {"extractor": self.extractor.spec, "embedder": self.embedder.spec,
@@ -216,41 +226,20 @@ class IndexBuilder:
                                        f"{done_rows / max(elapsed, 1e-9):,.1f} rows/s, ${self._spend():.4f}")
 
             await self.engine.map(self._jobs(folders, lambda n: progress.advance(task, n)),
-                                  lambda: progress.advance(task, 1), finished)
+                                  lambda n: progress.advance(task, n), finished)
         self.timings["extract_embed"] = time.perf_counter() - started
         return folders
 
-    def _merge_embeddings(self, folders: list[Path], name: str, target: str) -> np.ndarray:
-        parts = [np.load(folder / name, mmap_mode="r", allow_pickle=False) for folder in folders]
-        dims = {part.shape[1] for part in parts if part.shape[0]}
-        if len(dims) > 1:
-            raise UserError(f"shards under {self.work} have embeddings of different widths {sorted(dims)}",
-                            f"delete {self.work} and rebuild")
-        dim = dims.pop() if dims else 0
-        path = self.out / target
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.stem + ".tmp.npy")
-        merged = np.lib.format.open_memmap(tmp, mode="w+", dtype=self.config.dtype,
-                                           shape=(sum(p.shape[0] for p in parts), dim))
-        offset = 0
-        for part in parts:
-            merged[offset:offset + part.shape[0]] = part
-            offset += part.shape[0]
-        merged.flush()
-        del merged
-        os.replace(tmp, path)
-        return np.load(path, mmap_mode="r", allow_pickle=False)
-
     def _write_table(self, name: str, folders: list[Path], shard_file: str, extra: Any) -> None:
-        """Concatenate one table over shards, streaming, adding global row numbers via `extra`."""
+        """Concatenate one table over shards, one shard in memory at a time; `extra(table, shard,
+        example0, row0)` adds the global numbers."""
         path = self.out / name
         tmp = path.with_name(path.name + ".tmp")
         writer = None
         example_offset = 0
         row_offset = 0
-        for folder in folders:
-            table = pq.read_table(folder / shard_file)
-            table = extra(table, example_offset, row_offset)
+        for number, folder in enumerate(folders):
+            table = extra(pq.read_table(folder / shard_file), number, example_offset, row_offset)
             if writer is None:
                 writer = pq.ParquetWriter(tmp, table.schema)
             writer.write_table(table)
@@ -260,69 +249,29 @@ class IndexBuilder:
             writer.close()
             os.replace(tmp, path)
 
-    def _write_tables(self, folders: list[Path], clusters: np.ndarray) -> None:
-        def examples(table: pa.Table, example0: int, _: int) -> pa.Table:
+    def _write_tables(self, folders: list[Path], texts: dict[str, DistinctTexts], clusters: np.ndarray) -> None:
+        """The row tables: examples, and per kind the attribute rows with their global text id
+        (and, for queries, the cluster of that text)."""
+        def examples(table: pa.Table, _: int, example0: int, __: int) -> pa.Table:
             numbers = pa.array(np.arange(example0, example0 + table.num_rows, dtype=np.int64))
             return table.add_column(0, "example", numbers)
 
-        def attributes(with_clusters: bool):  # type: ignore[no-untyped-def]
-            def add(table: pa.Table, example0: int, row0: int) -> pa.Table:
-                rows = np.arange(row0, row0 + table.num_rows, dtype=np.int64)
+        def attributes(kind: str):  # type: ignore[no-untyped-def]
+            def add(table: pa.Table, shard: int, example0: int, row0: int) -> pa.Table:
+                text_ids = texts[kind].maps[shard][table.column("text_id").to_numpy()]
                 out = pa.table({
-                    "attribute": rows,
+                    "attribute": pa.array(np.arange(row0, row0 + table.num_rows, dtype=np.int64)),
                     "example": pa.array(table.column("example").to_numpy() + example0, pa.int64()),
-                    "position": table.column("position"), "text": table.column("text"),
+                    "position": table.column("position"), "text_id": pa.array(text_ids, pa.int64()),
                 })
-                if with_clusters:
-                    out = out.append_column("cluster", pa.array(clusters[row0:row0 + table.num_rows], pa.int32()))
+                if kind == "query":
+                    out = out.append_column("cluster", pa.array(clusters[text_ids], pa.int32()))
                 return out
             return add
 
         self._write_table(store.EXAMPLES, folders, "examples.parquet", examples)
-        self._write_table(store.QUERY_ATTRIBUTES, folders, "query_attributes.parquet", attributes(True))
-        self._write_table(store.RESPONSE_ATTRIBUTES, folders, "response_attributes.parquet", attributes(False))
-
-    def _distinct_rows(self, folders: list[Path]) -> tuple[np.ndarray, np.ndarray]:
-        """(first row, count) of each distinct query attribute text: k-means trains on these, weighted.
-
-        One shard at a time, so memory grows with the distinct texts, not with the corpus.
-        """
-        first: dict[str, int] = {}
-        counts: dict[str, int] = {}
-        offset = 0
-        for folder in folders:
-            column = pq.read_table(folder / "query_attributes.parquet", columns=["text"]).column("text")
-            encoded = pc.dictionary_encode(column.combine_chunks())
-            codes = encoded.indices.to_numpy(zero_copy_only=False)
-            texts = encoded.dictionary.to_pylist()
-            # codes number texts in order of first appearance, so dict order stays sorted by first row
-            for code, row, count in zip(*np.unique(codes, return_index=True, return_counts=True)):
-                text = texts[code]
-                if text in first:
-                    counts[text] += int(count)
-                else:
-                    first[text] = offset + int(row)
-                    counts[text] = int(count)
-            offset += len(column)
-        return (np.fromiter(first.values(), dtype=np.int64, count=len(first)),
-                np.fromiter(counts.values(), dtype=np.int64, count=len(counts)))
-
-    def _central_texts(self, folders: list[Path], members: list[np.ndarray]) -> list[list[str]]:
-        """Up to 5 distinct texts per cluster, most central first, reading only the rows needed."""
-        wanted = np.unique(np.concatenate(members)) if members else np.zeros(0, dtype=np.int64)
-        texts: dict[int, str] = {}
-        offset = 0
-        for folder in folders:
-            column = pq.read_table(folder / "query_attributes.parquet", columns=["text"]).column("text")
-            lo, hi = np.searchsorted(wanted, [offset, offset + len(column)])
-            for row in wanted[lo:hi]:
-                texts[int(row)] = column[int(row) - offset].as_py()
-            offset += len(column)
-        central = []
-        for rows in members:
-            distinct = list(dict.fromkeys(texts[int(row)] for row in rows))
-            central.append(distinct[:CENTRAL_TEXTS])
-        return central
+        for kind in KINDS:
+            self._write_table(store.attributes_table(kind), folders, attributes_file(kind), attributes(kind))
 
     def _write_faiss(self, responses: np.ndarray) -> bool:
         import faiss
@@ -378,26 +327,29 @@ class IndexBuilder:
         dones = [read_done(folder) for folder in folders]
 
         started = time.perf_counter()
-        queries = self._merge_embeddings(folders, "query.npy", store.QUERY_EMBEDDINGS)
-        responses = self._merge_embeddings(folders, "response.npy", store.RESPONSE_EMBEDDINGS)
-        if queries.shape[0] == 0:
+        texts = {kind: DistinctTexts.collect(folders, kind) for kind in KINDS}
+        queries = texts["query"].merge_vectors(folders, self.out / store.QUERY_EMBEDDINGS, self.config.dtype)
+        responses = texts["response"].merge_vectors(folders, self.out / store.RESPONSE_EMBEDDINGS, self.config.dtype)
+        n_queries = int(texts["query"].counts.sum())
+        if n_queries == 0:
             raise UserError("no query attributes were extracted (see INDEX/work/*/errors.jsonl)",
                             "check the extractor model and its output format, then rerun")
         self.timings["merge"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        distinct, counts = self._distinct_rows(folders)
-        k = min(self.config.k or default_k(queries.shape[0]), len(distinct))
-        self.console.print(f"clustering {queries.shape[0]:,} query attributes ({len(distinct):,} distinct) "
+        k = min(self.config.k or default_k(n_queries), len(texts["query"]))
+        self.console.print(f"clustering {n_queries:,} query attributes ({len(texts['query']):,} distinct) "
                            f"into {k:,} clusters")
-        clustering = spherical_kmeans(queries, k, seed=self.config.seed, candidates=distinct, weights=counts)
+        clustering = spherical_kmeans(queries, k, seed=self.config.seed, weights=texts["query"].counts)
         self.timings["cluster"] = time.perf_counter() - started
         _write_npy(self.out / store.CENTROIDS, clustering.centroids.astype(np.float32))
 
         started = time.perf_counter()
-        members = central_members(clustering.assignment, clustering.similarity, k, top=CENTRAL_CANDIDATES)
-        central = self._central_texts(folders, members)
-        sizes = np.bincount(clustering.assignment, minlength=k)
+        query_texts = texts["query"].texts()
+        central = [[query_texts[int(t)] for t in members]
+                   for members in central_members(clustering.assignment, clustering.similarity, k, top=CENTRAL_TEXTS)]
+        del query_texts
+        sizes = np.bincount(clustering.assignment, weights=texts["query"].counts, minlength=k).astype(np.int64)
         with stage_progress(self.console, "clusters", self._spend) as progress:
             task = progress.add_task("summarise", total=k)
             summaries, summary_errors = await summarise_clusters(self.summariser, central,
@@ -405,7 +357,10 @@ class IndexBuilder:
         self.timings["summarise"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        self._write_tables(folders, clustering.assignment)
+        self._write_tables(folders, texts, clustering.assignment)
+        _write_parquet(self.out / store.texts_table("query"),
+                       texts["query"].table(cluster=pa.array(clustering.assignment, pa.int32())))
+        _write_parquet(self.out / store.texts_table("response"), texts["response"].table())
         clusters = pa.table({
             "cluster": pa.array(np.arange(k), pa.int32()), "size": pa.array(sizes, pa.int64()),
             "summary": pa.array(summaries, pa.string()), "central": pa.array(central, pa.list_(pa.string())),
@@ -420,23 +375,49 @@ class IndexBuilder:
         counts = self.stats.as_dict()
         counts.update({
             "examples": int(sum(d["rows"] for d in dones)), "shards": len(folders),
-            "query_attributes": int(queries.shape[0]), "response_attributes": int(responses.shape[0]),
+            "query_attributes": n_queries, "response_attributes": int(texts["response"].counts.sum()),
+            "query_texts": len(texts["query"]), "response_texts": len(texts["response"]),
             "clusters": int(k), "empty_clusters": int((sizes == 0).sum()),
             "extraction_errors": extraction_errors, "transient_extraction_errors": transient_errors,
             "summary_errors": int(sum(e is not None for e in summary_errors)),
             "extraction_cost_usd_all_runs": round(sum(d["cost_usd"] for d in dones), 6),
         })
         manifest = self._manifest("complete", counts, {
-            "embeddings": {"dim": int(queries.shape[1]), "dtype": self.config.dtype, "normalised": True},
-            "clustering": {"method": "faiss spherical k-means, trained on a sample, all assigned",
+            "embeddings": {"dim": int(queries.shape[1]), "dtype": self.config.dtype, "normalised": True,
+                           "rows": "one per distinct text (query_texts / response_texts); attribute rows point by text_id"},
+            "clustering": {"method": "faiss spherical k-means over the distinct query texts weighted by their "
+                                     "counts, trained on a sample, all assigned",
+                           "assignment": _assignment_note(int(k), int(queries.shape[1])),
                            "k": int(k), "k_rule": "default_k: max(n/400, 2*sqrt(n)), at most n/4 and the distinct texts"
                            if self.config.k is None else "given",
-                           "objective_mean_cosine": float(np.mean(clustering.similarity, dtype=np.float64))},
+                           "objective_mean_cosine": float(np.average(clustering.similarity,
+                                                                     weights=texts["query"].counts))},
             "responses_faiss": store.RESPONSES_FAISS if faiss_written else None,
         })
         _write_json(self.out / store.MANIFEST, manifest)
         shutil.rmtree(self.work)  # the shards are now in the final files; a complete index is never resumed
         return manifest
+
+
+def _directory_spend(session: Any) -> dict[str, Any]:
+    """The session's spent(), re-read from its ledger file when it has one: other processes (Ray
+    workers) append to it while this one runs."""
+    if getattr(session, "ledger", None) is None:
+        return session.spent()
+    ledger = SpendLedger(session.ledger.path)
+    try:
+        return ledger.totals()
+    finally:
+        ledger.close()
+
+
+def _assignment_note(k: int, dim: int) -> dict[str, Any]:
+    """How a text's cluster was found: exactly, or (many centroids) approximately from the centroids."""
+    if not assignment_is_approximate(k, dim):
+        return {"approximate": False, "rule": "the exact nearest centroid of each distinct text"}
+    return {"approximate": True, "rule": f"nearest of {SCAN_CANDIDATES} candidate centroids from a 4-bit PQ "
+                                         "fast scan of the k-means centroids (an exact search for the 1% of "
+                                         "texts that fit worst); a row's cluster is its text's"}
 
 
 def _write_npy(path: Path, array: np.ndarray) -> None:

@@ -96,7 +96,7 @@ class _Nearest:
         import faiss
 
         self.dim, self.scan = dim, None
-        if k >= SCAN_MIN_CENTROIDS and dim % SCAN_SUBSPACE_DIMS == 0:
+        if assignment_is_approximate(k, dim):
             self.scan = faiss.IndexPQFastScan(dim, dim // SCAN_SUBSPACE_DIMS, 4, faiss.METRIC_INNER_PRODUCT)
             self.scan.pq.cp.niter, self.scan.pq.cp.min_points_per_centroid = 10, 1
             with _threads_for(0):
@@ -308,11 +308,13 @@ def assign(vectors: np.ndarray, centroids: np.ndarray,
     return clusters, similarity
 
 
-def mean_directions(vectors: np.ndarray, clusters: np.ndarray, previous: np.ndarray) -> np.ndarray:
-    """Each cluster's normalised member mean over ALL its rows (an empty cluster keeps its centroid).
+def mean_directions(vectors: np.ndarray, clusters: np.ndarray, previous: np.ndarray,
+                    weights: np.ndarray | None = None) -> np.ndarray:
+    """Each cluster's normalised (weighted) member mean over ALL its rows (an empty cluster keeps its centroid).
 
-    Training on distinct texts ignores how often a text occurs; this full-weight update moves each
-    centroid to where its members' mass is, so central attributes and summaries represent them.
+    A training sample sees each distinct text about once; this full-data update, each row weighted
+    by how often its text occurs, moves each centroid to where its members' mass is, so central
+    attributes and summaries represent them.
     """
     from scipy import sparse
 
@@ -321,15 +323,27 @@ def mean_directions(vectors: np.ndarray, clusters: np.ndarray, previous: np.ndar
     for start in range(0, vectors.shape[0], ASSIGN_BLOCK_ROWS):
         block = _normalised(vectors[start:start + ASSIGN_BLOCK_ROWS])
         labels = clusters[start:start + len(block)]
-        members = sparse.csr_matrix((np.ones(len(block), dtype=np.float32), (labels, np.arange(len(block)))),
+        members = sparse.csr_matrix((_block_weights(weights, start, len(block)), (labels, np.arange(len(block)))),
                                     shape=(k, len(block)))
         sums += members @ block
     norms = np.linalg.norm(sums, axis=1)
     return np.where(norms[:, None] > 0, sums / np.where(norms > 0, norms, 1.0)[:, None], previous).astype(np.float32)
 
 
+def _block_weights(weights: np.ndarray | None, start: int, size: int) -> np.ndarray:
+    """Rows start..start+size's weights as float32 (ones without weights)."""
+    if weights is None:
+        return np.ones(size, dtype=np.float32)
+    return np.asarray(weights[start:start + size], dtype=np.float32)
+
+
+def assignment_is_approximate(k: int, dim: int) -> bool:
+    """Whether `spherical_kmeans` assigns rows by the fast scan (approximate) rather than exactly."""
+    return k >= SCAN_MIN_CENTROIDS and dim % SCAN_SUBSPACE_DIMS == 0
+
+
 def _scan_update_assign(vectors: np.ndarray, centroids: np.ndarray, nearest: _Nearest,
-                        progress: Callable[[int], None] | None) -> Clustering:
+                        progress: Callable[[int], None] | None, weights: np.ndarray | None) -> Clustering:
     """Approximate assignment of all rows, a full-data mean update, and the final assignment.
 
     Pass 1 scans each row's candidate centroids, picks the nearest exactly and adds the row to
@@ -349,7 +363,7 @@ def _scan_update_assign(vectors: np.ndarray, centroids: np.ndarray, nearest: _Ne
         proposed = nearest.candidates(block)
         _, ids = nearest.among(block, proposed)
         candidates[start:start + len(block)] = proposed
-        members = sparse.csr_matrix((np.ones(len(block), dtype=np.float32), (ids[:, 0], np.arange(len(block)))),
+        members = sparse.csr_matrix((_block_weights(weights, start, len(block)), (ids[:, 0], np.arange(len(block)))),
                                     shape=(k, len(block)))
         sums += members @ block
     norms = np.linalg.norm(sums, axis=1)
@@ -396,6 +410,10 @@ def spherical_kmeans(vectors: np.ndarray, k: int, seed: int = 0, iterations: int
                      progress: Callable[[int], None] | None = None) -> Clustering:
     """Train on a sample (of `candidates`, if given), update every centroid with all its rows, assign all.
 
+    Without `candidates`, `weights` (one per row: how many attributes a distinct text stands for)
+    weigh the training sample and the full-data update alike, so clustering the distinct texts
+    with their counts is clustering every attribute row.
+
     With fewer than SCAN_MIN_CENTROIDS centroids every assignment is exact. With more it is
     approximate: a row's cluster is the nearest of its fast-scan candidates (for the worst-fitting
     1% of rows: of all centroids), the exact nearest centroid for 99.99% of the bench's rows and
@@ -404,11 +422,12 @@ def spherical_kmeans(vectors: np.ndarray, k: int, seed: int = 0, iterations: int
     """
     centroids = train_centroids(vectors, k, seed=seed, iterations=iterations,
                                 points_per_centroid=points_per_centroid, candidates=candidates, weights=weights)
+    row_weights = weights if candidates is None else None
     nearest = _Nearest(vectors.shape[1], len(centroids), centroids)
     if nearest.scan is not None:
-        return _scan_update_assign(vectors, centroids, nearest, progress)
+        return _scan_update_assign(vectors, centroids, nearest, progress, row_weights)
     clusters, _ = assign(vectors, centroids)
-    centroids = mean_directions(vectors, clusters, centroids)
+    centroids = mean_directions(vectors, clusters, centroids, row_weights)
     clusters, similarity = assign(vectors, centroids, progress=progress)
     return Clustering(centroids=centroids, assignment=clusters, similarity=similarity)
 

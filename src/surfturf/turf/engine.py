@@ -30,7 +30,7 @@ ShardDone = Callable[[ShardJob, dict[str, Any]], None]
 class Engine(Protocol):
     name: str
 
-    async def map(self, jobs: Iterable[ShardJob], on_row: Callable[[], None], on_shard: ShardDone) -> None:
+    async def map(self, jobs: Iterable[ShardJob], on_rows: Callable[[int], None], on_shard: ShardDone) -> None:
         """Build every job's shard folder; call on_shard(job, done) as each one finishes."""
 
 
@@ -45,8 +45,8 @@ class InProcessEngine:
         self.embedder = embedder
         self.dtype = dtype
 
-    async def map(self, jobs: Iterable[ShardJob], on_row: Callable[[], None], on_shard: ShardDone) -> None:
+    async def map(self, jobs: Iterable[ShardJob], on_rows: Callable[[int], None], on_shard: ShardDone) -> None:
         for job in jobs:
             if self.session.budget_exhausted:
                 raise BuildStopped(f"budget: {self.session.budget_reason}")
-            on_shard(job, await build_shard(job.folder, job.rows, self.extractor, self.embedder, self.dtype, on_row))
+            on_shard(job, await build_shard(job.folder, job.rows, self.extractor, self.embedder, self.dtype, on_rows))

@@ -42,10 +42,12 @@ def export_pool(index: Index, path: Path) -> int:
     return _write_jsonl(Path(path), pool_records(index))
 
 
-def centroid_similarity(index: Index, clusters: np.ndarray) -> np.ndarray:
-    """Cosine of every query attribute to its own cluster's centroid, in blocks over the memmap."""
+def centroid_similarity(index: Index) -> np.ndarray:
+    """Cosine of every distinct query text to its own cluster's centroid, in blocks over the memmap
+    (a query attribute row's is its text's)."""
     vectors = index.query_embeddings
     centroids = index.centroids
+    clusters = index.table(store.QUERY_TEXTS, ["cluster"]).column("cluster").to_numpy().astype(np.int64)
     out = np.empty(len(clusters), dtype=np.float32)
     for start in range(0, len(clusters), BLOCK_ROWS):
         block = normalise(vectors[start:start + BLOCK_ROWS])
@@ -53,9 +55,17 @@ def centroid_similarity(index: Index, clusters: np.ndarray) -> np.ndarray:
     return out
 
 
+DISTANCE_TOLERANCE = 1e-5  # cosine distances below this are float rounding: the text sits at its centroid
+
+
 def normalized_weights(clusters: np.ndarray, similarity: np.ndarray, k: int) -> np.ndarray:
-    """(d_max - d) / d_max per attribute, d = 1 - cosine, d_max the largest d in its cluster."""
+    """(d_max - d) / d_max per attribute, d = 1 - cosine, d_max the largest d in its cluster.
+
+    A cluster whose members all sit at its centroid (one distinct text) weighs them 1.0, however
+    the float rounding of its centroid falls.
+    """
     distance = np.clip(1.0 - similarity.astype(np.float64), 0.0, None)
+    distance[distance < DISTANCE_TOLERANCE] = 0.0
     d_max = np.zeros(k, dtype=np.float64)
     np.maximum.at(d_max, clusters, distance)
     top = d_max[clusters]
@@ -65,13 +75,13 @@ def normalized_weights(clusters: np.ndarray, similarity: np.ndarray, k: int) -> 
 
 def sae_records(index: Index) -> Any:
     """Pseudo-SAE rows, one per example with at least one query attribute, in example order."""
-    attributes = index.table(store.QUERY_ATTRIBUTES, ["example", "text", "cluster"])
+    attributes = index.table(store.QUERY_ATTRIBUTES, ["example", "cluster"])
     examples = index.table(store.EXAMPLES, ["example", "id", "source", "query", "response"])
     clusters = attributes.column("cluster").to_numpy().astype(np.int64)
-    weights = normalized_weights(clusters, centroid_similarity(index, clusters), index.n_clusters)
+    weights = normalized_weights(clusters, centroid_similarity(index)[index.text_ids("query")], index.n_clusters)
     summaries = index.cluster_summaries
     owners = attributes.column("example").to_numpy()
-    texts = attributes.column("text").to_pylist()
+    texts = index.attribute_texts("query").to_pylist()
     bounds = np.flatnonzero(np.diff(owners)) + 1
     starts = np.concatenate([[0], bounds]) if len(owners) else np.zeros(0, dtype=np.int64)
     ends = np.concatenate([bounds, [len(owners)]]) if len(owners) else np.zeros(0, dtype=np.int64)

@@ -1,7 +1,9 @@
 """The map step of an index build: one shard of rows -> attributes, embeddings and a finished shard folder.
 
 A shard is written to `<name>.tmp/` and renamed into place only when complete, so the folder's
-existence is the done marker: a killed build loses at most the shard in flight.
+existence is the done marker: a killed build loses at most the shard in flight. Each kind's
+attribute rows point (`text_id`) into the shard's distinct texts, and only those are embedded:
+corpora repeat attribute texts verbatim, so vectors per row would repeat the same few rows.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from surfturf.attributes.extract import Extraction, extract_attributes, heuristic_extract
@@ -25,7 +28,23 @@ from surfturf.errors import UserError
 from surfturf.models import is_transient
 
 EMBED_CHUNK = 2048
+PROGRESS_ROWS = 256  # offline extraction reports progress in blocks: a bar update per row costs more than the row
 DONE_FILE = "done.json"
+KINDS = ("query", "response")
+
+
+def attributes_file(kind: str) -> str:
+    """A shard's rows of one kind: example (in the shard), position, text_id (into the shard's texts)."""
+    return f"{kind}_attributes.parquet"
+
+
+def texts_file(kind: str) -> str:
+    """A shard's distinct texts of one kind, in order of first appearance; row i has vector i."""
+    return f"{kind}_texts.parquet"
+
+
+def vectors_file(kind: str) -> str:
+    return f"{kind}.npy"
 
 
 class BuildStopped(Exception):
@@ -42,48 +61,49 @@ class Extractor:
     def spec(self) -> str:
         return "heuristic" if self.model is None else self.model.spec
 
-    async def run(self, rows: list[CorpusRow], on_row: Callable[[], None]) -> list[tuple[Extraction, Extraction]]:
+    async def run(self, rows: list[CorpusRow], on_rows: Callable[[int], None]) -> list[tuple[Extraction, Extraction]]:
+        """Both extractions of every row; `on_rows(n)` as rows finish (every PROGRESS_ROWS offline)."""
         if self.model is None:
             out = []
             for row in rows:
                 out.append((heuristic_extract(row.query, "query"), heuristic_extract(row.response, "response")))
-                on_row()
+                if len(out) % PROGRESS_ROWS == 0:
+                    on_rows(PROGRESS_ROWS)
+            on_rows(len(out) % PROGRESS_ROWS)
             return out
 
         async def one(row: CorpusRow) -> tuple[Extraction, Extraction]:
             pair = await asyncio.gather(extract_attributes(self.model, row.query, "query"),
                                         extract_attributes(self.model, row.response, "response"))
-            on_row()
+            on_rows(1)
             return pair[0], pair[1]
 
         return list(await asyncio.gather(*(one(row) for row in rows)))
 
 
 async def embed_texts(embedder: Any, texts: list[str]) -> np.ndarray:
-    """Unit float32 vectors for `texts`; each distinct text is embedded once."""
-    unique = list(dict.fromkeys(texts))
+    """Unit float32 vectors for `texts` (already distinct), in chunks of EMBED_CHUNK."""
     parts = []
-    for start in range(0, len(unique), EMBED_CHUNK):
-        result = await embedder.embed(unique[start:start + EMBED_CHUNK])
+    for start in range(0, len(texts), EMBED_CHUNK):
+        result = await embedder.embed(texts[start:start + EMBED_CHUNK])
         if result.error:
             raise BuildStopped(f"embedder {embedder.spec}: {result.error}")
         parts.append(result.vectors)
-    if not unique:
+    if not texts:
         return np.zeros((0, 0), dtype=np.float32)
-    matrix = np.concatenate(parts).astype(np.float32, copy=False)
-    where = {text: i for i, text in enumerate(unique)}
-    return matrix[[where[text] for text in texts]]
+    return np.concatenate(parts).astype(np.float32, copy=False)
 
 
-def _attribute_table(extractions: list[Extraction]) -> pa.Table:
-    examples, positions, texts = [], [], []
-    for example, extraction in enumerate(extractions):
-        for position, text in enumerate(extraction.attributes):
-            examples.append(example)
-            positions.append(position)
-            texts.append(text)
-    return pa.table({"example": pa.array(examples, pa.int64()), "position": pa.array(positions, pa.int8()),
-                     "text": pa.array(texts, pa.string())})
+def _attribute_table(extractions: list[Extraction]) -> tuple[pa.Table, list[str]]:
+    """The rows of one kind (example, position, text_id) and the distinct texts they point into,
+    numbered in order of first appearance."""
+    lengths = np.fromiter((len(e.attributes) for e in extractions), dtype=np.int64, count=len(extractions))
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    encoded = pc.dictionary_encode(pa.array([text for e in extractions for text in e.attributes], pa.string()))
+    table = pa.table({"example": pa.array(np.repeat(np.arange(len(extractions)), lengths), pa.int64()),
+                      "position": pa.array(np.arange(len(starts)) - starts, pa.int8()),
+                      "text_id": encoded.indices.cast(pa.int32())})
+    return table, encoded.dictionary.to_pylist()
 
 
 def _stopping_error(extractions: list[tuple[Extraction, Extraction]]) -> str | None:
@@ -98,24 +118,25 @@ def _stopping_error(extractions: list[tuple[Extraction, Extraction]]) -> str | N
 
 
 async def build_shard(folder: Path, rows: list[CorpusRow], extractor: Extractor, embedder: Any,
-                      dtype: str, on_row: Callable[[], None]) -> dict[str, Any]:
+                      dtype: str, on_rows: Callable[[int], None]) -> dict[str, Any]:
     """Extract, embed and write one shard; returns the shard's counts (also saved as done.json)."""
     tmp = folder.with_name(folder.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
-    extractions = await extractor.run(rows, on_row)
+    extractions = await extractor.run(rows, on_rows)
     stop = _stopping_error(extractions)
     if stop:
         raise BuildStopped(stop)
     queries = [pair[0] for pair in extractions]
     responses = [pair[1] for pair in extractions]
-    query_table = _attribute_table(queries)
-    response_table = _attribute_table(responses)
-    texts = query_table.column("text").to_pylist() + response_table.column("text").to_pylist()
-    vectors = await embed_texts(embedder, texts)
-    if vectors.shape[0] and not np.isfinite(vectors).all():
+    tables = {kind: _attribute_table(side) for kind, side in zip(KINDS, (queries, responses))}
+    vectors = {kind: await embed_texts(embedder, texts) for kind, (_, texts) in tables.items()}
+    dims = {matrix.shape[1] for matrix in vectors.values() if matrix.size}
+    if any(not np.isfinite(matrix).all() for matrix in vectors.values()):
         raise BuildStopped(f"embedder {embedder.spec} returned non-finite values")
-    n_query = query_table.num_rows
+    if len(dims) > 1:
+        raise BuildStopped(f"embedder {embedder.spec} returned vectors of widths {sorted(dims)}")
+    dim = dims.pop() if dims else 0
     tmp.mkdir(parents=True)
     examples = pa.table({
         "id": [row.id for row in rows], "source": [row.source for row in rows],
@@ -125,12 +146,10 @@ async def build_shard(folder: Path, rows: list[CorpusRow], extractor: Extractor,
         "response_error": pa.array([r.error for r in responses], pa.string()),
     })
     pq.write_table(examples, tmp / "examples.parquet")
-    pq.write_table(query_table, tmp / "query_attributes.parquet")
-    pq.write_table(response_table, tmp / "response_attributes.parquet")
-    dim = vectors.shape[1] if vectors.size else 0
-    np.save(tmp / "query.npy", vectors[:n_query].astype(dtype).reshape(n_query, dim), allow_pickle=False)
-    np.save(tmp / "response.npy", vectors[n_query:].astype(dtype).reshape(len(texts) - n_query, dim),
-            allow_pickle=False)
+    for kind, (table, texts) in tables.items():
+        pq.write_table(table, tmp / attributes_file(kind))
+        pq.write_table(pa.table({"text": pa.array(texts, pa.string())}), tmp / texts_file(kind))
+        np.save(tmp / vectors_file(kind), vectors[kind].astype(dtype).reshape(len(texts), dim), allow_pickle=False)
     failures = 0
     with open(tmp / "errors.jsonl", "w", encoding="utf-8") as handle:
         for example, (row, pair) in enumerate(zip(rows, extractions)):
@@ -140,7 +159,8 @@ async def build_shard(folder: Path, rows: list[CorpusRow], extractor: Extractor,
                     handle.write(json.dumps({"example": example, "id": row.id, "kind": kind,
                                              "error": extraction.error, "raw": extraction.raw}) + "\n")
     done = {
-        "rows": len(rows), "query_attributes": n_query, "response_attributes": len(texts) - n_query,
+        "rows": len(rows), "query_attributes": tables["query"][0].num_rows,
+        "response_attributes": tables["response"][0].num_rows,
         "dim": int(dim), "extraction_errors": failures,
         "cost_usd": round(sum(e.cost_usd for pair in extractions for e in pair), 6),
         "multi_turn": sum(row.multi_turn for row in rows),

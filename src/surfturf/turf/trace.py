@@ -36,7 +36,6 @@ from surfturf.turf.corpus import CorpusView
 from surfturf.turf.crux import N_CRUX, Crux, informed_crux
 from surfturf.turf.describe import AttributeSource
 from surfturf.turf.keywords import Vocabulary, rare_keywords
-from surfturf.turf.search import search_blocked
 from surfturf.turf.ties import TextGroups, untie
 
 PAPER_K = 1000
@@ -112,7 +111,7 @@ class TraceContext:
 
     @cached_property
     def response_texts(self) -> pa.ChunkedArray:
-        return self.index.table(store.RESPONSE_ATTRIBUTES, ["text"]).column("text")
+        return self.index.attribute_texts("response")
 
     @cached_property
     def text_groups(self) -> TextGroups:
@@ -121,7 +120,7 @@ class TraceContext:
 
     @cached_property
     def float32_responses(self) -> np.ndarray | None:
-        """A float32 copy of float16 response embeddings that fit in FLOAT32_COPY_BYTES, else None.
+        """A float32 copy of float16 response (text) embeddings that fit in FLOAT32_COPY_BYTES, else None.
 
         Searching float16 memmaps converts every block on every search (~2 s at 1M x 384); a
         run traces many findings against the same index, so converting once pays for itself.
@@ -136,10 +135,7 @@ class TraceContext:
 
     def search(self, vectors: np.ndarray, texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """Exact top-k response attributes per crux vector, with ties at the k-th place filled fairly."""
-        if self.float32_responses is not None and vectors.shape[1] == self.float32_responses.shape[1]:
-            scores, rows = search_blocked(vectors, self.float32_responses, k)
-        else:
-            scores, rows = self.index.search_responses(vectors, k)
+        scores, rows = self.index.search_responses(vectors, k, self.float32_responses)
         scores, rows = np.asarray(scores), np.asarray(rows).astype(np.int64)
         for i, text in enumerate(texts):
             rows[i] = untie(scores[i], rows[i], self.text_groups, text)
