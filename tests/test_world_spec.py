@@ -75,12 +75,32 @@ def _seed(spec: dict[str, Any]) -> None:
     spec["seed"] = "zero"
 
 
-def _facts(spec: dict[str, Any]) -> None:
-    spec["facts"]["claims"]["subject"] = "inventer"
-
-
 def _warrant(spec: dict[str, Any]) -> None:
-    spec["rubrics"]["terse"]["applies"] = ["explainn"]
+    spec["rubrics"]["terse"]["applies"] = {"frame": ["explainn"]}
+
+
+def _warrant_table(spec: dict[str, Any]) -> None:
+    spec["rubrics"]["rebut"]["warranted"] = {"table": ["inventions_fals"]}
+
+
+def _planted_variant(spec: dict[str, Any]) -> None:
+    spec["planted"][6]["warranted"] = {"variant": ["swahili"]}
+
+
+def _band(spec: dict[str, Any]) -> None:
+    spec["rubrics"]["code"]["forms"][0]["band"] = [95, 80]
+
+
+def _form_style(spec: dict[str, Any]) -> None:
+    spec["rubrics"]["story"]["forms"][0]["styles"] = ["stroy"]
+
+
+def _form_pattern(spec: dict[str, Any]) -> None:
+    spec["planted"][3]["forms"] = [{"form": "full", "pattern": "hope (it", "band": [80, 90]}]
+
+
+def _form_kind(spec: dict[str, Any]) -> None:
+    spec["rubrics"]["terse"]["forms"][0] = {"form": "total", "max_words": 5, "band": [80, 90]}
 
 
 CASES: list[tuple[Callable[[dict[str, Any]], None], str]] = [
@@ -97,8 +117,13 @@ CASES: list[tuple[Callable[[dict[str, Any]], None], str]] = [
     (_variant, "planted formal_code probe cue: frame explain has no variant 'klingon'"),
     (_rate, "context_rate 1.5 is not a rate"),
     (_seed, "seed 'zero' is not an integer"),
-    (_facts, "facts claims subject 'inventer' is not a field of table inventions_true"),
     (_warrant, "rubrics terse applies names unknown frame 'explainn'"),
+    (_warrant_table, "rubrics rebut warranted names unknown table 'inventions_fals'"),
+    (_planted_variant, "planted lowres_terse warranted names unknown variant 'swahili'"),
+    (_band, "rubrics code form 1 has band [95, 80]"),
+    (_form_style, "rubrics story form 1 names unknown style 'stroy'"),
+    (_form_pattern, "planted twopart_phrase form 1 pattern 'hope (it' is not a regex"),
+    (_form_kind, "rubrics terse form 1 has form 'total'"),
 ]
 
 
