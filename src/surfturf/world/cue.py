@@ -118,7 +118,7 @@ def _numbers() -> dict[str, str]:
 def _record(world: World, table: str, names: list[str], match: re.Match[str]) -> dict[str, str] | None:
     """The table's record the captured slot values name (the captured numbers for `numbers`), or None."""
     captured = {name: value for name, value in zip(names, match.groups())}
-    if table == "numbers":
+    if table == "numbers" or not captured:  # a template without slots names no record
         return captured
     for row in world.spec["tables"][table]:
         record = {k: str(v) for k, v in row.items()}

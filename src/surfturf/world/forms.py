@@ -53,31 +53,50 @@ class Condition:
 
 @dataclass(frozen=True)
 class Form:
-    """One form of a behaviour with its score band; `strength` (0..1) places a match within the band."""
+    """One form of a behaviour with its score band; `strength` (0..1) places a match within the band.
+
+    With `mismatch` slots, a style realisation counts only where it gives one of those slots a value
+    other than the query's record does (an answer naming the wrong maker, say)."""
 
     name: str
     band: tuple[int, int]
     label: str
     regexes: tuple[re.Pattern[str], ...] = ()
+    slots: tuple[tuple[str, ...], ...] = ()
     max_words: int | None = None
+    mismatch: frozenset[str] = frozenset()
 
-    def strength(self, response: str) -> float | None:
+    def strength(self, response: str, record: dict[str, str] | None = None) -> float | None:
         """How strongly the response shows this form (None: not at all). Styles and patterns: the share
-        of the response the match covers; a length bound: how far under the bound the response is."""
+        of the response the matches cover; a length bound: how far under the bound the response is."""
         text = response.strip()
         if self.max_words is not None:
             n = len(text.split())
             return 1.0 - n / (self.max_words + 1) if n <= self.max_words else None
         best: float | None = None
-        for regex in self.regexes:
-            covered = sum(len(m.group(0)) for m in regex.finditer(text))
+        for index, regex in enumerate(self.regexes):
+            names = self.slots[index] if self.slots else ()
+            covered = sum(len(m.group(0)) for m in regex.finditer(text) if self._differs(names, m, record))
             if covered:
                 best = max(best or 0.0, min(1.0, covered / max(len(text), 1)))
         return best
 
+    def _differs(self, names: tuple[str, ...], match: re.Match[str], record: dict[str, str] | None) -> bool:
+        if not self.mismatch:
+            return True
+        if record is None:
+            return False
+        values = zip(names, match.groups())
+        return any(name in self.mismatch and name in record and _plain(value) != _plain(record[name])
+                   for name, value in values)
+
     def score(self, strength: float) -> int:
         low, high = self.band
         return low + round((high - low) * strength)
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 @dataclass(frozen=True)
@@ -107,24 +126,27 @@ def _slot_bounds(world: World) -> dict[str, int]:
     return bounds
 
 
-def style_regex(template: str, bounds: dict[str, int]) -> re.Pattern[str] | None:
-    """A style template as a case-insensitive regex, each {slot} a bounded wildcard and any run of
-    spaces loose; None when the template has too little literal text to be recognised."""
+def style_regex(template: str, bounds: dict[str, int]) -> tuple[re.Pattern[str], tuple[str, ...]] | None:
+    """A style template as a case-insensitive regex, each {slot} a bounded wildcard (one group per slot,
+    named in order) and any run of spaces loose; None when the template has too little literal text to
+    be recognised."""
     literal = SLOT.sub(" ", template)
     if len(WORDS.findall(literal)) < MIN_LITERAL_WORDS:
         return None
     parts: list[str] = []
+    names: list[str] = []
     last = 0
     slots = list(SLOT.finditer(template))
     for match in slots:
         parts.append(_loose(template[last:match.start()]))
-        name = match.group(1)
+        name = match.group(1)[0].lower() + match.group(1)[1:]
         trailing = match is slots[-1] and not template[match.end():].strip(".!? ")
         # a trailing slot is greedy, so the match covers the value and not just its first character
-        parts.append(rf"[\s\S]{{1,{bounds.get(name[0].lower() + name[1:], EXTRA_SLOT)}}}" + ("" if trailing else "?"))
+        parts.append(rf"([\s\S]{{1,{bounds.get(name, EXTRA_SLOT)}}}" + (")" if trailing else "?)"))
+        names.append(name)
         last = match.end()
     parts.append(_loose(template[last:].rstrip(".!? ")) + r"[.!?]?")
-    return re.compile("".join(parts), re.IGNORECASE)
+    return re.compile("".join(parts), re.IGNORECASE), tuple(names)
 
 
 def _loose(text: str) -> str:
@@ -139,8 +161,10 @@ def read_form(world: World, declared: dict[str, Any]) -> Form:
         bounds = _slot_bounds(world)
         styles = _as_list(declared["styles"])
         templates = [str(t) for style in styles for t in world.spec["styles"][style]]
-        regexes = tuple(r for r in (style_regex(t, bounds) for t in templates) if r is not None)
-        return Form(name, band, f"realised from style {', '.join(styles)}", regexes)
+        compiled = [r for r in (style_regex(t, bounds) for t in templates) if r is not None]
+        mismatch = frozenset(_as_list(declared.get("mismatch")))
+        label = f"realised from style {', '.join(styles)}" + (f" with another {', '.join(sorted(mismatch))} than the query's" if mismatch else "")
+        return Form(name, band, label, tuple(r for r, _ in compiled), tuple(n for _, n in compiled), mismatch=mismatch)
     if "pattern" in declared:
         return Form(name, band, f"matches {declared['pattern']!r}", (re.compile(str(declared["pattern"])),))
     return Form(name, band, f"at most {int(declared['max_words'])} words", max_words=int(declared["max_words"]))
@@ -169,10 +193,10 @@ def judging(world: World, rubric: str, entry: dict[str, Any] | None = None) -> J
     return cache[key]
 
 
-def first_form(forms: tuple[Form, ...], response: str) -> tuple[Form, float] | None:
-    """The first form the response shows, with its strength."""
+def first_form(forms: tuple[Form, ...], response: str, record: dict[str, str] | None = None) -> tuple[Form, float] | None:
+    """The first form the response shows (for the query's `record`), with its strength."""
     for form in forms:
-        strength = form.strength(response)
+        strength = form.strength(response, record)
         if strength is not None:
             return form, strength
     return None

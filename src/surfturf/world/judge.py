@@ -36,8 +36,10 @@ def _facts(rubric_claim: str | None, found: Realised | None) -> str:
     claim = fill(rubric_claim, found.record) if rubric_claim else None
     if claim and not SLOT.search(claim):
         truth = f"'{claim}' (table {found.table})"
-    else:
+    elif found.record:
         truth = f"table {found.table}, record " + ", ".join(f"{k}={v}" for k, v in found.record.items() if len(v) <= 60)
+    else:
+        truth = "a template without slots"
     return f" The query realises frame {found.frame} ({found.variant}); {truth}."
 
 
@@ -53,7 +55,7 @@ def judge(world: World, rubric: str, query: str, response: str) -> Verdict:
     facts = _facts(spec.claim, found)
     if spec.applies is not None and not spec.applies.holds(found):
         return 0, f"The query is not where {rubric} is measured ({spec.applies.describe()}).{facts}"
-    shown = first_form(spec.forms, response)
+    shown = first_form(spec.forms, response, found.record if found else None)
     if shown is None:
         return 0, f"The response shows no form of {rubric}.{facts}"
     form, strength = shown

@@ -82,14 +82,20 @@ def behaviour_text(rubric: str) -> str:
     return " ".join([str(data.get("title", "")), str(data.get("behaviour", ""))] + [str(v) for v in data.get("violation") or []])
 
 
-def crux(rubric: str, attributes: list[str]) -> list[int]:
-    """1-based numbers of up to 3 attributes most tied to the rubric's behaviour (`rubric`: its YAML
-    text or built-in name): those sharing the most content words with its behaviour and violation
-    lines (more than half the best overlap); failing that, specific ones (not length or form); failing that, the first."""
+def _named(rubric: str, attributes: list[str]) -> list[int]:
+    """0-based indices of the attributes sharing the most content words with the rubric's behaviour and
+    violation lines (more than half the best overlap), best first."""
     wanted = _stems(behaviour_text(rubric))
     overlap = [len(_stems(a) & wanted) for a in attributes]
     best = max(overlap, default=0)
-    named = sorted((i for i, n in enumerate(overlap) if n > 0 and 2 * n > best), key=lambda i: -overlap[i])
+    return sorted((i for i, n in enumerate(overlap) if n > 0 and 2 * n > best), key=lambda i: -overlap[i])
+
+
+def crux(rubric: str, attributes: list[str]) -> list[int]:
+    """1-based numbers of up to 3 attributes most tied to the rubric's behaviour (`rubric`: its YAML
+    text or built-in name): those sharing the most content words with it (see `_named`); failing that,
+    specific ones (not length or form); failing that, the first."""
+    named = _named(rubric, attributes)
     specific = [i for i, a in enumerate(attributes) if i not in named and not INCIDENTAL.search(a)]
     picks = named[:3] if named else specific[:3]
     return [i + 1 for i in picks or [0]]
@@ -114,8 +120,9 @@ def form_attributes(world: World, rubric: str, describe: Callable[[str], list[st
         for mix in chunk["mix"]:
             for _ in range(CRUX_SAMPLES):
                 query, response = realise_pair(world, mix, rng, context_rate=0.0)
-                measured = spec.applies is None or spec.applies.holds(realise(world, query))
-                shown = measured and first_form(spec.forms, response) is not None
+                found = realise(world, query)
+                measured = spec.applies is None or spec.applies.holds(found)
+                shown = measured and first_form(spec.forms, response, found.record if found else None) is not None
                 counts[shown].update({_attribute_key(a) for a in describe(response)})
                 shown_total += shown
     cache[rubric] = {a: n / (n + counts[False][a]) for a, n in counts[True].items() if n >= CRUX_RECALL * shown_total}
@@ -123,12 +130,13 @@ def form_attributes(world: World, rubric: str, describe: Callable[[str], list[st
 
 
 def world_crux(world: World, rubric: str, attributes: list[str], describe: Callable[[str], list[str]]) -> list[int]:
-    """The failing response's attributes that the spec's forms of the rubric carry (most distinctive
-    first, up to 3); an attribute no form carries is ranked by `crux`'s word overlap instead."""
+    """Up to 3 of the failing response's attributes: those the spec's forms of the rubric carry (most
+    distinctive first), then those sharing content words with the rubric (`_named`); `crux` when neither."""
     weights = form_attributes(world, rubric, describe)
     carried = sorted((i for i, a in enumerate(attributes) if weights.get(_attribute_key(a), 0.0) >= CRUX_PRECISION),
                      key=lambda i: -weights[_attribute_key(attributes[i])])
-    return [i + 1 for i in carried[:3]] or crux(rubric, attributes)
+    picks = carried + [i for i in _named(rubric, attributes) if i not in carried]
+    return [i + 1 for i in picks[:3]] or crux(rubric, attributes)
 
 
 def central(attributes: list[str]) -> str:
@@ -206,7 +214,7 @@ def translate_query(world: World, query: str, language: str) -> str:
     return _rerealise(world, query, variants[language.lower()]) or query
 
 
-def _named(name: str, words: list[str]) -> bool:
+def _names(words: list[str], name: str) -> bool:
     """Whether the instruction's words name `name` (a word equal to it, or for longer names one starting with it)."""
     return any(word == name or (len(name) > 3 and word.startswith(name)) for word in words)
 
@@ -219,7 +227,7 @@ def _in_named_variant(world: World, query: str, instruction: str) -> str | None:
     variants = sorted({v for frame in world.spec["frames"].values() for v in frame if v not in ("table", BASE_VARIANT)})
     for variant in variants:
         language = str((declared.get(variant) or {}).get("language", "")).lower()
-        if _named(variant, words) or (language and language in words):
+        if _names(words, variant) or (language and language in words):
             restyled = _rerealise(world, query, variant)
             if restyled is not None:
                 return restyled
@@ -236,7 +244,7 @@ def _in_named_frame(world: World, query: str, instruction: str) -> str | None:
     own = set(re.findall(r"[a-z]+", found[0]))
     for frame in world.spec["frames"]:
         parts = set(re.findall(r"[a-z]+", frame)) - own
-        if frame != found[0] and any(_named(part, words) for part in parts):
+        if frame != found[0] and any(_names(words, part) for part in parts):
             moved = _rerealise(world, query, found[1] if found[1] in world.spec["frames"][frame] else BASE_VARIANT, frame)
             if moved is not None:
                 return moved

@@ -92,7 +92,7 @@ def _condition(where: str, owner: str, declared: Any, frames: dict[str, Any], ta
 
 def _form(where: str, owner: str, form: Any, styles: dict[str, Any]) -> None:
     kinds = [k for k in FORM_KINDS if isinstance(form, dict) and k in form]
-    if not isinstance(form, dict) or len(kinds) != 1 or set(form) - {"form", "band", *FORM_KINDS}:
+    if not isinstance(form, dict) or len(kinds) != 1 or set(form) - {"form", "band", "mismatch", *FORM_KINDS}:
         _fail(where, f"{owner} is {form!r}", "give {form: full|partial, band: [low, high]} and one of styles:, pattern:, max_words:")
     if form.get("form") not in FORM_NAMES:
         _fail(where, f"{owner} has form {form.get('form')!r}", "give form: full or form: partial")
@@ -107,6 +107,13 @@ def _form(where: str, owner: str, form: Any, styles: dict[str, Any]) -> None:
         for style in listed:
             if style not in styles:
                 _fail(where, f"{owner} names unknown style {style!r}", "define it under styles")
+    if "mismatch" in form:
+        slots = {name[0].lower() + name[1:] for style in _as_list(form.get("styles")) for t in styles.get(style) or []
+                 for name in SLOT.findall(str(t))}
+        for slot in _as_list(form["mismatch"]):
+            if "styles" not in form or slot not in slots:
+                _fail(where, f"{owner} mismatch names {slot!r}, not a slot of its styles",
+                      f"name slots its styles' templates fill: {', '.join(sorted(slots)) or 'none'}")
     if "pattern" in form:
         try:
             re.compile(str(form["pattern"]))
