@@ -16,8 +16,8 @@ from surfturf.io.ownership import claim_dir
               help="World spec YAML or a shipped world's name (`surfturf world list`; default: default).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-out"), show_default=True,
               help="Directory for every output: world, runs, index, traces, report.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for the corpus, training and SURF.")
-def demo(world_path: Path | None, out: Path, seed: int) -> None:
+@click.option("--seed", type=int, default=None, help="Seed for the corpus, training and SURF [default: the spec's seed:].")
+def demo(world_path: Path | None, out: Path, seed: int | None) -> None:
     """Build the world, train and serve its target, run SURF per planted behaviour, trace with TURF,
     write the report, and score every stage against the planted ground truth."""
     from rich.console import Console
@@ -28,6 +28,7 @@ def demo(world_path: Path | None, out: Path, seed: int) -> None:
 
     console = Console(stderr=True)
     world = load_world(world_path)
+    seed = world.seed if seed is None else seed
     console.print(f"[bold]surfturf demo[/bold]: world {world.name!r}, {len(world.planted)} planted behaviours -> {out}")
     with claim_dir(out, "demo", resume=False):
         result = run_demo(world, out, seed)
