@@ -5,7 +5,6 @@ The search must follow the failure that differs, record both sides, resume, and 
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from pathlib import Path
 
@@ -14,48 +13,18 @@ import pytest
 from surfturf.models import ModelSession
 from surfturf.surf import RoleSpec, load_candidates, load_findings, load_manifest, run_surf
 from surfturf.testing.cli import run_main as invoke
+from surfturf.testing.differential import FIXED, NEW, SHARED, differential_config, two_checkpoints, write_pool
 from surfturf.testing.server import FakeLLMServer
 from surfturf.testing.surf import ROLE_FLAGS, scripted_config
-
-NEW = "The query uses formal vocabulary."
-SHARED = "The query uses casual slang."
-FIXED = "The query uses archaic wording."
-WORDS = ("amber basalt cedar dune ember fjord glacier harbor iris jasper kelp lagoon meadow nectar orchid "
-         "prairie quartz reef savanna tundra umber valley willow xenon yarrow zephyr acorn birch coral delta").split()
-POOL = [NEW, SHARED, FIXED] + [f"The query is about {' '.join(WORDS[3 * i:3 * i + 3])}." for i in range(9)]
-CODE = "```python\nprint('peace')\n```"
-
-
-def two_models(messages: list[dict], model: str) -> str:
-    """generator: the attributes' words reversed; target and baseline: code on their cues; judge: code scores 90."""
-    text = messages[-1]["content"]
-    if model == "generator":
-        block = text.split("<attributes>")[1].split("</attributes>")[0]
-        attributes = re.findall(r"^- The query (.*)$", block, re.M)
-        return "<query>" + ", ".join(" ".join(a.split()[::-1]) for a in attributes) + "?</query>"
-    if model == "target":
-        return CODE if "formal" in text or "slang" in text else "Peace is the absence of conflict."
-    if model == "baseline":
-        return CODE if "archaic" in text or "slang" in text else "Peace is the absence of conflict."
-    code = "```" in text.split("<response>")[1]
-    return f"<reason>{'Code for a plain question.' if code else 'Plain prose.'}</reason>\n<score>{90 if code else 20}</score>"
 
 
 @pytest.fixture
 def pool_file(tmp_path: Path) -> Path:
-    path = tmp_path / "pool.txt"
-    path.write_text("\n".join(POOL) + "\n")
-    return path
-
-
-def differential_config(server: FakeLLMServer, pool: Path, **overrides):  # type: ignore[no-untyped-def]
-    baseline = RoleSpec(spec="openai-compatible/baseline", base_url=server.base_url, temperature=0.7)
-    settings = dict(runs=2, iterations=4, candidates=10, seed=3, max_k=2, baseline=baseline) | overrides
-    return scripted_config(server, pool, **settings)
+    return write_pool(tmp_path / "pool.txt")
 
 
 async def test_new_direction_follows_failures_only_the_target_has(tmp_path: Path, pool_file: Path) -> None:
-    async with FakeLLMServer(two_models) as server:
+    async with FakeLLMServer(two_checkpoints) as server:
         async with ModelSession(cache_dir=tmp_path / "cache", max_concurrency=8) as session:
             summary = await run_surf(differential_config(server, pool_file), session, tmp_path / "run")
     assert summary.status == "complete" and summary.errors == 0
@@ -85,7 +54,7 @@ async def test_new_direction_follows_failures_only_the_target_has(tmp_path: Path
 
 async def test_a_plain_run_on_the_target_ranks_shared_failures_too(tmp_path: Path, pool_file: Path) -> None:
     """The contrast: without a baseline the shared failure counts as much as the new one."""
-    async with FakeLLMServer(two_models) as server:
+    async with FakeLLMServer(two_checkpoints) as server:
         async with ModelSession(cache_dir=None, max_concurrency=8) as session:
             await run_surf(scripted_config(server, pool_file, runs=2, iterations=4, candidates=10, seed=3, max_k=2),
                            session, tmp_path / "plain")
@@ -96,7 +65,7 @@ async def test_a_plain_run_on_the_target_ranks_shared_failures_too(tmp_path: Pat
 
 
 async def test_fixed_direction_follows_failures_only_the_baseline_has(tmp_path: Path, pool_file: Path) -> None:
-    async with FakeLLMServer(two_models) as server:
+    async with FakeLLMServer(two_checkpoints) as server:
         async with ModelSession(cache_dir=None, max_concurrency=8) as session:
             await run_surf(differential_config(server, pool_file, direction="fixed"), session, tmp_path / "run")
     violating = [f for f in load_findings(tmp_path / "run") if f["violation"]]
@@ -108,7 +77,7 @@ async def test_fixed_direction_follows_failures_only_the_baseline_has(tmp_path: 
 
 
 async def test_either_direction_records_which_way_each_difference_points(tmp_path: Path, pool_file: Path) -> None:
-    async with FakeLLMServer(two_models) as server:
+    async with FakeLLMServer(two_checkpoints) as server:
         async with ModelSession(cache_dir=None, max_concurrency=8) as session:
             await run_surf(differential_config(server, pool_file, direction="either", iterations=3), session,
                            tmp_path / "run")
@@ -124,7 +93,7 @@ async def test_a_killed_differential_run_resumes_without_redoing_candidates(tmp_
 
     def counted(messages: list[dict], model: str) -> str:
         calls[model] += 1
-        return two_models(messages, model)
+        return two_checkpoints(messages, model)
 
     async with FakeLLMServer(counted) as server:
         config = differential_config(server, pool_file)
@@ -154,7 +123,7 @@ async def test_a_killed_differential_run_resumes_without_redoing_candidates(tmp_
 
 
 def test_cli_differential_run_and_dry_run_count_both_models(monkeypatch, capsys, tmp_path: Path, pool_file: Path) -> None:
-    with FakeLLMServer(two_models).in_thread() as server:
+    with FakeLLMServer(two_checkpoints).in_thread() as server:
         urls = ["--target-base-url", server.base_url, "--generator-base-url", server.base_url,
                 "--judge-base-url", server.base_url, "--baseline-base-url", server.base_url]
         common = ["surf", "run", "--rubric", "code", "--pool", str(pool_file), *ROLE_FLAGS, *urls,
