@@ -16,6 +16,7 @@ from surfturf.data import resolve_inputs
 from surfturf.models import ModelSession
 from surfturf.steer.ablate import ablate
 from surfturf.testing.cli import run_main as invoke
+from surfturf.testing.server import FakeLLMServer
 from surfturf.turf.build import BuildConfig, IndexBuilder
 from surfturf.turf.trace import trace_context, trace_one
 from surfturf.world import generate_corpus, load_world, offending_ids, roles
@@ -98,3 +99,23 @@ def test_cli_refuses_a_baseline_index_without_an_index(monkeypatch, capsys, inde
     code, _, err = invoke(monkeypatch, capsys, "turf", "trace", "--query", "q", "--response", "r", "--rubric", "code",
                           "--baseline-index", str(indexes["A"]))
     assert code == 2 and "--baseline-index needs --index" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_cli_traces_a_run_against_both_indexes(monkeypatch, capsys, tmp_path: Path, indexes: dict) -> None:
+    query, response, rubric = _failing_pair(indexes["world"], indexes["rows"], PLANTED)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "manifest.json").write_text(json.dumps({"command": "surfturf surf run", "config": {"rubric": rubric}}))
+    finding = {"id": "r0-i0-c0", "run": 0, "query": query, "response": response, "score": 88.0, "violation": True,
+               "rank": 1, "attributes": [], "differential": {"kind": "new", "direction": "new"}}
+    (run / "findings.jsonl").write_text(json.dumps(finding) + "\n")
+    with FakeLLMServer(lambda messages, model: "<crux>1, 2</crux>").in_thread() as server:
+        code, out, err = invoke(monkeypatch, capsys, "turf", "trace", str(run), "--index", str(indexes["B"]),
+                                "--baseline-index", str(indexes["A"]), "--judge", "openai-compatible/judge",
+                                "--judge-base-url", server.base_url, "--cache", "off")
+    assert code == 0, err
+    record = json.loads((run / "traces" / "r0-i0-c0.json").read_text())
+    assert record["baseline"]["b_only"]["hits"] > 0 and record["baseline"]["chunks"][0]["source"] == "code_formal"
+    manifest = json.loads((run / "traces" / "manifest.json").read_text())
+    assert manifest["config"]["baseline_index"] == str(indexes["A"])
+    assert "vs baseline data:" in out
