@@ -16,8 +16,9 @@ The two strategies, same seeds, same settings, rubric `code`, no early stop:
   asking A the same query (one call, the same sample index the differential run would use, judged
   by the world judge). Found: the first B finding carrying the new cue that A does not violate.
   Calls: B's candidates up to it plus A's filter calls up to it.
-A run that never finds it counts as its cap + 1 (censored, reported). Each run is one search; the
-ratio is calls_filter / calls_differential over the medians of all searches.
+Each run is one search; a search that never finds it is censored at its cap. The figures: target
+calls (B and A) per failure found, i.e. all calls of all searches over the searches that found it
+(`calls_differential`, `calls_filter`), the same for B's calls alone, and the median per search.
 
 Reading the result. A plain search on B follows both of B's failures (its partial scores, a code
 snippet in a prose answer, come from both chunks); A shares the formal one, so the differential
@@ -67,18 +68,20 @@ def sweep_config(pool: Path, base_url: str, args: argparse.Namespace, seed: int,
                       patience=0, seed=seed, baseline=role("baseline") if differential else None)
 
 
-def differential_calls(world: Any, records: list[dict[str, Any]], cap: int) -> int:
-    """Target calls (B and A) up to the first candidate showing the new failure; 2 x (cap + 1) if none."""
+def differential_search(world: Any, records: list[dict[str, Any]], cap: int) -> dict[str, Any]:
+    """One differential search: B calls and A calls up to the first candidate showing the new failure
+    (each candidate is one of each; cap + 1 of each when it never does)."""
     for position, record in enumerate(records, 1):
         sides = record.get("differential") or {}
         if record.get("score") is not None and sides.get("kind") == "new" and sides["target"]["score"] >= FOUND_AT \
                 and carries_cue(world, NEW, str(record["query"])):
-            return 2 * position
-    return 2 * (cap + 1)
+            return {"found": True, "target": position, "baseline": position}
+    return {"found": False, "target": cap + 1, "baseline": cap + 1}
 
 
-def filter_calls(world: Any, records: list[dict[str, Any]], baseline: WorldTarget, seed: int, cap: int) -> tuple[int, int]:
-    """(calls, A filter calls) up to the first B finding with the new cue that A does not violate."""
+def filter_search(world: Any, records: list[dict[str, Any]], baseline: WorldTarget, seed: int, cap: int) -> dict[str, Any]:
+    """One SURF-then-filter search: B calls up to the first B finding with the new cue that A does not
+    violate, and the A calls that filtered B's findings until then (cap + 1 B calls when none passes)."""
     checks = 0
     for position, record in enumerate(records, 1):
         if record.get("score") is None or float(record["score"]) < FOUND_AT:
@@ -86,8 +89,8 @@ def filter_calls(world: Any, records: list[dict[str, Any]], baseline: WorldTarge
         checks += 1
         answer = baseline.respond(str(record["query"]), seed=sample_index_for(seed, str(record["id"])))
         if judge(world, "code", str(record["query"]), answer)[0] <= THRESHOLD and carries_cue(world, NEW, str(record["query"])):
-            return position + checks, checks
-    return cap + 1 + checks, checks
+            return {"found": True, "target": position, "baseline": checks}
+    return {"found": False, "target": cap + 1, "baseline": checks}
 
 
 async def sweeps(pool: Path, base_url: str, args: argparse.Namespace, seed: int, work: Path) -> dict[str, Path]:
@@ -118,38 +121,45 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="surfturf-bench-differential-"))
     pool = bench_pool(world, args.pool, work)
     cap = args.candidates * args.iterations
-    calls: dict[str, list[int]] = {"differential": [], "filter": []}
-    filter_checks: list[int] = []
+    searches: dict[str, list[dict[str, Any]]] = {"differential": [], "filter": []}
     with WorldServer(WorldRoles(world, target, 0, baseline=baseline)).in_thread() as server:
         for seed in range(args.seeds):
             out = asyncio.run(sweeps(pool, server.base_url, args, seed, work))
             for run in range(args.runs):
                 mine = {name: [r for r in load_candidates(path) if r["run"] == run] for name, path in out.items()}
-                calls["differential"].append(differential_calls(world, mine["differential"], cap))
-                spent, checks = filter_calls(world, mine["filter"], baseline, seed, cap)
-                calls["filter"].append(spent)
-                filter_checks.append(checks)
-            print(f"seed {seed}: differential {calls['differential'][-args.runs:]}, filter {calls['filter'][-args.runs:]}",
-                  file=sys.stderr, flush=True)
-    medians = {name: statistics.median(values) for name, values in calls.items()}
-    censored = {"differential": sum(c > 2 * cap for c in calls["differential"]),
-                "filter": sum(c > cap for c, k in zip(calls["filter"], filter_checks) if c - k > cap)}
-    found = {name: len(values) - censored[name] for name, values in calls.items()}
-    print(f"differential: median {medians['differential']} target calls (B and A), found in {found['differential']} "
-          f"of {len(calls['differential'])} searches")
-    print(f"filter:       median {medians['filter']} target calls (B, plus A's filter calls), found in {found['filter']} "
-          f"of {len(calls['filter'])} searches; median {statistics.median(filter_checks)} A calls to filter")
+                searches["differential"].append(differential_search(world, mine["differential"], cap))
+                searches["filter"].append(filter_search(world, mine["filter"], baseline, seed, cap))
+            print(f"seed {seed}: " + "; ".join(
+                f"{name} " + str([(s["target"] + s["baseline"]) if s["found"] else "-" for s in found[-args.runs:]])
+                for name, found in searches.items()), file=sys.stderr, flush=True)
+    summary = {name: _summary(found) for name, found in searches.items()}
+    for name, row in summary.items():
+        print(f"{name:<12} found in {row['found']} of {len(searches[name])} searches; median {row['median_calls']} "
+              f"target calls (B and A, censored at cap + 1), {row['median_target_calls']} of them B's; "
+              f"{row['calls_per_found']} calls per failure found ({row['target_calls_per_found']} B calls)")
+    differential, filtered = summary["differential"], summary["filter"]
     print(json.dumps({
         "bench": "differential", "world": world.name, "new": NEW, "shared": SHARED, "seeds": args.seeds,
         "runs": args.runs, "searches": args.seeds * args.runs, "candidates": args.candidates,
         "iterations": args.iterations, "cap_per_run": cap, "pool": args.pool,
-        "found": found["differential"] > 0 and found["differential"] >= found["filter"],
-        "found_differential": found["differential"], "found_filter": found["filter"],
-        "calls_differential": medians["differential"], "calls_filter": medians["filter"],
-        "ratio": round(medians["filter"] / medians["differential"], 3),
-        "ratio_is": "median calls_filter / median calls_differential (above 1: the differential search is cheaper)",
-        "calls": calls, "censored": censored, "wall_s": round(time.perf_counter() - started, 1),
+        "found": differential["found"] > 0, "found_differential": differential["found"], "found_filter": filtered["found"],
+        "calls_differential": differential["calls_per_found"], "calls_filter": filtered["calls_per_found"],
+        "calls_are": "target calls (B and A) per failure found: all calls of all searches / searches that found it",
+        "target_calls_differential": differential["target_calls_per_found"],
+        "target_calls_filter": filtered["target_calls_per_found"],
+        "median_calls_differential": differential["median_calls"], "median_calls_filter": filtered["median_calls"],
+        "searches_detail": searches, "wall_s": round(time.perf_counter() - started, 1),
     }))
+
+
+def _summary(searches: list[dict[str, Any]]) -> dict[str, Any]:
+    """Found count, median calls per search (censored searches at their cap) and calls per failure found."""
+    found = sum(s["found"] for s in searches)
+    total = [s["target"] + s["baseline"] for s in searches]
+    return {"found": found, "median_calls": statistics.median(total),
+            "median_target_calls": statistics.median(s["target"] for s in searches),
+            "calls_per_found": round(sum(total) / found, 1) if found else None,
+            "target_calls_per_found": round(sum(s["target"] for s in searches) / found, 1) if found else None}
 
 
 if __name__ == "__main__":
