@@ -14,6 +14,7 @@ from rich.console import Console
 from surfturf.attributes.heuristic import response_attributes
 from surfturf.data import resolve_inputs
 from surfturf.models import ModelSession
+from surfturf.report import write_report
 from surfturf.steer.ablate import ablate
 from surfturf.testing.cli import run_main as invoke
 from surfturf.testing.server import FakeLLMServer
@@ -119,3 +120,6 @@ def test_cli_traces_a_run_against_both_indexes(monkeypatch, capsys, tmp_path: Pa
     manifest = json.loads((run / "traces" / "manifest.json").read_text())
     assert manifest["config"]["baseline_index"] == str(indexes["A"])
     assert "vs baseline data:" in out
+    (run / "candidates.jsonl").write_text(json.dumps(finding) + "\n")
+    html = write_report([run]).read_text()
+    assert "Against the baseline's training data" in html and "training examples only the target's data has" in html
