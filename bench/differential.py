@@ -20,12 +20,18 @@ Each run is one search; a search that never finds it is censored at its cap. The
 calls (B and A) per failure found, i.e. all calls of all searches over the searches that found it
 (`calls_differential`, `calls_filter`), the same for B's calls alone, and the median per search.
 
-Reading the result. A plain search on B follows both of B's failures (its partial scores, a code
-snippet in a prose answer, come from both chunks); A shares the formal one, so the differential
-score is near zero there and the search concentrates on the Spanish cue. It pays two calls per
-candidate for that. Last line: one JSON object with `found`, `calls_differential`, `calls_filter`.
+Reading the result. The hope: a plain search on B follows both of B's failures, while A shares the
+formal one, so the differential score is near zero there and the search concentrates on the Spanish
+cue, paying two calls per candidate for that. Measured (3 seeds x 3 runs, cap 1,000 candidates): the
+differential search found the new failure in 4 of 9 searches, SURF-then-filter in 3; per failure
+found it spent 1,499 B calls against 2,252, but 2,997 B and A calls against 2,401. It does not
+concentrate on the new cue: the world's failures are stochastic (a cue-bearing prompt fails outright
+in about 1 sample in 8), so one sample of each model often shows B failing and A not on the shared
+formal cue too; 615 of its 3,000 candidates carried the formal cue and 6 the Spanish one. A
+differential score over several samples per side would separate them; one sample does not.
+Last line: one JSON object with `found`, `calls_differential`, `calls_filter`.
 
-    .venv/bin/python bench/differential.py [--seeds 3] [--runs 3] [--candidates 10] [--iterations 60]
+    .venv/bin/python bench/differential.py [--seeds 3] [--runs 3] [--candidates 10] [--iterations 100]
         [--pool world|world+builtin]
 """
 
@@ -106,7 +112,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--runs", type=int, default=3, help="independent runs per sweep (each one search)")
     parser.add_argument("--candidates", type=int, default=10, help="candidates per iteration per run")
-    parser.add_argument("--iterations", type=int, default=60, help="iterations per run (cap = iterations x candidates)")
+    parser.add_argument("--iterations", type=int, default=100, help="iterations per run (cap = iterations x candidates)")
     parser.add_argument("--pool", choices=("world+builtin", "world"), default="world",
                         help="world: the world's own attributes; with the ~640-attribute world+builtin pool neither "
                              "strategy samples the Spanish cue often enough to reach it within a few hundred calls")
