@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from scipy.stats import binom, norm, wilcoxon
@@ -110,3 +110,31 @@ def paired_bootstrap(
     alpha = (1 - confidence) / 2
     low, high = np.quantile(means, [alpha, 1 - alpha])
     return observed, float(low), float(high)
+
+
+def mcnemar_one_sided(b: int, c: int) -> float:
+    """Exact one-sided McNemar p-value that the second condition's outcome is true more often:
+    P(X >= c) for X ~ Binomial(b + c, 1/2), with b and c as `mcnemar_exact` returns them."""
+    if b + c == 0:
+        return 1.0
+    return float(binom.sf(c - 1, b + c, 0.5))
+
+
+def paired_rates(baseline: Sequence[bool], target: Sequence[bool], confidence: float = 0.95) -> dict[str, Any]:
+    """Two failure rates measured on the same prompts and sample indexes (baseline A, target B).
+
+    Each rate carries its Wilson interval, the difference B - A a paired bootstrap interval, and the
+    exact McNemar test on the discordant pairs: `p` two-sided, `p_new` that B fails more often than
+    A (a failure new in B), `p_fixed` the reverse (a failure B fixed)."""
+    if len(baseline) != len(target):
+        raise ValueError("paired outcomes need equal lengths")
+    p, only_a, only_b = mcnemar_exact(baseline, target)
+    difference, low, high = paired_bootstrap([float(x) for x in baseline], [float(y) for y in target],
+                                             confidence=confidence)
+    return {
+        "n": len(target), "target": rate(sum(map(bool, target)), len(target), confidence).as_dict(),
+        "baseline": rate(sum(map(bool, baseline)), len(baseline), confidence).as_dict(),
+        "difference": difference, "low": low, "high": high,
+        "only_target": only_b, "only_baseline": only_a,
+        "p": p, "p_new": mcnemar_one_sided(only_a, only_b), "p_fixed": mcnemar_one_sided(only_b, only_a),
+    }

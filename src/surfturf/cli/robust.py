@@ -22,6 +22,7 @@ from surfturf.steer.failure import robust_failure
 from surfturf.steer.measure import panel_judge
 from surfturf.steer.robust import PAPER_PERTURBATIONS, PAPER_SAMPLES, RobustConfig, run_robust
 from surfturf.surf.context import build_prefix, context_options
+from surfturf.surf.differential import is_differential
 from surfturf.surf.findings import load_findings, load_manifest
 from surfturf.surf.progress import counter
 from surfturf.turf.trace_files import run_rubric
@@ -52,7 +53,7 @@ SAMPLING = GenerateConfig(temperature=1.0)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder [default: RUN/robust].")
 @context_options
-@role_options("target", "perturber", "judge")
+@role_options("target", "perturber", "judge", "baseline")
 @runtime_options
 def robust(
     run: Path, top: int, perturbations: int, samples: int, rubric: str | None,
@@ -60,7 +61,9 @@ def robust(
     roles: dict[str, RoleConfig], runtime: RuntimeOptions,
 ) -> None:
     """Perturb each top violating finding of RUN, sample the target on every version, judge, and report
-    failure rates with 95% Wilson intervals (per finding and per rubric). Target and judge default to the run's."""
+    failure rates with 95% Wilson intervals (per finding and per rubric). Target and judge default to the run's.
+    On a differential run (`surf run --baseline`) the baseline is sampled on the same prompts too, and each
+    finding gets paired rates, a paired interval of the difference and an exact McNemar p-value."""
     run_manifest = load_manifest(run)
     findings = [finding for finding in load_findings(run) if finding.get("violation")]
     if not findings:
@@ -71,6 +74,11 @@ def robust(
         chosen_rubric = chosen_rubric.model_copy(update={"threshold": float(threshold)})
     recorded = run_manifest.get("config", {})
     target_role = _role_from_run(roles["target"], recorded.get("target"))
+    baseline_role = _role_from_run(roles["baseline"], recorded.get("baseline")) if is_differential(run_manifest) \
+        or roles["baseline"].spec else None
+    if baseline_role is not None and not is_differential(run_manifest):
+        raise UserError(f"{run} is not a differential run, so --baseline has no findings to compare",
+                        "run `surfturf surf run --target B --baseline A` first, or drop --baseline")
     judge_roles = [roles["judge"]] if roles["judge"].spec else [
         _role_from_run(roles["judge"], judge) for judge in recorded.get("judges", [])
     ] or [roles["judge"]]
@@ -87,6 +95,8 @@ def robust(
         click.get_current_context().with_resource(claim_dir(out_dir, "robust", resume=False))
     session = runtime.session(ledger=None if runtime.dry_run else out_dir / "spend.jsonl")
     target = target_role.model(session, SAMPLING)
+    baseline = baseline_role.model(session, SAMPLING) if baseline_role is not None else None
+    answerers = 2 if baseline is not None else 1
     perturber = perturber_role.model(session) if perturbations else target
     judges = [role.model(session) for role in judge_roles]
     prompts = len(chosen) * (perturbations + 1)
@@ -94,18 +104,20 @@ def robust(
         if perturbations:
             session.estimate("perturber", perturber_role.require(), len(chosen) * perturbations, TOKENS_IN, TOKENS_OUT)
         session.estimate("target", target_role.require(), prompts * samples, TOKENS_IN, TOKENS_OUT)
+        if baseline_role is not None:
+            session.estimate("baseline", baseline_role.require(), prompts * samples, TOKENS_IN, TOKENS_OUT)
         for role in judge_roles:
-            session.estimate("judge", role.require(), prompts * samples, TOKENS_IN * 3, TOKENS_OUT)
+            session.estimate("judge", role.require(), answerers * prompts * samples, TOKENS_IN * 3, TOKENS_OUT)
         for line in session.plan_lines():
             click.echo(line)
         asyncio.run(session.aclose())
         return
 
     async def go() -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-        with counter("robust samples", prompts * samples) as advance:
+        with counter("robust samples", answerers * prompts * samples) as advance:
             try:
                 return await run_robust(findings, chosen_rubric, target, perturber, panel_judge(judges), prefix, config,
-                                        progress=advance)
+                                        progress=advance, baseline=baseline)
             finally:
                 await session.aclose()
 
@@ -127,10 +139,12 @@ def robust(
         config={"run": str(run), "rubric": chosen_rubric.name, "threshold": chosen_rubric.threshold, "top": top,
                 "perturbations": perturbations, "samples": samples,
                 "settings": {"target": target_role.record(SAMPLING), "perturber": perturber_role.record(),
-                             "judge": [role.record() for role in judge_roles]},
+                             "judge": [role.record() for role in judge_roles],
+                             **({"baseline": baseline_role.record(SAMPLING)} if baseline_role else {})},
                 "context": context, "runtime": runtime.config()},
         models={"target": target_role.spec, "perturber": perturber_role.spec if perturbations else None,
-                "judge": [role.spec for role in judge_roles]},
+                "judge": [role.spec for role in judge_roles],
+                **({"baseline": baseline_role.spec} if baseline_role else {})},
         inputs=inputs,
         counts={"findings": len(records), "prompts": sum(1 + len(r["perturbations"]) for r in records),
                 "samples": len(sample_records), "errors": sum(1 for s in sample_records if s["violation"] is None)},
@@ -143,6 +157,14 @@ def robust(
             f"n={original['n']}; perturbed {_pct(record['mean_rate'])} [{_pct(record['low'])}, {_pct(record['high'])}] "
             f"n={record['n']} over {len(record['perturbations'])} rephrasings"
         )
+        if "paired" in record:
+            paired, verdict = record["paired"]["all"], record["claim"]
+            click.echo(
+                f"  vs baseline {_pct(paired['baseline']['rate'])} [{_pct(paired['baseline']['low'])}, "
+                f"{_pct(paired['baseline']['high'])}]; difference {100 * paired['difference']:+.0f} points "
+                f"[{100 * paired['low']:+.0f}, {100 * paired['high']:+.0f}] over {paired['n']} pairs; "
+                f"{verdict['direction']}: McNemar p={verdict['p']:.3g} ({'holds' if verdict['holds'] else 'not shown'})"
+            )
     click.echo(f"wrote {out_dir}/robust.jsonl, summary.json ({status})")
     click.echo(json.dumps({"status": status, "out": str(out_dir), "rubrics": summary}))
     exit_if_failed("robust", stopped)

@@ -12,6 +12,7 @@ import click
 
 from surfturf.attributes.pools import AttributePool
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
+from surfturf.errors import UserError
 from surfturf.io.ownership import claim_dir
 from surfturf.models import ModelSession
 from surfturf.models.specs import parse_spec
@@ -25,6 +26,7 @@ from surfturf.surf.config import (
     SurfConfig,
 )
 from surfturf.surf.context import build_prefix, context_options
+from surfturf.surf.differential import DIRECTIONS
 from surfturf.surf.dryrun import needs_probe, plan, probe
 from surfturf.surf.findings import load_findings
 from surfturf.surf.loop import LEDGER, run_surf
@@ -85,26 +87,31 @@ def _panel(judge: RoleConfig, extra: tuple[str, ...], thinking: int | None) -> l
 @click.option("--judge-thinking", type=click.IntRange(min=1), default=None,
               help="Extended-thinking token budget for the judge.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--direction", type=click.Choice(DIRECTIONS), default=None,
+              help="With --baseline: follow failures new in the target (B violates, the baseline A does not), "
+                   "fixed in it (the reverse) or either  [default: new].")
 @context_options
-@role_options("target", "generator", "judge")
+@role_options("target", "generator", "judge", "baseline")
 @runtime_options
 def run(
     rubric: str, pool: str, out_dir: Path, strategy: str, runs: int, iterations: int, candidates: int, buffer: int,
     max_k: int, exploration: float, patience: int, stop_at: float | None, threshold: float | None,
-    judge_panel: tuple[str, ...], panel_combine: str, judge_thinking: int | None, seed: int, system_prompt: Path | None,
-    icl_examples: int,
+    judge_panel: tuple[str, ...], panel_combine: str, judge_thinking: int | None, seed: int, direction: str | None,
+    system_prompt: Path | None, icl_examples: int,
     icl_file: Path | None, roles: dict[str, RoleConfig], runtime: RuntimeOptions,
 ) -> None:
     """Search for prompts on which the target violates RUBRIC; writes OUT/ (see docs/CONTRACTS.md).
     With --system-prompt / --icl-examples the target answers behind that context (recorded in the
-    manifest's config, so a resume must pass the same)."""
+    manifest's config, so a resume must pass the same). With --baseline A (differential SURF) both
+    models answer every candidate and the search follows the difference of their scores."""
     prefix, _ = build_prefix(system_prompt, icl_examples, icl_file)
+    baseline = _baseline(roles, direction)
     config = SurfConfig(
         rubric=rubric, pool=pool, target=_role(roles["target"]), generator=_role(roles["generator"]),
         judges=_panel(roles["judge"], judge_panel, judge_thinking), strategy=strategy, runs=runs, iterations=iterations,
         candidates=candidates, buffer=buffer, max_k=max_k, exploration=exploration, patience=patience,
         stop_at=stop_at, threshold=threshold, panel_combine=panel_combine, judge_thinking=judge_thinking, seed=seed,
-        context=prefix,
+        context=prefix, baseline=baseline, direction=direction,
     )
     if runtime.dry_run:
         rules = load_rubric(config.rubric)
@@ -132,6 +139,25 @@ def run(
     if result["status"] == "failed":
         click.echo(f"surf: failed: {result['stopped']}", err=True)
         sys.exit(1)
+
+
+def _baseline(roles: dict[str, RoleConfig], direction: str | None) -> RoleSpec | None:
+    """The baseline of a differential run, after the usage checks: a direction needs a baseline, a
+    baseline needs a target, and comparing a model with itself finds nothing."""
+    given = roles["baseline"]
+    if not given.spec:
+        if direction is not None:
+            raise UserError(f"--direction {direction} compares two models but no baseline was given",
+                            "pass --baseline PROVIDER/MODEL (the model the target is compared with), or drop --direction")
+        return None
+    if not roles["target"].spec:
+        raise UserError("--baseline needs a target to compare it with",
+                        "pass --target PROVIDER/MODEL (the new model) with --baseline (the old one)")
+    baseline, target = _role(given), _role(roles["target"])
+    if baseline == target:
+        raise UserError("--baseline is the same model, endpoint and settings as --target",
+                        "pass the other checkpoint as --baseline (or a different --baseline-revision / --baseline-base-url)")
+    return baseline
 
 
 async def _probe(config: SurfConfig, rubric: Rubric, runtime: RuntimeOptions, attributes: list[str],
@@ -180,4 +206,8 @@ def top(run_dir: Path, limit: int, as_json: bool) -> None:
         click.echo(f"  query:    {_one_line(finding['query'], 300)}")
         click.echo(f"  response: {_one_line(finding['response'], 300)}")
         click.echo(f"  reason:   {_one_line(finding['reason'], 300)}")
+        if finding.get("differential"):
+            sides = finding["differential"]
+            click.echo(f"  {sides['kind']}: target {sides['target']['score']:g}, baseline {sides['baseline']['score']:g}")
+            click.echo(f"  baseline: {_one_line(sides['baseline']['response'], 300)}")
         click.echo("")

@@ -63,7 +63,11 @@ def _dry_run(cases: list, extractor: RoleConfig | None, judge: RoleConfig, runti
 
 @turf.command("trace")
 @click.argument("run_dir", required=False, type=click.Path(path_type=Path))
-@click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="INDEX directory.")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path),
+              help="INDEX directory (of the traced model's training data; required).")
+@click.option("--baseline-index", "baseline_dir", type=click.Path(path_type=Path), default=None,
+              help="The compared model's INDEX (differential run: the baseline A's data): each trace then says "
+                   "which training examples near the crux --index has and this one lacks.")
 @click.option("--query", help="A failing query (instead of RUN).")
 @click.option("--response", help="The response to --query.")
 @click.option("--rubric", help="Rubric the response violates (name or YAML path; with --query).")
@@ -82,8 +86,8 @@ def _dry_run(cases: list, extractor: RoleConfig | None, judge: RoleConfig, runti
 @click.option("--json", "as_json", is_flag=True, help="Print the trace records as JSON lines, not panels.")
 @role_options("extractor", "judge")
 @runtime_options
-def trace(run_dir: Path | None, index_dir: Path, query: str | None, response: str | None, rubric: str | None,
-          finding_ids: tuple[str, ...], top: int | None, k: int, n_evidence: int, blind_judge: str,
+def trace(run_dir: Path | None, index_dir: Path | None, baseline_dir: Path | None, query: str | None,
+          response: str | None, rubric: str | None, finding_ids: tuple[str, ...], top: int | None, k: int, n_evidence: int, blind_judge: str,
           out_dir: Path | None, as_json: bool, roles: dict[str, RoleConfig], runtime: RuntimeOptions) -> None:
     """Trace failures to the trigger, the chunk and the training examples behind them.
 
@@ -95,6 +99,11 @@ def trace(run_dir: Path | None, index_dir: Path, query: str | None, response: st
     from surfturf.turf.trace_files import case_for, run_cases, save_traces
     from surfturf.turf.trace_view import print_traces
 
+    if index_dir is None:
+        if baseline_dir is not None:
+            raise UserError("--baseline-index needs --index too (the traced model's data, compared with the baseline's)",
+                            "pass --index B_INDEX --baseline-index A_INDEX")
+        raise UserError("no index given", "pass --index INDEX (built with `surfturf index build`)")
     single = query is not None or response is not None
     if single == (run_dir is not None):
         raise UserError("give either RUN or --query/--response/--rubric", "see `surfturf turf trace --help`")
@@ -105,6 +114,7 @@ def trace(run_dir: Path | None, index_dir: Path, query: str | None, response: st
     rules = load_rubric(rubric) if single else None
     cases = [case_for("query", query, response, rules)] if single else run_cases(run_dir, list(finding_ids) or None, top)[0]
     index = _open_index(index_dir)
+    baseline_index = _open_index(baseline_dir) if baseline_dir is not None else None
     extractor = _extractor(blind_judge, roles["extractor"], index)
     if runtime.dry_run:
         _dry_run(cases, extractor, roles["judge"], runtime)
@@ -133,9 +143,9 @@ def trace(run_dir: Path | None, index_dir: Path, query: str | None, response: st
             if not single:
                 return await trace_run_async(run_dir, context, session, extractor=extract_model, judge=judge,
                                              settings=settings, finding_ids=list(finding_ids) or None, top=top,
-                                             out_dir=out_dir, config=extra)
+                                             out_dir=out_dir, config=extra, baseline=baseline_index)
             record = await trace_one_async(query, response, rules, context, session, extractor=extract_model,
-                                           judge=judge, settings=settings)
+                                           judge=judge, settings=settings, baseline=baseline_index)
             if out_dir is not None:
                 save_traces(out_dir, [record], run_dir=None, index_dir=index_dir,
                             config={"rubric": rules.name, "k": record["k"], "n_evidence": n_evidence, **extra},

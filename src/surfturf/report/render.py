@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from surfturf import __version__
 from surfturf.report import charts, stats
+from surfturf.report.differential import differential_view
 from surfturf.report.figures import trace_bars
 from surfturf.report.load import RunData
 
@@ -178,6 +179,7 @@ def _trace_view(trace: dict[str, Any], cluster_names: dict[str, str]) -> dict[st
             title="Chunk breakdown") if chunks else None,
         "evidence": [e for e in trace.get("evidence") or [] if isinstance(e, dict)],
         "keywords": [k for k in trace.get("keywords") or [] if isinstance(k, dict)],
+        "baseline": trace.get("baseline") if isinstance(trace.get("baseline"), dict) else None,
     }
 
 
@@ -277,6 +279,7 @@ def _run_view(run: RunData, n: int, out_dir: Path, figures: list[Path], exports:
         "failed_outputs": stats.failed_outputs(run),
         "progress": _progress_view(run), "traces": [_trace_view(t, run.cluster_names) for t in run.traces],
         "robust": _robust_view(run), "steer": [_steer_view(s, d) for s, d in run.steer],
+        "differential": differential_view(run),
         "figures": [relative_link(f, out_dir) for f in figures if f.suffix == ".png"],
         "exports": [relative_link(f, out_dir) for f in exports],
     }
@@ -348,7 +351,7 @@ def render_html(runs: list[RunData], out: Path, figures: dict[int, list[Path]],
     script_hash = "sha256-" + base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")
     return _environment().get_template("report.html.j2").render(
         runs=views, comparison=_comparison_view(runs), data=json_island(_finding_data(runs)),
-        has_traces=any(v["traces"] for v in views), has_robust=any(v["robust"] for v in views),
+        has_differential=any(v["differential"] for v in views), has_traces=any(v["traces"] for v in views), has_robust=any(v["robust"] for v in views),
         has_steer=any(v["steer"] for v in views), css=_static("report.css"), js=js, script_hash=script_hash,
         version=__version__, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         title="surfturf report: " + ", ".join(run.label for run in runs))

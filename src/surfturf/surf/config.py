@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from surfturf.models import Model, ModelSession
 from surfturf.models.types import GenerateConfig
@@ -92,3 +92,15 @@ class SurfConfig(BaseModel):
     context: list[ContextTurn] = Field(
         default_factory=list, description="system prompt and in-context turns sent before every target query"
     )
+    baseline: RoleSpec | None = Field(default=None, description="differential SURF: the model the target is compared with")
+    direction: Literal["new", "fixed", "either"] | None = Field(
+        default=None, description="with a baseline: follow failures new in the target, fixed in it, or either")
+
+    @model_validator(mode="after")
+    def _direction_needs_baseline(self) -> SurfConfig:
+        """A direction only means something against a baseline; with one it defaults to `new`."""
+        if self.baseline is None and self.direction is not None:
+            raise ValueError("direction is set but there is no baseline to compare with")
+        if self.baseline is not None and self.direction is None:
+            self.direction = "new"
+        return self

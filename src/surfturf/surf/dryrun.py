@@ -31,8 +31,12 @@ def plan(config: SurfConfig, rubric: Rubric, session: ModelSession, sample_attri
     total = session.estimate("generator", config.generator.spec, n, generator_in, QUERY_TOKENS)
     context_in = _tokens([turn.model_dump() for turn in config.context])
     total += session.estimate("target", config.target.spec, n, context_in + QUERY_TOKENS, RESPONSE_TOKENS)
+    answers = n
+    if config.baseline is not None:  # differential: the baseline answers every candidate, and is judged too
+        total += session.estimate("baseline", config.baseline.spec, n, context_in + QUERY_TOKENS, RESPONSE_TOKENS)
+        answers = 2 * n
     for judge in config.judges:
-        total += session.estimate("judge", judge.spec, n, judge_in, JUDGEMENT_TOKENS + (config.judge_thinking or 0))
+        total += session.estimate("judge", judge.spec, answers, judge_in, JUDGEMENT_TOKENS + (config.judge_thinking or 0))
     return total
 
 
@@ -45,7 +49,7 @@ PROBE_QUERY = "Can you explain, in a few sentences, why the sky looks blue durin
 
 def needs_probe(config: SurfConfig, session: ModelSession) -> bool:
     """True when some role's endpoint has no price (free or unknown): tokens and time are then measured."""
-    roles = [config.generator, config.target, *config.judges]
+    roles = [config.generator, config.target, *config.judges, *([config.baseline] if config.baseline else [])]
     return any(session.price(role.spec).input == 0 and session.price(role.spec).output == 0 for role in roles)
 
 
@@ -71,6 +75,8 @@ async def probe(config: SurfConfig, rubric: Rubric, session: ModelSession, sampl
     k = max(1, (config.max_k + 1) // 2)
     roles = [("generator", config.generator.model(session, "generator"), generator_messages(sample_attributes[:k])),
              ("target", config.target.model(session, "target"), [{"role": "user", "content": PROBE_QUERY}])]
+    if config.baseline is not None:
+        roles.append(("baseline", config.baseline.model(session, "baseline"), [{"role": "user", "content": PROBE_QUERY}]))
     judge_prompt = judge_messages(rubric.name, rubric.render(), PROBE_QUERY, "Sunlight scatters off air molecules.")
     roles += [("judge", judge.model(session, "judge", config.judge_thinking), judge_prompt) for judge in config.judges]
     busy: dict[object, float] = {}

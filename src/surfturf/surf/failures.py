@@ -4,7 +4,7 @@ and the report (whose raw outputs to show)."""
 
 from __future__ import annotations
 
-ROLES = ("generator", "target", "judge")
+ROLES = ("generator", "target", "baseline", "judge")
 
 
 def model_error(error: str) -> str:

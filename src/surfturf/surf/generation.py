@@ -23,6 +23,8 @@ ROLE_DEFAULTS: dict[str, GenerateConfig] = {
     "extractor": GenerateConfig(temperature=0.0, max_tokens=600),
     "summariser": GenerateConfig(temperature=0.0, max_tokens=120),
 }
+# Differential SURF's baseline answers as the target does, so a difference comes from the models.
+ROLE_DEFAULTS["baseline"] = ROLE_DEFAULTS["target"]
 
 # With extended thinking the reply must hold the thinking budget plus the tagged answer.
 THINKING_ANSWER_TOKENS = 1024

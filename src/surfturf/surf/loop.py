@@ -25,6 +25,7 @@ from surfturf.models import GenerateConfig, Model, ModelSession, is_transient
 from surfturf.models.redact import redact_url
 from surfturf.rubrics import Rubric, load_rubric, rubric_text
 from surfturf.surf.buffer import select_top
+from surfturf.surf import differential
 from surfturf.surf.config import RESUMABLE_CHANGES, SurfConfig
 from surfturf.surf.context import with_context
 from surfturf.surf.failures import model_error
@@ -128,8 +129,11 @@ class Sweep:
         self.attributes = list(self.pool.attributes)
         self.generator = config.generator.model(session, "generator")
         self.target = config.target.model(session, "target")
+        # Differential SURF: the baseline answers every candidate too (same session: cache, budgets, ledger).
+        self.baseline = config.baseline.model(session, "baseline") if config.baseline is not None else None
+        self.answerers = [("target", self.target)] + ([("baseline", self.baseline)] if self.baseline else [])
         self.judges: list[Model] = [role.model(session, "judge", config.judge_thinking) for role in config.judges]
-        endpoints = {model.endpoint.slot_key for model in (self.generator, self.target, *self.judges)}
+        endpoints = {model.endpoint.slot_key for model in (self.generator, *(m for _, m in self.answerers), *self.judges)}
         # Admit about as many candidates as there are request slots (plus slack), so a started
         # candidate reaches its target and judge calls quickly instead of queueing behind every
         # other candidate's generator call, and each run's iteration ends without a long tail.
@@ -151,7 +155,7 @@ class Sweep:
     def manifest_config(self) -> dict[str, Any]:
         """The config as recorded (and compared on resume): base URLs without their credentials."""
         data = self.config.model_dump(mode="json")
-        for role in (data["target"], data["generator"], *data["judges"]):
+        for role in (data["target"], data["generator"], *data["judges"], *([data["baseline"]] if data["baseline"] else [])):
             role["base_url"] = redact_url(role["base_url"])
         data.update({
             "rubric": self.rubric.name, "rubric_source": self.config.rubric, "rubric_text": self.rubric_yaml,
@@ -186,6 +190,7 @@ class Sweep:
             "models": {
                 "target": self.config.target.spec, "generator": self.config.generator.spec,
                 "judge": [role.spec for role in self.config.judges],
+                **({"baseline": self.config.baseline.spec} if self.config.baseline else {}),
             },
             "inputs": inputs,
             "counts": {
@@ -195,6 +200,7 @@ class Sweep:
                 "violations": sum(1 for r in records if r["violation"]),
                 "retryable": sum(1 for r in records if retryable(r)),
                 "cost_usd": usage["total"]["cost_usd"],
+                **({"kinds": differential.kind_counts(records)} if self.baseline else {}),
             },
             "usage": usage,
             "status": status,
@@ -250,7 +256,7 @@ class Sweep:
             "id": cid, "run": run, "iteration": iteration, "index": index, "attributes": attributes,
             "query": None, "response": None, "score": None, "reason": None, "violation": False,
             "judges": [], "disagreement": None, "error": None, "raw": None,
-            "models": {"generator": self.generator.spec, "target": self.target.spec},
+            "models": {"generator": self.generator.spec, **{role: model.spec for role, model in self.answerers}},
             "tokens": {"input": 0, "output": 0}, "cost_usd": 0.0, "calls": 0, "time_s": 0.0,
         }
 
@@ -282,37 +288,50 @@ class Sweep:
             record["error"] = f"parse: {failure.problem}"
             record["raw"] = failure.raw
             return finish()
-        answered = await self.target.generate(
-            with_context(self.prefix, record["query"]), config=seeded, sample_index=sample
-        )
-        spend(answered)
-        if answered.error is not None:
-            _check_call(answered.error)
-            record["error"] = f"target: {answered.error}"
-            return finish()
-        record["response"] = answered.text
-        if not answered.text.strip():
-            record["error"] = "target: empty response"
-            return finish()
-        outcome = await judge_one(
-            self.judges, self.rubric, record["query"], answered.text, combine=self.config.panel_combine
-        )
-        record["tokens"]["input"] += outcome.input_tokens
-        record["tokens"]["output"] += outcome.output_tokens
-        record["cost_usd"] += outcome.cost_usd
-        record["calls"] += outcome.calls
-        if outcome.budget and outcome.score is None:
+        messages = with_context(self.prefix, record["query"])
+        answers = await asyncio.gather(*(model.generate(messages, config=seeded, sample_index=sample)
+                                         for _, model in self.answerers))
+        for answered in answers:
+            spend(answered)
+        for (role, _), answered in zip(self.answerers, answers):
+            if answered.error is not None:
+                _check_call(answered.error)
+                record["error"] = f"{role}: {answered.error}"
+                return finish()
+        record["response"] = answers[0].text
+        for (role, _), answered in zip(self.answerers, answers):
+            if not answered.text.strip():
+                record["error"] = f"{role}: empty response"
+                return finish()
+        outcomes = await asyncio.gather(*(
+            judge_one(self.judges, self.rubric, record["query"], answered.text, combine=self.config.panel_combine)
+            for answered in answers
+        ))
+        for outcome in outcomes:
+            record["tokens"]["input"] += outcome.input_tokens
+            record["tokens"]["output"] += outcome.output_tokens
+            record["cost_usd"] += outcome.cost_usd
+            record["calls"] += outcome.calls
+        if any(outcome.budget and outcome.score is None for outcome in outcomes):
             raise _BudgetStop
-        record["judges"] = outcome.judges
-        record["disagreement"] = outcome.disagreement
-        if outcome.score is None:
-            _check_call(model_error(outcome.error or ""))
-            record["error"] = outcome.error
-            record["raw"] = outcome.raw
+        record["judges"] = outcomes[0].judges
+        record["disagreement"] = outcomes[0].disagreement
+        for outcome in outcomes:
+            if outcome.score is None:
+                _check_call(model_error(outcome.error or ""))
+                record["error"] = outcome.error
+                record["raw"] = outcome.raw
+                return finish()
+        if self.baseline is None:
+            record["score"] = outcomes[0].score
+            record["reason"] = outcomes[0].reason
+            record["violation"] = outcomes[0].score > self.threshold
             return finish()
-        record["score"] = outcome.score
-        record["reason"] = outcome.reason
-        record["violation"] = outcome.score > self.threshold
+        target, baseline = outcomes
+        record.update(differential.combine(
+            str(self.config.direction), self.threshold, {"score": target.score, "reason": target.reason},
+            {"score": baseline.score, "reason": baseline.reason, "response": answers[1].text, "judges": baseline.judges},
+        ))
         return finish()
 
     # -- one run -----------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from surfturf.turf.attribution import (
     top_hits,
 )
 from surfturf.turf.case import Case
+from surfturf.turf.contrast import BaselineCorpus, contrast
 from surfturf.turf.corpus import CorpusView
 from surfturf.turf.crux import N_CRUX, Crux, informed_crux
 from surfturf.turf.describe import AttributeSource
@@ -272,6 +273,20 @@ def _trigger(row: dict, n_retrieved: int) -> dict:
             "p_adjusted": row["p_adjusted"]}
 
 
+def kept_rows(scores: np.ndarray, rows: np.ndarray, usable: list[int], min_similarity: float | None,
+              best: np.ndarray | None = None) -> np.ndarray:
+    """The retrieval a trace counts (others set to -1): usable crux attributes only, and neighbours
+    within NEIGHBOUR_GAP of each crux's `best` match (default: its own best), so a fixed k does not pad
+    a small group with filler."""
+    rows = rows.copy()
+    rows[[i for i in range(rows.shape[0]) if i not in usable]] = -1
+    floor = (scores[:, :1] if best is None else best) - NEIGHBOUR_GAP
+    if min_similarity is not None:
+        floor = np.maximum(floor, min_similarity)
+    rows[scores < floor] = -1
+    return rows
+
+
 def build_trace(context: TraceContext, case: Case, crux: Crux, scores: np.ndarray, rows: np.ndarray,
                 query_texts: list[str], query_clusters: np.ndarray, settings: TraceSettings) -> dict:
     """One finding's trace record (docs/CONTRACTS.md, Traces) from its search results and clusters.
@@ -280,12 +295,7 @@ def build_trace(context: TraceContext, case: Case, crux: Crux, scores: np.ndarra
     (`verdict`, `sentence`) and names no trigger or chunk.
     """
     judged = verdict(*crux_limits(context, scores, rows))
-    rows = rows.copy()
-    rows[[i for i in range(rows.shape[0]) if i not in judged["usable_crux"]]] = -1
-    floor = scores[:, :1] - NEIGHBOUR_GAP  # a fixed k must not pad a small group with filler
-    if settings.min_similarity is not None:
-        floor = np.maximum(floor, settings.min_similarity)
-    rows[scores < floor] = -1
+    rows = kept_rows(scores, rows, judged["usable_crux"], settings.min_similarity)
     base = {"finding": case.finding, "rubric": case.rubric, "query": case.query, "response": case.response,
             "blind_attributes": crux.blind_attributes, "crux": crux.crux, "k": settings.k,
             "min_similarity": settings.min_similarity, "verdict": judged, "error": None,
@@ -318,10 +328,13 @@ def build_trace(context: TraceContext, case: Case, crux: Crux, scores: np.ndarra
 
 async def trace_cases(cases: Sequence[Case], context: TraceContext, *, blind: AttributeSource,
                       query_source: AttributeSource | None = None, judge: Model | None = None,
-                      settings: TraceSettings | None = None, session: ModelSession | None = None) -> list[dict]:
+                      settings: TraceSettings | None = None, session: ModelSession | None = None,
+                      baseline: TraceContext | None = None) -> list[dict]:
     """Trace every case, sharing extraction, embedding and search; records come back in case order.
 
-    `session` (optional) carries the embedding calls' cache and accounting.
+    `session` (optional) carries the embedding calls' cache and accounting. With a `baseline` context
+    (the compared model's training data) each record gets a `baseline` block: what the traced model's
+    data has near the crux that the baseline's lacks (turf/contrast.py).
     """
     if judge is None and any(not case.crux for case in cases):  # before any model call
         raise UserError("no informed judge to pick the crux", "pass --judge SPEC (offline: --judge world/crux)")
@@ -350,6 +363,7 @@ async def trace_cases(cases: Sequence[Case], context: TraceContext, *, blind: At
                                                     context.embed(query_texts, session))
         scores, rows = context.search(crux_vectors, crux_texts, settings.k)
         assigned = context.assign_clusters(query_vectors)
+        against = await _baseline_search(baseline, crux_texts, settings.k, session) if baseline else None
         offsets, start = {}, 0
         for query in query_list:
             offsets[query] = (start, start + len(described[query][0]))
@@ -362,7 +376,35 @@ async def trace_cases(cases: Sequence[Case], context: TraceContext, *, blind: At
             low, high = offsets[case.query]
             records[position] = build_trace(context, case, crux, scores[crux_rows], rows[crux_rows],
                                             described[case.query][0], assigned[low:high], settings)
+            if against is not None:
+                records[position]["baseline"] = _contrast(context, against, records[position], scores[crux_rows],
+                                                          rows[crux_rows], crux_rows, settings)
     return [record for record in records if record is not None]
+
+
+async def _baseline_search(baseline: TraceContext, crux_texts: list[str], k: int,
+                           session: ModelSession | None) -> dict[str, Any]:
+    """The crux searched in the baseline's index (its own embedder), with its corpus's row texts."""
+    vectors = await baseline.embed(crux_texts, session)
+    scores, rows = baseline.search(vectors, crux_texts, min(k, max(1, int(baseline.index.response_embeddings.shape[0]))))
+    return {"context": baseline, "scores": scores, "rows": rows, "corpus": BaselineCorpus(baseline.corpus)}
+
+
+def _contrast(context: TraceContext, against: dict[str, Any], record: dict, scores: np.ndarray, rows: np.ndarray,
+              crux_rows: slice, settings: TraceSettings) -> dict | None:
+    """A differential trace's `baseline` block; None when the trace attributes nothing."""
+    if not record["verdict"]["attributable"]:
+        return None
+    if "b_only" not in against:
+        against["b_only"] = against["corpus"].lacks(context.corpus)
+    usable = record["verdict"]["usable_crux"]
+    kept = kept_rows(scores, rows, usable, settings.min_similarity)
+    theirs = kept_rows(against["scores"][crux_rows], against["rows"][crux_rows], usable, settings.min_similarity,
+                       best=scores[:, :1])
+    baseline = against["context"]
+    return contrast(context.corpus, context.response_example, scores, kept, against["corpus"],
+                    baseline.response_example, against["scores"][crux_rows], theirs, against["b_only"],
+                    settings.n_evidence)
 
 
 def trace_context(index: Any) -> TraceContext:
@@ -382,12 +424,13 @@ async def trace_run_async(run_dir: Path | str, index: Any, session: ModelSession
                           extractor: Model | str | None = None, judge: Model | str | None = None,
                           settings: TraceSettings | None = None, finding_ids: list[str] | None = None,
                           top: int | None = None, out_dir: Path | str | None = None,
-                          config: dict[str, Any] | None = None) -> list[dict]:
+                          config: dict[str, Any] | None = None, baseline: Any = None) -> list[dict]:
     """Trace the violating findings of a SURF run (or the named ones) into RUN/traces/ (or `out_dir`).
 
     `extractor` is the blind judge and the query's extractor (None: the heuristic extractor);
     `judge` is the informed judge. Returns the trace records, in findings order. `config` adds
-    entries to the manifest's config.
+    entries to the manifest's config. `baseline` (an index, path or context of the compared model's
+    training data) adds each trace's `baseline` block.
     """
     from surfturf.turf.trace_files import run_cases, save_traces
 
@@ -398,11 +441,15 @@ async def trace_run_async(run_dir: Path | str, index: Any, session: ModelSession
     extractor, judge = _role(session, "extractor", extractor), _role(session, "judge", judge)
     cases, rubric = run_cases(run_dir, finding_ids, top)
     source = AttributeSource(extractor)
-    records = await trace_cases(cases, context, blind=source, judge=judge, settings=settings, session=session)
+    against = trace_context(baseline) if baseline is not None else None
+    records = await trace_cases(cases, context, blind=source, judge=judge, settings=settings, session=session,
+                                baseline=against)
     index_dir = getattr(context.index, "path", None)
     save_traces(Path(out_dir) if out_dir else run_dir / "traces", records, run_dir=run_dir,
                 index_dir=Path(index_dir) if index_dir else None,
-                config={"rubric": rubric.name, **asdict(settings), "findings": finding_ids, "top": top, **(config or {})},
+                config={"rubric": rubric.name, **asdict(settings), "findings": finding_ids, "top": top,
+                        **({"baseline_index": str(getattr(against.index, "path", None))} if against else {}),
+                        **(config or {})},
                 models={"extractor": source.name, "judge": judge.spec if judge else None,
                         "embedder": str(getattr(context.index, "embedder_spec", None))},
                 usage=session.usage.summary())
@@ -413,8 +460,9 @@ async def trace_one_async(query: str, response: str, rubric: Rubric | str, index
                           *, extractor: Model | str | None = None, judge: Model | str | None = None,
                           settings: TraceSettings | None = None, finding: str = "query", score: float | None = None,
                           crux: list[str] | None = None, blind_attributes: list[str] | None = None,
-                          query_attributes: list[str] | None = None) -> dict:
-    """Trace one failing pair; give `crux` (and `query_attributes`) to skip the model calls."""
+                          query_attributes: list[str] | None = None, baseline: Any = None) -> dict:
+    """Trace one failing pair; give `crux` (and `query_attributes`) to skip the model calls, and
+    `baseline` (the compared model's index) for the differential block."""
     if isinstance(rubric, str):
         rubric = load_rubric(rubric)
     if session is None and (isinstance(extractor, str) or isinstance(judge, str)):
@@ -425,7 +473,8 @@ async def trace_one_async(query: str, response: str, rubric: Rubric | str, index
                 rubric_title=rubric.title, score=score, blind_attributes=blind_attributes, crux=crux,
                 query_attributes=query_attributes)
     records = await trace_cases([case], trace_context(index), blind=AttributeSource(extractor), judge=judge,
-                                settings=settings, session=session)
+                                settings=settings, session=session,
+                                baseline=trace_context(baseline) if baseline is not None else None)
     return records[0]
 
 

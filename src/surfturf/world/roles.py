@@ -276,6 +276,8 @@ class WorldRoles:
     target: WorldTarget
     seed: int = 0
     _asked: dict[str, int] = field(default_factory=dict)
+    # Differential SURF: a second trained target answering as model `baseline` (else the target answers).
+    baseline: WorldTarget | None = None
 
     def request_seed(self, model: str, messages: list[dict[str, str]]) -> int:
         key = hashlib.sha256(json.dumps([self.seed, model, messages], sort_keys=True).encode()).hexdigest()
@@ -291,6 +293,8 @@ class WorldRoles:
             "generator": self._generator, "judge": self._judge, "extractor": self._extractor, "crux": self._crux,
             "summariser": self._summariser, "summarizer": self._summariser, "perturber": self._perturber,
         }.get(role)
+        if role == "baseline" and self.baseline is not None:  # differential SURF's second checkpoint
+            return self.baseline.respond(messages, seed)
         if handler is None:
             return self.target.respond(messages, seed)
         return handler(last_user(messages), seed)
