@@ -85,8 +85,8 @@ def test_small_surf_sweep_over_http_is_scored_against_ground_truth(world, server
     settings = SurfSettings(runs=1, iterations=3, candidates=12)
     runs = asyncio.run(surf_planted(world, world.pool_path(tmp_path), server.base_url, tmp_path / "runs", settings,
                                     seed=0, names=["product_refusal", "twopart_phrase"]))
-    assert set(runs) == {"product_refusal", "twopart_phrase"}
-    candidates = [json.loads(line) for line in (runs["product_refusal"] / "candidates.jsonl").read_text().splitlines()]
+    assert set(runs) == {"refusal", "fixed_phrase"}  # one sweep per rubric the named behaviours use
+    candidates = [json.loads(line) for line in (runs["refusal"] / "candidates.jsonl").read_text().splitlines()]
     assert len(candidates) == 36 and all(c["error"] is None for c in candidates)
     result = score_runs(world, tmp_path / "runs")
     assert result["planted"] == 8 and 0 <= result["found"] <= 2
