@@ -6,8 +6,8 @@ extractor, fitted on the world corpus (as the TURF index build fits it), describ
 realisation once, so any descriptor an index pool can hold maps to the cells (and realisations)
 that carry it; a literal phrase or word descriptor maps by containment, and the spec's own
 `attributes:` entries map through their `sets`/`add`/`prefix`. Attributes compose by
-intersecting their realisations, the most specific first; one that conflicts with those already
-placed, or that no cell carries, is left out of the query.
+intersecting their realisations, so that as many as compose are carried (ties at random); one that
+conflicts with the others, or that no cell carries, is left out of the query.
 """
 
 from __future__ import annotations
@@ -267,42 +267,43 @@ class Realiser:
         rng = random.Random(f"{seed}|" + "|".join(attributes))
         carriers = [c for c in (self.carrier(a) for a in attributes) if c is not None]
         rng.shuffle(carriers)
-        carriers.sort(key=self._breadth)  # the most specific first: a generic attribute yields to a rare one
+        plans = [self._compose(carriers[i:] + carriers[:i]) for i in range(max(len(carriers), 1))]
+        allowed, placed = max(plans, key=lambda plan: len(plan[1]))  # the most attributes; ties: the shuffle's first
+        contexts = [rng.choice(c.contexts) for c, how in placed if how == "context"]
+        prefixes = [str(c.prefix) for c, how in placed if how == "prefix"]
+        cell, index = self._pick(allowed, rng)
+        chosen = self.realisations[cell][index] if index is not None else self._fresh(cell, rng)
+        query = self.query_of(chosen)
+        for prefix in prefixes:
+            query = f"{prefix} {query}"
+        for sentence in dict.fromkeys(contexts):
+            query = join_context(self.world, query, sentence, cell.variant)
+        return query
+
+    def _compose(self, carriers: list[Carrier]) -> tuple[dict[Cell, set[int] | None] | None, list[tuple[Carrier, str]]]:
+        """Places the carriers in order: each narrows the realisations, or adds a context sentence or prefix to a
+        query in the world's own language; one that conflicts with those already placed is left out."""
         allowed: dict[Cell, set[int] | None] | None = None  # None: every cell, any realisation
-        contexts: list[str] = []
-        prefixes: list[str] = []
+        placed: list[tuple[Carrier, str]] = []
         for carrier in carriers:
             if carrier.cells:
                 joined = _intersect(allowed, carrier.cells)
                 if joined:
                     allowed = joined
+                    placed.append((carrier, "cells"))
                     continue
-            if not (carrier.contexts or carrier.prefix):
-                continue  # conflicts with the attributes already placed
             base = {c: v for c, v in (allowed or dict.fromkeys(self._base_cells())).items()
                     if self.world.in_base_language(c.variant)}
             if not base:
                 continue
-            if carrier.contexts and len(contexts) < MAX_ADDITIONS:
-                contexts.append(rng.choice(carrier.contexts))
+            if carrier.contexts and sum(how == "context" for _, how in placed) < MAX_ADDITIONS:
+                placed.append((carrier, "context"))
             elif carrier.prefix:
-                prefixes.append(carrier.prefix)
+                placed.append((carrier, "prefix"))
             else:
                 continue
             allowed = base
-        cell, index = self._pick(allowed, rng)
-        realisations = self.realisations[cell]
-        chosen = realisations[index] if index is not None else self._fresh(cell, rng)
-        query = self.query_of(chosen)
-        for prefix in prefixes:
-            query = f"{prefix} {query}"
-        for sentence in list(dict.fromkeys(contexts)):
-            query = join_context(self.world, query, sentence, cell.variant)
-        return query
-
-    def _breadth(self, carrier: Carrier) -> int:
-        """How many realisations carry the attribute (a context sentence or prefix alone: none)."""
-        return sum(len(self.texts[c]) if found is None else len(found) for c, found in carrier.cells.items())
+        return allowed, placed
 
     def _pick(self, allowed: dict[Cell, set[int] | None] | None, rng: random.Random) -> tuple[Cell, int | None]:
         """A cell (weighted by how many of its realisations carry the attributes, or by the corpus prior
