@@ -287,7 +287,7 @@ class Realiser:
         placed: list[tuple[Carrier, str]] = []
         for carrier in carriers:
             if carrier.cells:
-                joined = _intersect(allowed, carrier.cells)
+                joined = _intersect(allowed, carrier.cells) or self._blend(allowed, carrier.cells)
                 if joined:
                     allowed = joined
                     placed.append((carrier, "cells"))
@@ -304,6 +304,19 @@ class Realiser:
                 continue
             allowed = base
         return allowed, placed
+
+    def _blend(self, allowed: dict[Cell, set[int] | None] | None,
+               cells: dict[Cell, set[int] | None]) -> dict[Cell, set[int] | None]:
+        """When two attributes share no realisation and just one of them is a variant (a register, language or
+        format, never `plain`): the other's frames and tables written in that variant, where the world has them."""
+        if allowed is None:
+            return {}
+        variants = {c.variant for c in cells}, {c.variant for c in allowed}
+        sides = [(v, o) for v, o in ((variants[0], allowed), (variants[1], cells)) if "plain" not in v]
+        if len(sides) != 1:
+            return {}
+        styled, topics = sides[0][0], {(c.frame, c.table) for c in sides[0][1]}
+        return {c: None for c in self.cells if c.variant in styled and (c.frame, c.table) in topics and self.texts[c]}
 
     def _pick(self, allowed: dict[Cell, set[int] | None] | None, rng: random.Random) -> tuple[Cell, int | None]:
         """A cell (weighted by how many of its realisations carry the attributes, or by the corpus prior
