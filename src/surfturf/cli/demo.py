@@ -17,11 +17,11 @@ from surfturf.world.demo import POOLS
               help="World spec YAML or a shipped world's name (`surfturf world list`; default: default).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-out"), show_default=True,
               help="Directory for every output: world, runs, index, traces, report.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for the corpus, training and SURF.")
+@click.option("--seed", type=int, default=None, help="Seed for the corpus, training and SURF (default: the spec's `seed:`).")
 @click.option("--pool", type=click.Choice(POOLS), default="index", show_default=True,
               help="What SURF samples: the TURF index's cluster summaries of the corpus (as the paper does) "
                    "or the world spec's hand-written attributes.")
-def demo(world_path: Path | None, out: Path, seed: int, pool: str) -> None:
+def demo(world_path: Path | None, out: Path, seed: int | None, pool: str) -> None:
     """Build the world, train its target, index its corpus with TURF, serve the target, run SURF per planted
     rubric, trace the findings with TURF, write the report, and score every stage against the planted truth."""
     from rich.console import Console
@@ -34,7 +34,7 @@ def demo(world_path: Path | None, out: Path, seed: int, pool: str) -> None:
     world = load_world(world_path)
     console.print(f"[bold]surfturf demo[/bold]: world {world.name!r}, {len(world.planted)} planted behaviours -> {out}")
     with claim_dir(out, "demo", resume=False):
-        result = run_demo(world, out, seed, pool=pool)
+        result = run_demo(world, out, world.seed if seed is None else seed, pool=pool)
     table = Table(title="Planted behaviours: found by SURF, traced by TURF (✓ = matches the planted truth)")
     for column in ("behaviour", "found", "best", "calls", "trigger named (TURF)", "chunk named"):
         table.add_column(column, overflow="fold")
