@@ -134,6 +134,8 @@ class Realiser:
         self.context_descriptors = self._learn_contexts()
         self.prior = self._corpus_prior()
         self._words = {d: _words(d) for d in [*self.descriptors, *self.context_descriptors]}
+        self._spaced = {cell: [_spaced(t) for t in texts] for cell, texts in self.texts.items()}
+        self._carriers: dict[str, Carrier | None] = {}
 
     def _enumerate(self, cell: Cell) -> list[Realisation]:
         """Every template x record of a cell (numbers: NUMBER_DRAWS draws), evenly thinned to MAX_REALISATIONS."""
@@ -200,8 +202,14 @@ class Realiser:
     # -- attribute text -> carrier ------------------------------------------------------------
 
     def carrier(self, text: str) -> Carrier | None:
-        """Where an attribute shows: the spec entry's steer, a literal phrase by containment, the exact
-        descriptor, else the nearest descriptor by content words; None when nothing carries it."""
+        """Where an attribute shows (resolved once per text): the spec entry's steer, a literal phrase by
+        containment, the exact descriptor, else the nearest descriptor by content words; None when nothing
+        carries it."""
+        if text not in self._carriers:
+            self._carriers[text] = self._resolve(text)
+        return self._carriers[text]
+
+    def _resolve(self, text: str) -> Carrier | None:
         entry = match_attribute(self.world, text)
         clean = _clean(text)
         if entry is not None and entry["text"].rstrip(".").lower() == clean.rstrip(".").lower():
@@ -228,15 +236,11 @@ class Realiser:
 
     def _containing(self, phrase: str) -> Carrier | None:
         """Realisations and context sentences whose words contain the phrase's words, in order."""
-        needle = f" {' '.join(tokens(phrase))} "
+        needle = _spaced(phrase)
         if not needle.strip():
             return None
-
-        def has(text: str) -> bool:
-            return needle in f" {' '.join(tokens(text))} "
-
-        cells = {cell: {i for i, text in enumerate(texts) if has(text)} for cell, texts in self.texts.items()}
-        contexts = tuple(s for s in self.sentences if has(s))
+        cells = {cell: {i for i, text in enumerate(texts) if needle in text} for cell, texts in self._spaced.items()}
+        contexts = tuple(s for s in self.sentences if needle in _spaced(s))
         carrier = Carrier(cells={c: found for c, found in cells.items() if found}, contexts=contexts)
         return carrier if carrier.cells or carrier.contexts else None
 
@@ -343,6 +347,11 @@ class Realiser:
         else:
             record = {k: str(v) for k, v in rng.choice(self.world.spec["tables"][cell.table]).items()}
         return Realisation(cell, rng.randrange(len(templates)), tuple(sorted(record.items())))
+
+
+def _spaced(text: str) -> str:
+    """The text's words, space-separated and padded, for whole-word phrase containment."""
+    return f" {' '.join(tokens(text))} "
 
 
 def _meets(slots: dict[str, str], where: dict[str, Any]) -> bool:
