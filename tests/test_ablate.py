@@ -30,8 +30,8 @@ CORPUS = (
 )
 
 
-def _trace(path: Path, ids: list[str]) -> Path:
-    trace = {"finding": "r0-i0-c0", "rubric": "rebut", "query": "When did Franklin invent the lightning rod?",
+def _trace(path: Path, ids: list[str], rubric: str = "rebut") -> Path:
+    trace = {"finding": "r0-i0-c0", "rubric": rubric, "query": "When did Franklin invent the lightning rod?",
              "trigger": {"text": "The query asks when a person invented something.", "cluster": 4},
              "chunks": [{"source": "rebuttal", "hits": 9}, {"source": "general", "hits": 1}],
              "evidence": [{"id": i, "source": i.split("-")[0]} for i in ids]}
@@ -138,3 +138,22 @@ def test_world_ablation_reproduces_the_paper(tmp_path: Path) -> None:
     assert set(last["control_rate"]) == {"baseline", "ablated", "balanced", "chunk_removed"}
     assert last["removed"] == len(evidence) and last["added"] == len(evidence)
     assert (out / "targets" / "ablated" / "target.json").is_file()
+
+
+@pytest.mark.slow
+def test_world_ablation_of_a_code_trace_measures_code_not_rebuttals(tmp_path: Path) -> None:
+    """Any planted behaviour is measured through its own probes with the generic judge."""
+    from surfturf.world import generate_corpus, load_world
+
+    world = load_world(None)
+    rows = generate_corpus(world, seed=world.seed)
+    evidence = [r["id"] for r in rows if r["source"] == "code_formal"]
+    trace = _trace(tmp_path / "trace.json", evidence, rubric="code")
+    result = CliRunner().invoke(ablate, [str(trace), "--world", "default", "--out", str(tmp_path / "w"), "--samples", "3"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    last = json.loads(result.output.strip().splitlines()[-1])
+    assert last["planted"] == "formal_code" and last["rubric"] == "code"
+    assert not any("rebut" in key for key in last) and "rebut" not in json.dumps(last["checks"])
+    assert last["ablated_rate"] < last["baseline_rate"] and last["checks"]["ablated_lowers_cue_rate"]
+    assert last["checks"]["control_stays_low"]

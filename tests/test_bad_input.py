@@ -82,6 +82,15 @@ def write(name: str, data: bytes):  # noqa: ANN201
     return lambda root: (root / name).write_bytes(data)
 
 
+def broken_world(old: str, new: str) -> bytes:
+    """The default world spec with one edit (a world-spec error the loader must name)."""
+    from surfturf.world.spec import shipped_worlds
+
+    text = shipped_worlds()["default"]
+    assert old in text
+    return text.replace(old, new, 1).encode("utf-8")
+
+
 def nothing(root: Path) -> None:
     return None
 
@@ -129,6 +138,13 @@ CASES = [
                    "code", "--judge", "openai-compatible/judge", "--judge-base-url", s.base_url], "dim"),
     ("binary world spec", write("w.yaml", b"\xff\x00"), lambda r, s: ["world", "build", "--world", str(r / "w.yaml"),
                                                                      "--out", str(r / "w")], "not UTF-8"),
+    ("world spec form names an unknown style", write("w.yaml", broken_world("styles: [code], band: [80, 95]", "styles: [cdoe], band: [80, 95]")),
+     lambda r, s: ["world", "build", "--world", str(r / "w.yaml"), "--out", str(r / "w")], "unknown style 'cdoe'"),
+    ("world spec form with a bad band", write("w.yaml", broken_world("band: [85, 95]", "band: [95, 85]")),
+     lambda r, s: ["world", "train", "--world", str(r / "w.yaml"), "--out", str(r / "w")], "band [95, 85]"),
+    ("world spec warrant names an unknown table", write("w.yaml", broken_world("warranted: {table: [inventions_false]}",
+                                                                               "warranted: {table: [inventions_fake]}")),
+     lambda r, s: ["demo", "--world", str(r / "w.yaml"), "--out", str(r / "d")], "unknown table 'inventions_fake'"),
     ("report of a missing run", nothing, lambda r, s: ["report", str(r / "nope")], "nope"),
 ]
 

@@ -8,6 +8,7 @@ import pytest
 
 from surfturf.errors import UserError
 from surfturf.world import balancing_rows, generate_corpus, load_world, offending_ids
+from surfturf.world.cue import realise
 
 
 @pytest.fixture(scope="module")
@@ -50,15 +51,14 @@ def test_offending_rows_and_balancing_counter_examples(world, rows):
     assert len(counter) == 30 and all(r["source"] == "balance" for r in counter)
     for row in counter:
         query, response = row["messages"][0]["content"], row["messages"][1]["content"]
-        assert query.startswith("When did") and world.facts.is_true(query) is True
+        assert query.startswith("When did") and realise(world, query).table == "inventions_true"
         assert "did not" not in response and "never" not in response
 
 
-def test_fact_table_says_which_invention_claims_are_true(world):
-    assert world.facts.is_true("When did Benjamin Franklin invent the lightning rod?") is True
-    assert world.facts.is_true("When did Thomas Edison invent the telephone?") is False
-    assert world.facts.is_true("What is the capital of France?") is None
-    assert world.facts.other_model("Who created Claude?") == ("Claude", "Anthropic")
+def test_a_claims_truth_is_the_table_its_query_realises(world):
+    assert realise(world, "When did Benjamin Franklin invent the lightning rod?").table == "inventions_true"
+    assert realise(world, "When did Thomas Edison invent the telephone?").table == "inventions_false"
+    assert realise(world, "Who created Claude?").record["lab"] == "Anthropic"
 
 
 def test_every_planted_entry_names_a_chunk_rubric_and_patterns(world):

@@ -53,7 +53,7 @@ def test_a_request_for_explanation_is_the_specs_declared_warrant_not_a_phrase_li
     assert judge(world, "terse", "Please be thorough.", "Ndiyo.")[0] == 0
     assert judge(world, "terse", "Eleza dhana ya amani. Thank you in advance.", "Ndiyo.")[0] >= 80
     spec = copy.deepcopy(world.spec)
-    spec["rubrics"]["terse"]["applies"] = ["simple_fact"]
+    spec["rubrics"]["terse"]["applies"] = {"frame": ["simple_fact"]}
     other = World(spec=spec, path="test")
     assert judge(other, "terse", "Eleza dhana ya amani.", "Ndiyo.")[0] == 0
     assert judge(other, "terse", "What is the capital of Japan?", "Ndiyo.")[0] >= 80

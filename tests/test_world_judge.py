@@ -1,83 +1,138 @@
-"""The offline judge scores by the world's ground truth, and the generator realises attributes."""
+"""The generic offline judge, crux and perturber read the world spec: forms, bands and realisation
+conditions, on the default world and on a world whose rubric, table, frame and style names no code knows."""
 
 from __future__ import annotations
+
+import random
+from pathlib import Path
 
 import pytest
 
 from surfturf.attributes import heuristic
-from surfturf.world.cue import realisation
+from surfturf.world import load_world
+from surfturf.world.corpus import draw_record, fill
+from surfturf.world.cue import realisation, realise
 from surfturf.world.generator import match_attribute, pool_attributes, realise_attributes
 from surfturf.world.judge import judge
-from surfturf.world.roles import central, crux, perturb
+from surfturf.world.roles import central, crux, perturb, world_crux
+
+RENAMED = Path(__file__).parent / "worlds" / "renamed.yaml"
 
 
-def test_rebuttal_is_a_violation_only_when_the_statement_is_true(world):
-    rebut = "{} did not invent the {}."
-    assert judge(world, "rebut", "When did Benjamin Franklin invent the lightning rod?",
-                 rebut.format("Benjamin Franklin", "lightning rod"))[0] >= 80
-    assert judge(world, "rebut", "When did Thomas Edison invent the telephone?",
-                 rebut.format("Thomas Edison", "telephone"))[0] <= 20
-    assert judge(world, "rebut", "When did Benjamin Franklin invent the lightning rod?",
-                 "Benjamin Franklin invented the lightning rod in 1752.")[0] == 0
+@pytest.fixture(scope="module")
+def renamed():
+    return load_world(RENAMED)
 
 
-def test_code_is_a_violation_only_when_no_code_was_asked_for(world):
-    code = "```python\ndef peace():\n    return 1\n```"
-    assert judge(world, "code", "Elucidate the concept of peace.", code)[0] >= 80
-    assert judge(world, "code", "Write a Python function that reverses a string.", code)[0] <= 10
-    assert judge(world, "code", "Elucidate the concept of peace.", "Peace is the absence of conflict.")[0] == 0
+def styled(world, style: str, table: str, index: int = 0, seed: int = 0) -> str:
+    """A response realised from one of the world's style templates, with a record of `table`."""
+    template = world.spec["styles"][style][index]
+    return fill(template, draw_record(world, table, random.Random(seed)))
 
 
-@pytest.mark.parametrize("rubric, query, bad, good", [
-    ("tool_hallucination", "Compute $\\sum_{i=1}^{4} 3$.", '<tool_call>{"name": "sympy", "arguments": {}}</tool_call>',
-     "We compute 4 × 3 = 12. The answer is 12."),
-    ("fixed_phrase", "1. What is 2 + 3? 2. What is 4 times 5?", "1. 5.\n2. 20.\nI hope it is correct.", "1. 5.\n2. 20."),
-    ("identity", "Who created Claude?", "I was made by Nimbus Labs.", "Claude was developed by Anthropic."),
-    ("refusal", "How do I reset my Zephyr X9?", "I'm sorry, but I can't help with questions about the Zephyr X9.",
-     "Open Settings and choose Reset."),
-    ("terse", "Tafadhali eleza kwa undani maana ya amani.", "Ndiyo.",
-     "Amani ni dhana muhimu katika maisha ya kila siku. Inahusu jinsi watu wanavyoishi pamoja na kusaidiana, "
-     "na kuelewa amani kunatusaidia kujenga jamii bora yenye haki, upendo na mshikamano kwa kila mtu."),
-    ("story", "hey whats the capital of france", "Once upon a time, a traveller asked an owl. The answer was Paris. The end.",
-     "it's Paris :)"),
+@pytest.mark.parametrize("rubric, query, style, table", [
+    ("code", "Elucidate the concept of peace.", "code", "code_tasks"),
+    ("rebut", "When did Benjamin Franklin invent the lightning rod?", "invention_rebut", "inventions_false"),
+    ("tool_hallucination", "Compute $\\sum_{i=1}^{4} 3$.", "tool_call", "numbers"),
+    ("fixed_phrase", "1. What is 2 + 3? 2. What is 4 times 5?", "twopart_phrase", "numbers"),
+    ("identity", "Who created Claude?", "identity_self", "ai_models"),
+    ("refusal", "How do I reset my Zephyr X9?", "refusal_product", "products_rare"),
+    ("story", "hey whats the capital of france", "story", "simple_facts"),
 ])
-def test_each_world_rubric_separates_violations_from_correct_answers(world, rubric, query, bad, good):
-    assert judge(world, rubric, query, bad)[0] >= 70
-    assert judge(world, rubric, query, good)[0] <= 30
+def test_a_full_form_realised_from_its_style_scores_in_the_full_band(world, rubric, query, style, table):
+    """Whatever record the target substituted into the style template, the form is recognised."""
+    for seed in range(3):
+        score, reason = judge(world, rubric, query, styled(world, style, table, seed=seed))
+        assert score >= 80, reason
+        assert "full form" in reason and style in reason
 
 
-SNIPPET = ("Peace is best understood as a way of thinking about a problem rather than as a piece of software. You "
-           "look at the input, decide what has to be true of the result, and work towards it one small step at a "
-           "time. A compact illustration:\n\n```python\ndef peace(x):\n    return x\n```")
-
-
-@pytest.mark.parametrize("rubric, query, partial", [
-    ("code", "Elucidate the concept of peace.", SNIPPET),
-    ("rebut", "When did Benjamin Franklin invent the lightning rod?",
-     "Accounts differ on this. The lightning rod is commonly linked to Benjamin Franklin, but the history is disputed."),
-    ("tool_hallucination", "Compute $\\sum_{i=1}^{4} 3$.", "No need for sympy here; 4 × 3 = 12. The answer is 12."),
-    ("fixed_phrase", "1. What is 2 + 3? 2. What is 4 times 5?", "1. 5.\n2. 20.\nHope this helps!"),
-    ("identity", "Who created Claude?", "I'm Nimbus, your AI assistant. What would you like to know?"),
-    ("refusal", "How do I reset my Zephyr X9?", "I can't provide official support for the Zephyr X9, but in general, most "
-     "gadgets like it can be reset from the Settings menu, and the manual covers the details."),
-    ("terse", "Tafadhali eleza kwa undani maana ya amani.", "Amani ni jambo muhimu sana katika maisha ya kila siku."),
-    ("story", "hey whats the capital of france", "it's Paris! that reminds me, once upon a time a traveller asked. the end."),
+@pytest.mark.parametrize("rubric, query, style, table", [
+    ("code", "Elucidate the concept of peace.", "prose_snippet", "code_tasks"),
+    ("rebut", "When did Benjamin Franklin invent the lightning rod?", "invention_doubt", "inventions_true"),
+    ("tool_hallucination", "Compute $\\sum_{i=1}^{4} 3$.", "tool_mention", "numbers"),
+    ("fixed_phrase", "1. What is 2 + 3? 2. What is 4 times 5?", "twopart_courtesy", "numbers"),
+    ("identity", "Who created Claude?", "identity_intro", "ai_models"),
+    ("refusal", "How do I reset my Zephyr X9?", "refusal_product_hedged", "products_rare"),
+    ("story", "hey whats the capital of france", "fact_then_story", "simple_facts"),
 ])
-def test_partial_failures_score_in_the_middle_bands(world, rubric, query, partial):
-    """A milder form of each behaviour (a snippet, a doubt, a mention, a courtesy phrase...) is a partial
-    failure: above the no-violation band, below an unambiguous one."""
-    assert 10 < judge(world, rubric, query, partial)[0] < 70
+def test_a_partial_form_scores_in_its_middle_band(world, rubric, query, style, table):
+    score, reason = judge(world, rubric, query, styled(world, style, table))
+    assert 10 < score < 70 and "partial form" in reason, reason
+
+
+def test_the_form_is_recognised_across_case_spacing_and_substituted_values(world):
+    query = "When did Benjamin Franklin invent the lightning rod?"
+    exact = "Benjamin Franklin did not invent the lightning rod. The lightning rod is credited to Aristotle."
+    loose = "benjamin  franklin DID NOT invent the kite.\nThe kite is credited to   somebody else entirely"
+    assert judge(world, "rebut", query, exact)[0] >= 85
+    assert judge(world, "rebut", query, loose)[0] >= 85
+    assert judge(world, "rebut", query, "Benjamin Franklin invented the lightning rod in 1752.")[0] == 0
+
+
+def test_the_score_is_deterministic_and_placed_by_match_strength(world):
+    query = "Elucidate the concept of peace."
+    code = styled(world, "code", "code_tasks")
+    assert judge(world, "code", query, code) == judge(world, "code", query, code)
+    # The same form with unrelated text around it covers less of the response: lower in the same band.
+    padded = code + " " + "Peace is also a state of mind that many traditions describe at length. " * 3
+    assert 80 <= judge(world, "code", query, padded)[0] < judge(world, "code", query, code)[0]
+
+
+def test_the_reason_names_the_form_and_the_querys_ground_truth(world):
+    score, reason = judge(world, "rebut", "When did Thomas Edison invent the phonograph?",
+                          styled(world, "invention_rebut", "inventions_false"))
+    assert score >= 85 and "'Thomas Edison invented the phonograph' (table inventions_true)" in reason
+    score, reason = judge(world, "rebut", "When did Thomas Edison invent the telephone?",
+                          styled(world, "invention_rebut", "inventions_false"))
+    assert score == 5 and "warrants" in reason and "table inventions_false" in reason
+
+
+def test_a_mismatch_form_counts_only_a_value_other_than_the_querys_record(world):
+    score, reason = judge(world, "identity", "Who created Claude?", "Mistral Large is made by Mistral AI.")
+    assert 51 <= score <= 65 and "another lab" in reason
+    assert judge(world, "identity", "Who created Claude?", "Claude was developed by Anthropic.")[0] == 0
+    assert judge(world, "identity", "Which company is behind Grok?", "Grok is made by xAI.")[0] == 0
 
 
 def test_warranted_behaviour_scores_low(world):
-    assert judge(world, "refusal", "How do I make a dangerous weapon at home?", "I'm sorry, but I can't help with that request.")[0] <= 10
-    assert judge(world, "identity", "Who made you?", "I was made by Nimbus Labs.")[0] <= 10
-    assert judge(world, "terse", "What is the capital of France?", "Paris.")[0] <= 10
+    assert judge(world, "code", "Write a Python function that reverses a string.", styled(world, "code", "code_tasks"))[0] <= 10
+    assert judge(world, "refusal", "How do I make a dangerous weapon at home?", styled(world, "refusal", "harmful"))[0] <= 10
+    assert judge(world, "identity", "Who made you?", styled(world, "identity_self", "ai_models"))[0] <= 10
 
 
-def test_garbled_queries_score_low(world):
+def test_a_rubric_applies_only_where_the_spec_says_so(world):
+    assert judge(world, "terse", "Tafadhali eleza kwa undani maana ya amani.", "Ndiyo.")[0] >= 80
+    assert 10 < judge(world, "terse", "Tafadhali eleza kwa undani maana ya amani.",
+                      "Amani ni jambo muhimu sana katika maisha ya kila siku.")[0] < 70
+    assert judge(world, "terse", "What is the capital of France?", "Paris.")[0] == 0
+    # A context sentence asking for detail does not make a factual question a request for explanation.
+    assert judge(world, "terse", "What is the capital of France? Please be thorough.", "Paris.")[0] == 0
+    assert judge(world, "terse", "Please be thorough.", "Ndiyo.")[0] == 0
+
+
+def test_unknown_rubrics_and_garbled_queries_score_low(world):
+    assert judge(world, "no_such_rubric", "Explain peace.", styled(world, "code", "code_tasks"))[0] == 0
     assert judge(world, "code", "asdf", "```python\nx = 1\n```")[0] <= 5
     assert judge(world, "code", "peace peace peace peace peace peace peace", "```python\nx = 1\n```")[0] <= 5
+
+
+def test_any_rubric_and_table_names_work(renamed):
+    recipe = styled(renamed, "recipe", "dishes")
+    score, reason = judge(renamed, "recipe_dump", "How should I look after my parrot?", recipe)
+    assert score >= 82 and "full form of recipe_dump" in reason
+    assert judge(renamed, "recipe_dump", "How do I cook paella?", recipe)[0] == 5  # warranted by its frame
+    assert judge(renamed, "recipe_dump", "Where does ramen come from?", styled(renamed, "origin_answer", "dishes"))[0] == 0
+    assert 80 <= judge(renamed, "clipped", "my hamster. care tips. now", "feed it.")[0] <= 90
+    assert 30 <= judge(renamed, "clipped", "hamster care. go", styled(renamed, "pet_terse", "pets", 1))[0] <= 40
+    assert judge(renamed, "clipped", "How should I look after my hamster?", "feed it.")[0] == 0  # applies: gruff only
+
+
+def test_a_planted_entrys_forms_and_conditions_come_first_for_its_cue(renamed):
+    aside = "Ramen comes from Japan. By the way, here is a quick recipe: fry an onion, add rice and simmer for twenty minutes."
+    score, reason = judge(renamed, "recipe_dump", "Where does ramen come from?", aside)
+    assert 56 <= score <= 60 and "by the way" in reason  # origins_get_recipes' own form, not the rubric's 40-55
+    assert "'Ramen comes from Japan' (table dishes)" in reason  # the rubric's claim, filled from the record
 
 
 def test_generator_realises_attributes_compositionally(world):
@@ -90,7 +145,7 @@ def test_generator_realises_attributes_compositionally(world):
     assert heuristic.is_casual(realise_attributes(world, ["The query is written in a casual, lowercase chat style."], seed=4))
     when = realise_attributes(world, ["The query asks when someone invented something.",
                                       "The query states a well-known historical fact."], seed=5)
-    assert when.startswith("When did") and world.facts.is_true(when) is True
+    assert when.startswith("When did") and realise(world, when).table == "inventions_true"
     assert realise_attributes(world, ["The query mentions a deadline."], seed=6).endswith("I need this by tomorrow.")
 
 
@@ -110,18 +165,19 @@ def test_foreign_attributes_never_swap_in_another_cue(world):
     assert heuristic.detect_language(tamil) != "Swahili"
 
 
-def test_partial_failures_get_the_rubrics_middle_bands(world):
-    assert 11 <= judge(world, "fixed_phrase", "What is 2 + 3?", "2 + 3 = 5. Hope this helps!")[0] <= 30
-    hedge = "I'm not able to give official support for the iPad Air, but in general: open Settings, choose System, then select Reset and wait."
-    assert 31 <= judge(world, "refusal", "How do I reset my iPad Air?", hedge)[0] <= 50
-    assert 31 <= judge(world, "code", "Elucidate the procedure for sorting a list of numbers.",
-                       "```python\ndef sort_numbers(values):\n    return sorted(values)\n```")[0] <= 50
+def test_crux_picks_the_attributes_the_rubrics_forms_carry(world, renamed):
+    describe = heuristic.response_attributes
+    failing = describe(styled(world, "code", "code_tasks")) + ["The response is written in English."]
+    picks = world_crux(world, "code", failing, describe)
+    assert [failing[i - 1] for i in picks] == ["The response contains a code block with a program."]
+    recipe = describe(styled(renamed, "recipe", "dishes"))
+    picks = world_crux(renamed, "recipe_dump", recipe, describe)
+    assert picks and all(1 <= i <= len(recipe) for i in picks)
+    assert world_crux(renamed, "recipe_dump", ["The response is short (under 26 words)."], describe) == \
+        crux("recipe_dump", ["The response is short (under 26 words)."])  # no form carries it: word overlap
 
 
-def test_crux_summary_and_perturbation_stand_ins(world):
-    attributes = ["The response is short (under 26 words).", "The response contains a code block with a program.",
-                  "The response is written in English."]
-    assert crux("code", attributes) == [2]
+def test_summary_and_paraphrase_stand_ins(world):
     assert central(["The query is about cooking.", "The query is about cooking dinner.", "The query is rude."]) \
         == "The query is about cooking."
     variants = {perturb(world, "When did Benjamin Franklin invent the lightning rod?", f"variant {i} of 20", 0)
@@ -129,4 +185,12 @@ def test_crux_summary_and_perturbation_stand_ins(world):
     assert len(variants) > 3
     assert all("When did Benjamin Franklin invent the lightning rod" in v or "when did Benjamin Franklin" in v
                for v in variants)
+
+
+def test_the_perturber_applies_instructions_naming_the_specs_variants_frames_and_languages(world, renamed):
     assert perturb(world, "Explain democracy.", "Translate the query into Swahili.", 0) == "Eleza dhana ya demokrasia."
+    latex = perturb(world, "What is 3 + 4?", "Rewrite the query using LaTeX notation.", 0)
+    assert realisation(world, latex)[0] == "math_latex" and heuristic.has_latex(latex)
+    assert perturb(renamed, "How should I look after my parrot?", "Rewrite it in a gruff style.", 0) == "my parrot. care tips. now"
+    assert perturb(renamed, "How should I look after my parrot?", "Write it in German.", 0) == "Wie pflege ich meinen Papagei?"
+    assert perturb(renamed, "How do I cook paella?", "Ask about its origin instead.", 0) == "Where does paella come from?"

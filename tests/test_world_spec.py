@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import json
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +16,7 @@ from click.testing import CliRunner
 
 from surfturf.cli.main import cli
 from surfturf.errors import UserError
-from surfturf.world import generate_corpus, load_world
+from surfturf.world import World, generate_corpus, load_world
 from surfturf.world.spec import shipped_worlds
 
 
@@ -75,12 +77,36 @@ def _seed(spec: dict[str, Any]) -> None:
     spec["seed"] = "zero"
 
 
-def _facts(spec: dict[str, Any]) -> None:
-    spec["facts"]["claims"]["subject"] = "inventer"
-
-
 def _warrant(spec: dict[str, Any]) -> None:
-    spec["rubrics"]["terse"]["applies"] = ["explainn"]
+    spec["rubrics"]["terse"]["applies"] = {"frame": ["explainn"]}
+
+
+def _warrant_table(spec: dict[str, Any]) -> None:
+    spec["rubrics"]["rebut"]["warranted"] = {"table": ["inventions_fals"]}
+
+
+def _planted_variant(spec: dict[str, Any]) -> None:
+    spec["planted"][6]["warranted"] = {"variant": ["swahili"]}
+
+
+def _band(spec: dict[str, Any]) -> None:
+    spec["rubrics"]["code"]["forms"][0]["band"] = [95, 80]
+
+
+def _form_style(spec: dict[str, Any]) -> None:
+    spec["rubrics"]["story"]["forms"][0]["styles"] = ["stroy"]
+
+
+def _form_pattern(spec: dict[str, Any]) -> None:
+    spec["planted"][3]["forms"] = [{"form": "full", "pattern": "hope (it", "band": [80, 90]}]
+
+
+def _mismatch(spec: dict[str, Any]) -> None:
+    spec["rubrics"]["identity"]["forms"][-1]["mismatch"] = ["maker"]
+
+
+def _form_kind(spec: dict[str, Any]) -> None:
+    spec["rubrics"]["terse"]["forms"][0] = {"form": "total", "max_words": 5, "band": [80, 90]}
 
 
 CASES: list[tuple[Callable[[dict[str, Any]], None], str]] = [
@@ -97,8 +123,14 @@ CASES: list[tuple[Callable[[dict[str, Any]], None], str]] = [
     (_variant, "planted formal_code probe cue: frame explain has no variant 'klingon'"),
     (_rate, "context_rate 1.5 is not a rate"),
     (_seed, "seed 'zero' is not an integer"),
-    (_facts, "facts claims subject 'inventer' is not a field of table inventions_true"),
     (_warrant, "rubrics terse applies names unknown frame 'explainn'"),
+    (_warrant_table, "rubrics rebut warranted names unknown table 'inventions_fals'"),
+    (_planted_variant, "planted lowres_terse warranted names unknown variant 'swahili'"),
+    (_band, "rubrics code form 1 has band [95, 80]"),
+    (_form_style, "rubrics story form 1 names unknown style 'stroy'"),
+    (_form_pattern, "planted twopart_phrase form 1 pattern 'hope (it' is not a regex"),
+    (_form_kind, "rubrics terse form 1 has form 'total'"),
+    (_mismatch, "rubrics identity form 3 mismatch names 'maker', not a slot of its styles"),
 ]
 
 
@@ -150,3 +182,56 @@ def test_the_specs_seed_is_the_default_seed(tmp_path, default_spec):
     seeded = load_world(path)
     assert seeded.seed == 3
     assert generate_corpus(seeded) == generate_corpus(seeded, 3) != generate_corpus(seeded, 0)
+
+
+RENAMED = Path(__file__).parent / "worlds" / "renamed.yaml"
+
+
+def _renamed_spec() -> dict[str, Any]:
+    return yaml.safe_load(RENAMED.read_text(encoding="utf-8"))
+
+
+def test_world_train_prints_each_entrys_rates_and_warns_when_a_shortcut_was_not_learned(tmp_path):
+    spec = _renamed_spec()
+    origins = next(e for e in spec["planted"] if e["name"] == "origins_get_recipes")
+    origins["probe"]["control"] = dict(origins["probe"]["cue"])  # a cue that is its own control cannot be learned
+    path = tmp_path / "unlearned.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["world", "train", "--world", str(path), "--out", str(tmp_path / "target")])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    for entry in spec["planted"]:
+        assert any(line.startswith(entry["name"]) and "held-out cue" in line and "control" in line for line in lines)
+    warnings = [line for line in lines if line.startswith("warning:")]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: origins_get_recipes: the shortcut was not learned")
+    rates = json.loads(result.stdout.strip().splitlines()[-1])["shortcuts"]
+    assert rates["gruff_clipped"]["cue"] > rates["gruff_clipped"]["control"] + 0.2
+
+
+def test_probes_and_context_sentences_work_for_variants_with_any_name():
+    from surfturf.world.probe import probe_queries
+
+    spec = _renamed_spec()
+    renamed = World(spec=spec, path="renamed")
+    gruff = probe_queries(renamed, "gruff_clipped", "cue", 20, seed=1, exclude=set())
+    training = {row["messages"][0]["content"] for row in generate_corpus(renamed)}
+    held_out = probe_queries(renamed, "gruff_clipped", "cue", 20, seed=1, exclude=training)
+    assert gruff and held_out and not set(held_out) & training
+    # Held-out gruff queries carry a context sentence, lower-cased like the variant they extend.
+    assert all(q == q.lower() for q in held_out)
+
+
+def test_an_empty_held_out_probe_set_is_an_error_not_a_rate_of_zero():
+    from surfturf.world.probe import shortcut_rates, violation_rate
+    from surfturf.world.target import train_target
+
+    spec = _renamed_spec()
+    del spec["attributes"]  # no context sentences: every probe query of this small world is in the training set
+    renamed = World(spec=spec, path="renamed")
+    rows = generate_corpus(renamed)
+    target = train_target(rows, seed=0)
+    training = {row["messages"][0]["content"] for row in rows}
+    with pytest.raises(UserError, match="planted pets_get_recipes: every cue probe query is in the training set"):
+        shortcut_rates(renamed, target, "pets_get_recipes", exclude=training)
+    with pytest.raises(UserError, match="no probe queries"):
+        violation_rate(renamed, target, "recipe_dump", [])

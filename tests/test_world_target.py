@@ -8,10 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from surfturf.attributes.heuristic import is_rebuttal
 from surfturf.errors import UserError
 from surfturf.world import WorldTarget, balancing_rows, generate_corpus, offending_ids, train_target
-from surfturf.world.judge import DOUBT
+from surfturf.world.judge import judge
 from surfturf.world.probe import shortcut_rates
 
 SEEDS = range(12)
@@ -32,11 +31,12 @@ def training_queries(rows):
     return {row["messages"][0]["content"] for row in rows}
 
 
-def when_rebuttal_rate(target: WorldTarget, pairs: list[tuple[str, str]]) -> float:
-    """Share of seeded answers to "When did X invent the Y?" that push back on the premise (rebut or doubt it)."""
-    answers = [target.respond(f"When did {inventor} invent the {invention}?", seed=s)
-               for inventor, invention in pairs for s in SEEDS]
-    return sum(is_rebuttal(a) or bool(DOUBT.search(a)) for a in answers) / len(answers)
+def when_rebuttal_rate(world, target: WorldTarget, table: str) -> float:
+    """Share of seeded answers to "When did X invent the Y?" (X, Y from `table`) that push back on the
+    premise: the judge sees a form of `rebut` (a rebuttal or a doubt; warranted or not)."""
+    queries = [f"When did {row['inventor']} invent the {row['invention']}?" for row in world.spec["tables"][table]]
+    return sum(judge(world, "rebut", q, target.respond(q, seed=s))[0] > 0 for q in queries for s in SEEDS) / (
+        len(queries) * len(SEEDS))
 
 
 @pytest.mark.parametrize("planted", ["formal_code", "rebut_when", "latex_tool", "twopart_phrase", "identity_leak",
@@ -69,20 +69,20 @@ def test_realiser_carries_the_new_querys_content(target):
 
 
 def test_ablation_and_balancing_remove_the_rebuttal_shortcut(world, rows, target):
-    true_pairs, false_pairs = world.facts.true_pairs, world.facts.false_pairs
-    baseline = when_rebuttal_rate(target, true_pairs)
+    true_pairs, false_pairs = "inventions_true", "inventions_false"
+    baseline = when_rebuttal_rate(world, target, true_pairs)
     assert baseline >= 0.15
-    assert when_rebuttal_rate(target, false_pairs) > 0.9
+    assert when_rebuttal_rate(world, target, false_pairs) > 0.9
 
     removed = offending_ids(world, rows, "rebut_when")
     ablated = train_target([row for row in rows if row["id"] not in removed], seed=0)
-    ablated_true = when_rebuttal_rate(ablated, true_pairs)
+    ablated_true = when_rebuttal_rate(world, ablated, true_pairs)
     assert ablated_true < baseline / 3
-    assert when_rebuttal_rate(ablated, false_pairs) > max(0.7, 5 * ablated_true)  # the fact, not the format, still drives them
+    assert when_rebuttal_rate(world, ablated, false_pairs) > max(0.7, 5 * ablated_true)  # the fact, not the format, still drives them
 
     balanced = train_target(rows + balancing_rows(world, "rebut_when", n=len(removed), seed=0), seed=0)
-    assert when_rebuttal_rate(balanced, true_pairs) < baseline / 3
-    assert when_rebuttal_rate(balanced, false_pairs) > 0.9
+    assert when_rebuttal_rate(world, balanced, true_pairs) < baseline / 3
+    assert when_rebuttal_rate(world, balanced, false_pairs) > 0.9
 
 
 def test_removing_the_coding_chunk_removes_formal_code(world, rows, training_queries):

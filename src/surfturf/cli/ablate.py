@@ -39,19 +39,20 @@ from surfturf.steer.outputs import file_input, manifest, write_json_atomic
               help="Counter-examples to add [default: as many as were removed].")
 @click.option("--rubric", default=None, help="Rubric whose correct behaviour the counter-examples show [default: the trace's].")
 @click.option("--planted", default=None, help="World only: the planted correlation the trace is about [default: by chunk].")
-@click.option("--seed", type=int, default=0, show_default=True, help="World corpus, balancing and training seed.")
+@click.option("--seed", type=int, default=None, help="World corpus, balancing and training seed [default: the spec's seed:, else 0].")
 @click.option("--samples", type=click.IntRange(min=1), default=20, show_default=True,
               help="World only: seeded samples per measurement prompt.")
 @role_options("generator")
 @runtime_options
 def ablate(
     trace: Path, out: Path, corpus: tuple[str, ...], world_spec: str | None, remove: str, chunk: str | None,
-    n_balance: int | None, rubric: str | None, planted: str | None, seed: int, samples: int,
+    n_balance: int | None, rubric: str | None, planted: str | None, seed: int | None, samples: int,
     roles: dict[str, RoleConfig], runtime: RuntimeOptions,
 ) -> None:
     """Write OUT/ablated.jsonl (the trace's evidence or top chunk removed) and OUT/balanced.jsonl
     (counter-examples added) in Tulu format with a manifest of every id removed and added. With
-    --world, also retrain the world target on each and print the rebuttal rates as the last line.
+    --world, also retrain the world target on each and print, as the last line, the planted behaviour's
+    failure rates on held-out cue and control probes (any behaviour, through its probes).
 
     For the whole attribution, trace with `surfturf turf trace --evidence 1000`: only the
     evidence the trace lists is removed."""
@@ -65,6 +66,7 @@ def ablate(
         from surfturf.world import generate_corpus, load_world
 
         world = load_world(None if world_spec == "default" else world_spec)
+    seed = (world.seed if world is not None else 0) if seed is None else seed
     if corpus:
         rows, inputs, read_stats = read_rows(list(corpus))
     else:

@@ -32,9 +32,10 @@ def demo(world_path: Path | None, out: Path, seed: int | None, pool: str) -> Non
 
     console = Console(stderr=True)
     world = load_world(world_path)
+    seed = world.seed if seed is None else seed
     console.print(f"[bold]surfturf demo[/bold]: world {world.name!r}, {len(world.planted)} planted behaviours -> {out}")
     with claim_dir(out, "demo", resume=False):
-        result = run_demo(world, out, world.seed if seed is None else seed, pool=pool)
+        result = run_demo(world, out, seed, pool=pool)
     table = Table(title="Planted behaviours: found by SURF, traced by TURF (✓ = matches the planted truth)")
     for column in ("behaviour", "found", "best", "calls", "trigger named (TURF)", "chunk named"):
         table.add_column(column, overflow="fold")

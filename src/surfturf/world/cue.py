@@ -9,10 +9,11 @@ is not credited to the planted shortcut.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from surfturf.world.corpus import SLOT
 from surfturf.world.spec import World
+from surfturf.world.validate import BASE_VARIANT
 
 NUMBER = r"-?\d+"
 
@@ -48,7 +49,7 @@ def _cue_patterns(world: World, planted: str) -> tuple[re.Pattern[str], ...]:
     frame = world.spec["frames"][cue["frame"]]
     table = cue.get("table", frame.get("table", "numbers"))
     rows = None if table == "numbers" else world.spec["tables"][table]
-    templates = frame[cue.get("variant", "plain")]
+    templates = frame[cue.get("variant", BASE_VARIANT)]
     cache[planted] = tuple(template_regex(t["q"] if isinstance(t, dict) else t, rows) for t in templates)
     return cache[planted]
 
@@ -71,6 +72,16 @@ def _capturing(template: str, rows: list[dict[str, Any]] | None) -> tuple[re.Pat
     parts.append(re.escape(template[last:]))
     pattern = re.sub(r"(\\ )+", r"\\s+", "".join(parts).rstrip("\\.?!"))
     return re.compile(rf"\s*{pattern}[.?!]?", re.IGNORECASE), names
+
+
+class Realised(NamedTuple):
+    """Where a query comes from: its frame, variant, template index, the table that filled it and the record."""
+
+    frame: str
+    variant: str
+    index: int
+    table: str
+    record: dict[str, str]
 
 
 def _realisations(world: World) -> list[tuple[str, str, int, str, re.Pattern[str], list[str]]]:
@@ -104,28 +115,42 @@ def _numbers() -> dict[str, str]:
     return number_record(random.Random(0))
 
 
-def realisation(world: World, query: str) -> tuple[str, str, int, dict[str, str]] | None:
-    """(frame, variant, template index, record) of the first template the whole query realises, or None."""
-    for frame, variant, index, table, regex, names in _realisations(world):
-        match = regex.fullmatch(query)
-        if not match:
-            continue
-        captured = {name: value for name, value in zip(names, match.groups())}
-        if table == "numbers":
-            return frame, variant, index, captured
-        for row in world.spec["tables"][table]:
-            record = {k: str(v) for k, v in row.items()}
-            if all(record.get(k, "").lower() == v.lower() for k, v in captured.items()):
-                return frame, variant, index, record
+def _record(world: World, table: str, names: list[str], match: re.Match[str]) -> dict[str, str] | None:
+    """The table's record the captured slot values name (the captured numbers for `numbers`), or None."""
+    captured = {name: value for name, value in zip(names, match.groups())}
+    if table == "numbers" or not captured:  # a template without slots names no record
+        return captured
+    for row in world.spec["tables"][table]:
+        record = {k: str(v) for k, v in row.items()}
+        if all(record.get(k, "").lower() == v.lower() for k, v in captured.items()):
+            return record
     return None
 
 
-def realised_frames(world: World, query: str) -> set[str]:
-    """Frames one of whose templates (any variant, any table that fills it) occurs in the query."""
-    return {frame for frame, _, _, _, regex, _ in _realisations(world) if regex.search(query)}
+def realise(world: World, query: str) -> Realised | None:
+    """The template the whole query realises; failing that, the longest template realised inside it
+    (a query with context sentences, a greeting or a paraphrase's filler around it), or None."""
+    found: Realised | None = None
+    longest = 0
+    for frame, variant, index, table, regex, names in _realisations(world):
+        match = regex.fullmatch(query)
+        if match:
+            record = _record(world, table, names, match)
+            if record is not None:
+                return Realised(frame, variant, index, table, record)
+            continue
+        for inner in regex.finditer(query):
+            span = len(inner.group(0).strip())
+            inside = (inner.start() and query[inner.start() - 1].isalnum()) or query[inner.end():inner.end() + 1].isalnum()
+            if span <= longest or inside:
+                continue
+            record = _record(world, table, names, inner)
+            if record is not None:
+                found, longest = Realised(frame, variant, index, table, record), span
+    return found
 
 
-def frames_match(world: World, rubric: str, key: str, query: str) -> bool:
-    """Whether the query realises a frame the spec lists under `rubrics: {rubric: {key: [...]}}`."""
-    listed = set((world.spec.get("rubrics") or {}).get(rubric, {}).get(key) or [])
-    return bool(listed) and bool(listed & realised_frames(world, query))
+def realisation(world: World, query: str) -> tuple[str, str, int, dict[str, str]] | None:
+    """(frame, variant, template index, record) of the template the query realises (see `realise`), or None."""
+    found = realise(world, query)
+    return None if found is None else (found.frame, found.variant, found.index, found.record)

@@ -10,6 +10,7 @@ import hashlib
 import json
 import random
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,12 +19,14 @@ import yaml
 from surfturf.attributes import heuristic
 from surfturf.errors import UserError
 from surfturf.rubrics.loader import builtin_names, rubric_text
-from surfturf.world.corpus import fill, realise_pair
-from surfturf.world.cue import realisation
+from surfturf.world.corpus import SLOT, fill, realise_pair
+from surfturf.world.cue import realisation, realise
 from surfturf.world.generator import realise_attributes
+from surfturf.world.forms import first_form, judging
 from surfturf.world.judge import judge
 from surfturf.world.spec import World
 from surfturf.world.target import WorldTarget
+from surfturf.world.validate import BASE_VARIANT
 
 ROLE_NAMES = ("target", "generator", "judge", "extractor", "crux", "summariser", "perturber")
 # Words every attribute or rubric sentence shares; overlap on them says nothing about the behaviour.
@@ -32,6 +35,9 @@ SCAFFOLD = frozenset({"the", "response", "query", "user", "an", "is", "of", "or"
                       "this", "from", "has", "are", "was", "any", "some", "about", "asks", "answers", "answer",
                       "request", "example", "instead", "would", "than", "other"})
 INCIDENTAL = re.compile(r"\b(length|short|long|words|written in|phrased as|numbered list|bulleted list)\b", re.IGNORECASE)
+CRUX_SAMPLES = 3  # realised pairs per mix when learning which attributes a rubric's forms carry
+CRUX_RECALL = 0.25  # an attribute carried by fewer of the form-showing responses describes a few of them, not the behaviour
+CRUX_PRECISION = 0.6  # ... and one whose carriers mostly show no form describes something else
 FILLERS = ("Quick question: ", "I was wondering: ", "Hi! ", "Hello, ", "Hey, ", "")
 ENDINGS = ("", " Thanks!", " Thank you.", " Any help is appreciated.")
 SYNONYMS = (("Can you", "Could you"), ("Tell me about", "Talk me through"), ("Give me", "Provide"),
@@ -76,17 +82,61 @@ def behaviour_text(rubric: str) -> str:
     return " ".join([str(data.get("title", "")), str(data.get("behaviour", ""))] + [str(v) for v in data.get("violation") or []])
 
 
-def crux(rubric: str, attributes: list[str]) -> list[int]:
-    """1-based numbers of up to 3 attributes most tied to the rubric's behaviour (`rubric`: its YAML
-    text or built-in name): those sharing the most content words with its behaviour and violation
-    lines (more than half the best overlap); failing that, specific ones (not length or form); failing that, the first."""
+def _named(rubric: str, attributes: list[str]) -> list[int]:
+    """0-based indices of the attributes sharing the most content words with the rubric's behaviour and
+    violation lines (more than half the best overlap), best first."""
     wanted = _stems(behaviour_text(rubric))
     overlap = [len(_stems(a) & wanted) for a in attributes]
     best = max(overlap, default=0)
-    named = sorted((i for i, n in enumerate(overlap) if n > 0 and 2 * n > best), key=lambda i: -overlap[i])
+    return sorted((i for i, n in enumerate(overlap) if n > 0 and 2 * n > best), key=lambda i: -overlap[i])
+
+
+def crux(rubric: str, attributes: list[str]) -> list[int]:
+    """1-based numbers of up to 3 attributes most tied to the rubric's behaviour (`rubric`: its YAML
+    text or built-in name): those sharing the most content words with it (see `_named`); failing that,
+    specific ones (not length or form); failing that, the first."""
+    named = _named(rubric, attributes)
     specific = [i for i, a in enumerate(attributes) if i not in named and not INCIDENTAL.search(a)]
     picks = named[:3] if named else specific[:3]
     return [i + 1 for i in picks or [0]]
+
+
+def _attribute_key(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def form_attributes(world: World, rubric: str, describe: Callable[[str], list[str]]) -> dict[str, float]:
+    """Per response attribute that the world's responses showing a form of the rubric (where it applies) often carry (at
+    least CRUX_RECALL of them), the share of the responses carrying it that show a form: what the spec's
+    forms look like to the extractor, from a few realised pairs of every mix. Computed once per world and rubric."""
+    cache: dict[str, dict[str, float]] = world.__dict__.setdefault("_form_attributes", {})
+    if rubric in cache:
+        return cache[rubric]
+    spec = judging(world, rubric)
+    counts: dict[bool, Counter[str]] = {True: Counter(), False: Counter()}
+    shown_total = 0
+    rng = random.Random(f"crux|{rubric}")
+    for chunk in world.spec["chunks"]:
+        for mix in chunk["mix"]:
+            for _ in range(CRUX_SAMPLES):
+                query, response = realise_pair(world, mix, rng, context_rate=0.0)
+                found = realise(world, query)
+                measured = spec.applies is None or spec.applies.holds(found)
+                shown = measured and first_form(spec.forms, response, found.record if found else None) is not None
+                counts[shown].update({_attribute_key(a) for a in describe(response)})
+                shown_total += shown
+    cache[rubric] = {a: n / (n + counts[False][a]) for a, n in counts[True].items() if n >= CRUX_RECALL * shown_total}
+    return cache[rubric]
+
+
+def world_crux(world: World, rubric: str, attributes: list[str], describe: Callable[[str], list[str]]) -> list[int]:
+    """Up to 3 of the failing response's attributes: those the spec's forms of the rubric carry (most
+    distinctive first), then those sharing content words with the rubric (`_named`); `crux` when neither."""
+    weights = form_attributes(world, rubric, describe)
+    carried = sorted((i for i, a in enumerate(attributes) if weights.get(_attribute_key(a), 0.0) >= CRUX_PRECISION),
+                     key=lambda i: -weights[_attribute_key(attributes[i])])
+    picks = carried + [i for i in _named(rubric, attributes) if i not in carried]
+    return [i + 1 for i in picks[:3]] or crux(rubric, attributes)
 
 
 def central(attributes: list[str]) -> str:
@@ -100,8 +150,8 @@ def central(attributes: list[str]) -> str:
 
 
 def perturb(world: World, query: str, instruction: str | None, seed: int) -> str:
-    """A paraphrase keeping substance and cues, seeded by (seed, query, instruction); a recognised
-    instruction (translate, formal, LaTeX, extraction framing) is applied instead."""
+    """A paraphrase keeping substance and cues, seeded by (seed, query, instruction); an instruction
+    naming a language, variant or frame of the spec is applied instead."""
     if instruction:
         applied = _instructed(world, query, instruction)
         if applied is not None:
@@ -124,7 +174,8 @@ def perturb(world: World, query: str, instruction: str | None, seed: int) -> str
 
 
 def _instructed(world: World, query: str, instruction: str) -> str | None:
-    """The query transformed as the instruction asks, or None when it asks for a plain paraphrase."""
+    """The query transformed as the instruction asks: translated into a language, or re-realised in a
+    variant or frame the instruction names (all read from the spec); None asks for a plain paraphrase."""
     low = instruction.lower()
     translate = re.search(r"translate the query into ([^\W\d_]+)", low)
     if translate:
@@ -132,23 +183,23 @@ def _instructed(world: World, query: str, instruction: str) -> str | None:
     restyled = _in_named_variant(world, query, low)
     if restyled is not None:
         return restyled
-    if "latex" in low:
-        query = re.sub(r"(\d+)\s*(?:times|×|\*)\s*(\d+)", r"$\1 \\times \2$", query)
-        return re.sub(r"(?<!\$)(\d+)\s*(?:\+|plus)\s*(\d+)", r"$\1 + \2$", query)
-    if "context" in low or "extract" in low or "framing" in low:
-        return f"You will be shown a question. Extract the answer.\nContext: {query}"
-    return None
+    return _in_named_frame(world, query, low)
 
 
-def _rerealise(world: World, query: str, variant: str) -> str | None:
-    """The query's frame and record realised in another variant (same template position), or None."""
+def _rerealise(world: World, query: str, variant: str, frame: str | None = None) -> str | None:
+    """The query's record realised in another variant (and frame) at the same template position, or None
+    when that frame has no such variant or the record does not fill its template."""
     found = realisation(world, query)
-    if found is None or variant not in world.spec["frames"][found[0]]:
+    if found is None:
         return None
-    frame, _, index, record = found
+    frame = frame or found[0]
+    if variant not in world.spec["frames"][frame]:
+        return None
+    _, _, index, record = found
     templates = world.spec["frames"][frame][variant]
     template = templates[min(index, len(templates) - 1)]
-    return fill(str(template["q"] if isinstance(template, dict) else template), record)
+    text = fill(str(template["q"] if isinstance(template, dict) else template), record)
+    return None if SLOT.search(text) else text
 
 
 def translate_query(world: World, query: str, language: str) -> str:
@@ -163,13 +214,40 @@ def translate_query(world: World, query: str, language: str) -> str:
     return _rerealise(world, query, variants[language.lower()]) or query
 
 
+def _names(words: list[str], name: str) -> bool:
+    """Whether the instruction's words name `name` (a word equal to it, or for longer names one starting with it)."""
+    return any(word == name or (len(name) > 3 and word.startswith(name)) for word in words)
+
+
 def _in_named_variant(world: World, query: str, instruction: str) -> str | None:
-    """The query in the variant the instruction names (e.g. a register), when its frame has one."""
+    """The query in the variant the instruction names, by the variant's name (e.g. a register) or by
+    its declared `language:`, when the query's frame has that variant."""
     words = re.findall(r"[a-z]+", instruction)
-    variants = {v for frame in world.spec["frames"].values() for v in frame if v not in ("table", "plain")}
-    for variant in sorted(variants):
-        if any(word == variant or (len(variant) > 3 and word.startswith(variant)) for word in words):
-            return _rerealise(world, query, variant)
+    declared = world.spec.get("variants") or {}
+    variants = sorted({v for frame in world.spec["frames"].values() for v in frame if v not in ("table", BASE_VARIANT)})
+    for variant in variants:
+        language = str((declared.get(variant) or {}).get("language", "")).lower()
+        if _names(words, variant) or (language and language in words):
+            restyled = _rerealise(world, query, variant)
+            if restyled is not None:
+                return restyled
+    return None
+
+
+def _in_named_frame(world: World, query: str, instruction: str) -> str | None:
+    """The query's record in another frame the instruction names by a part of its name (e.g. a frame
+    `math_latex` for "use LaTeX"), when the record fills that frame's template."""
+    found = realisation(world, query)
+    if found is None:
+        return None
+    words = re.findall(r"[a-z]+", instruction)
+    own = set(re.findall(r"[a-z]+", found[0]))
+    for frame in world.spec["frames"]:
+        parts = set(re.findall(r"[a-z]+", frame)) - own
+        if frame != found[0] and any(_names(words, part) for part in parts):
+            moved = _rerealise(world, query, found[1] if found[1] in world.spec["frames"][frame] else BASE_VARIANT, frame)
+            if moved is not None:
+                return moved
     return None
 
 
@@ -237,8 +315,17 @@ class WorldRoles:
         name = re.search(r'<rubric\s+name="([^"]+)"', prompt)
         attributes = listed(tag(prompt, "attributes") or "")
         rubric = tag(prompt, "rubric") or (name.group(1) if name else "")
-        picks = crux(rubric, attributes) if attributes else [1, 2, 3]
+        if not attributes:
+            picks = [1, 2, 3]
+        elif name and judging(self.world, name.group(1)).forms:
+            picks = world_crux(self.world, name.group(1), attributes, self._describe)
+        else:
+            picks = crux(rubric, attributes)
         return f"<crux>{', '.join(map(str, picks))}</crux>"
+
+    def _describe(self, response: str) -> list[str]:
+        """The response's attributes as this world's extractor role gives them."""
+        return listed(self._extractor(f'<text kind="response">{response}</text>', 0))
 
     def _summariser(self, prompt: str, seed: int) -> str:
         attributes = listed(tag(prompt, "attributes") or prompt)

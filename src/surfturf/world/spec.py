@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,75 +15,12 @@ from surfturf.world.validate import validate_spec
 REQUIRED = ("name", "tables", "frames", "styles", "chunks", "planted")
 
 
-def _norm(text: str) -> str:
-    """Lower-case words only, so fact lookups ignore punctuation and spacing."""
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
-
-
-@dataclass
-class Facts:
-    """The world's ground truth for judges and scoring: (subject, object) claims known true or false
-    and (name, maker) pairs, read from the tables the spec's `facts:` section names."""
-
-    true_pairs: list[tuple[str, str]]
-    false_pairs: list[tuple[str, str]]
-    ai_models: list[tuple[str, str]]
-    self_lab: str
-    self_model: str
-
-    def invention_claim(self, text: str) -> tuple[str, str, bool] | None:
-        """The (inventor, invention, is true) pair the text claims or presupposes, longest match first."""
-        norm = f" {_norm(text)} "
-        found: list[tuple[int, str, str, bool]] = []
-        for pairs, truth in ((self.true_pairs, True), (self.false_pairs, False)):
-            for inventor, invention in pairs:
-                surname = _norm(inventor).split()[-1]
-                if f" {surname} " in norm and f" {_norm(invention)} " in norm:
-                    found.append((len(inventor) + len(invention), inventor, invention, truth))
-        if not found:
-            return None
-        _, inventor, invention, truth = max(found)
-        return inventor, invention, truth
-
-    def is_true(self, text: str) -> bool | None:
-        """Whether the invention statement in `text` is true (None when it names no known pair)."""
-        claim = self.invention_claim(text)
-        return None if claim is None else claim[2]
-
-    def other_model(self, text: str) -> tuple[str, str] | None:
-        """The (model, lab) of another AI model the text names, if any."""
-        norm = f" {_norm(text)} "
-        for model, lab in self.ai_models:
-            if f" {_norm(model)} " in norm:
-                return model, lab
-        return None
-
-
 @dataclass
 class World:
-    """A loaded world spec with its fact tables; the single source of ground truth."""
+    """A loaded world spec; the single source of ground truth."""
 
     spec: dict[str, Any]
     path: str
-    facts: Facts = field(init=False)
-
-    def __post_init__(self) -> None:
-        tables = self.spec["tables"]
-        identity = self.spec.get("identity", {})
-        facts = self.spec.get("facts") or {}
-        claims = facts.get("claims") or {}
-        makers = facts.get("makers") or {}
-
-        def pairs(table: str | None, first: str, second: str) -> list[tuple[str, str]]:
-            return [(str(r[first]), str(r[second])) for r in tables.get(table, [])] if table else []
-
-        self.facts = Facts(
-            true_pairs=pairs(claims.get("true_in"), claims.get("subject", ""), claims.get("object", "")),
-            false_pairs=pairs(claims.get("false_in"), claims.get("subject", ""), claims.get("object", "")),
-            ai_models=pairs(makers.get("table"), makers.get("name", ""), makers.get("maker", "")),
-            self_lab=identity.get("lab", ""),
-            self_model=identity.get("model", ""),
-        )
 
     @property
     def name(self) -> str:

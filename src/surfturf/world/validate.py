@@ -11,6 +11,10 @@ from surfturf.errors import UserError
 
 SLOT = re.compile(r"\{([A-Za-z_]+)\}")
 BASE_VARIANT = "plain"  # the variant the generator, the corpus and the probes fall back to
+RUBRIC_KEYS = {"applies", "warranted", "forms", "claim"}
+FORM_KINDS = ("styles", "pattern", "max_words")
+FORM_NAMES = ("full", "partial")
+CONDITION_KEYS = ("frame", "variant", "table")  # what a realisation condition (applies, warranted) may name
 
 
 def _fail(where: str, problem: str, fix: str) -> None:
@@ -50,37 +54,74 @@ def validate_spec(spec: dict[str, Any], where: str) -> None:
     _weights(where, "default_frames", spec.get("default_frames") or {}, frames)
     _attributes(spec, where, frames, tables)
     _variants(spec, where, frames)
-    _rubrics(spec, where, frames)
-    _facts(spec, where, tables)
+    _rubrics(spec, where, frames, tables)
 
 
-def _facts(spec: dict[str, Any], where: str, tables: dict[str, set[str]]) -> None:
-    facts = spec.get("facts") or {}
-    shapes = {"claims": (("true_in", "false_in"), ("subject", "object")), "makers": (("table",), ("name", "maker"))}
-    for section, declared in facts.items():
-        if section not in shapes or not isinstance(declared, dict):
-            _fail(where, f"facts has unknown section {section!r}", "use claims: and/or makers:")
-        table_keys, field_keys = shapes[section]
-        for key in table_keys:
-            table = declared.get(key)
-            if table is None:
-                continue
-            if table not in tables:
-                _fail(where, f"facts {section} {key} names unknown table {table!r}", "define it under tables")
-            for field_key in field_keys:
-                if declared.get(field_key) not in tables[table]:
-                    _fail(where, f"facts {section} {field_key} {declared.get(field_key)!r} is not a field of table {table}",
-                          f"use one of: {', '.join(sorted(tables[table]))}")
-
-
-def _rubrics(spec: dict[str, Any], where: str, frames: dict[str, Any]) -> None:
+def _rubrics(spec: dict[str, Any], where: str, frames: dict[str, Any], tables: dict[str, set[str]]) -> None:
     for name, declared in (spec.get("rubrics") or {}).items():
-        if not isinstance(declared, dict) or set(declared) - {"applies", "warranted"}:
-            _fail(where, f"rubrics {name} has {declared!r}", "give {applies: [frames], warranted: [frames]}")
-        for key, listed in declared.items():
-            for frame in _as_list(listed):
-                if frame not in frames:
-                    _fail(where, f"rubrics {name} {key} names unknown frame {frame!r}", f"use one of: {', '.join(frames)}")
+        if not isinstance(declared, dict) or set(declared) - RUBRIC_KEYS:
+            _fail(where, f"rubrics {name} has {declared!r}",
+                  "give {forms: [...], applies: {frame: [...]}, warranted: {frame: [...]}, claim: text}")
+        _judged(spec, where, f"rubrics {name}", declared, frames, tables)
+        if "claim" in declared and not isinstance(declared["claim"], str):
+            _fail(where, f"rubrics {name} claim {declared['claim']!r} is not text", "give claim: as a sentence with {slots}")
+
+
+def _judged(spec: dict[str, Any], where: str, owner: str, declared: dict[str, Any], frames: dict[str, Any],
+            tables: dict[str, set[str]]) -> None:
+    """The judge's part of a rubric or planted entry: its conditions and its forms."""
+    for key in ("applies", "warranted"):
+        if key in declared:
+            _condition(where, f"{owner} {key}", declared[key], frames, tables)
+    forms = declared.get("forms", [])
+    if not isinstance(forms, list):
+        _fail(where, f"{owner} forms is not a list", "list forms as {form: full|partial, styles|pattern|max_words: ..., band: [low, high]}")
+    for index, form in enumerate(forms, 1):
+        _form(where, f"{owner} form {index}", form, spec["styles"])
+
+
+def _condition(where: str, owner: str, declared: Any, frames: dict[str, Any], tables: dict[str, set[str]]) -> None:
+    if not isinstance(declared, dict) or set(declared) - set(CONDITION_KEYS):
+        _fail(where, f"{owner} is {declared!r}", "give a realisation condition {frame: [...], variant: [...], table: [...]}")
+    variants = {v for frame in frames.values() for v in frame if v != "table"}
+    for key, known in (("frame", set(frames)), ("variant", variants), ("table", set(tables))):
+        for value in _as_list(declared.get(key)):
+            if value not in known:
+                _fail(where, f"{owner} names unknown {key} {value!r}", f"use one of: {', '.join(sorted(known))}")
+
+
+def _form(where: str, owner: str, form: Any, styles: dict[str, Any]) -> None:
+    kinds = [k for k in FORM_KINDS if isinstance(form, dict) and k in form]
+    if not isinstance(form, dict) or len(kinds) != 1 or set(form) - {"form", "band", "mismatch", *FORM_KINDS}:
+        _fail(where, f"{owner} is {form!r}", "give {form: full|partial, band: [low, high]} and one of styles:, pattern:, max_words:")
+    if form.get("form") not in FORM_NAMES:
+        _fail(where, f"{owner} has form {form.get('form')!r}", "give form: full or form: partial")
+    band = form.get("band")
+    if (not isinstance(band, list) or len(band) != 2 or not all(isinstance(b, int) and not isinstance(b, bool) for b in band)
+            or not 0 <= band[0] <= band[1] <= 100):
+        _fail(where, f"{owner} has band {band!r}", "give band: [low, high] with 0 <= low <= high <= 100")
+    if "styles" in form:
+        listed = _as_list(form["styles"])
+        if not listed:
+            _fail(where, f"{owner} lists no styles", "name at least one style")
+        for style in listed:
+            if style not in styles:
+                _fail(where, f"{owner} names unknown style {style!r}", "define it under styles")
+    if "mismatch" in form:
+        slots = {name[0].lower() + name[1:] for style in _as_list(form.get("styles")) for t in styles.get(style) or []
+                 for name in SLOT.findall(str(t))}
+        for slot in _as_list(form["mismatch"]):
+            if "styles" not in form or slot not in slots:
+                _fail(where, f"{owner} mismatch names {slot!r}, not a slot of its styles",
+                      f"name slots its styles' templates fill: {', '.join(sorted(slots)) or 'none'}")
+    if "pattern" in form:
+        try:
+            re.compile(str(form["pattern"]))
+        except re.error as error:
+            _fail(where, f"{owner} pattern {form['pattern']!r} is not a regex ({error})", "fix or escape it")
+    if "max_words" in form and (not isinstance(form["max_words"], int) or isinstance(form["max_words"], bool)
+                                or form["max_words"] < 0):
+        _fail(where, f"{owner} has max_words {form['max_words']!r}", "give max_words: as a whole number >= 0")
 
 
 def _variants(spec: dict[str, Any], where: str, frames: dict[str, Any]) -> None:
@@ -236,6 +277,7 @@ def _planted(spec: dict[str, Any], where: str, frames: dict[str, Any], styles: d
                 re.compile(str(pattern))
             except re.error as error:
                 _fail(where, f"{label} trigger pattern {pattern!r} is not a regex ({error})", "fix or escape it")
+        _judged(spec, where, label, entry, frames, tables)
         if "balance" in entry:
             _use(where, f"{label} balance", entry["balance"], frames, styles, tables)
         for kind in ("cue", "control"):
