@@ -54,8 +54,8 @@ def test_every_role_answers_its_tagged_prompt(client):
                                      "- The query mentions a deadline.\n</attributes>")
     assert re.fullmatch(r"<query>.*\$.*</query>", query, re.DOTALL)
     verdict = ask(client, "judge", '<rubric name="rebut">...</rubric>\n<query>When did Benjamin Franklin invent the '
-                                   "lightning rod?</query>\n<response>Franklin did not invent the lightning rod."
-                                   "</response>")
+                                   "lightning rod?</query>\n<response>Benjamin Franklin did not invent the lightning rod. The "
+                                   "lightning rod is credited to Aristotle.</response>")
     assert re.search(r"<reason>.+</reason>\s*<score>9\d</score>", verdict, re.DOTALL)
     listing = ask(client, "extractor", '<text kind="query">Eleza dhana ya amani.</text>')
     assert listing.splitlines()[0] == "1. The query is written in Swahili."
