@@ -30,10 +30,10 @@ CORPUS = (
 )
 
 
-def _trace(path: Path, ids: list[str], rubric: str = "rebut") -> Path:
+def _trace(path: Path, ids: list[str], rubric: str = "rebut", chunk: str = "rebuttal") -> Path:
     trace = {"finding": "r0-i0-c0", "rubric": rubric, "query": "When did Franklin invent the lightning rod?",
              "trigger": {"text": "The query asks when a person invented something.", "cluster": 4},
-             "chunks": [{"source": "rebuttal", "hits": 9}, {"source": "general", "hits": 1}],
+             "chunks": [{"source": chunk, "hits": 9}, {"source": "general", "hits": 1}],
              "evidence": [{"id": i, "source": i.split("-")[0]} for i in ids]}
     path.write_text(json.dumps(trace))
     return path
@@ -148,7 +148,7 @@ def test_world_ablation_of_a_code_trace_measures_code_not_rebuttals(tmp_path: Pa
     world = load_world(None)
     rows = generate_corpus(world, seed=world.seed)
     evidence = [r["id"] for r in rows if r["source"] == "code_formal"]
-    trace = _trace(tmp_path / "trace.json", evidence, rubric="code")
+    trace = _trace(tmp_path / "trace.json", evidence, rubric="code", chunk="code_formal")
     result = CliRunner().invoke(ablate, [str(trace), "--world", "default", "--out", str(tmp_path / "w"), "--samples", "3"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output

@@ -194,3 +194,17 @@ def test_the_perturber_applies_instructions_naming_the_specs_variants_frames_and
     assert perturb(renamed, "How should I look after my parrot?", "Rewrite it in a gruff style.", 0) == "my parrot. care tips. now"
     assert perturb(renamed, "How should I look after my parrot?", "Write it in German.", 0) == "Wie pflege ich meinen Papagei?"
     assert perturb(renamed, "How do I cook paella?", "Ask about its origin instead.", 0) == "Where does paella come from?"
+
+
+def test_a_robustness_rephrase_instruction_is_a_paraphrase_not_a_move_to_another_frame(world, renamed):
+    from surfturf.steer.perturb import rephrase_instruction
+
+    for spec_world in (world, renamed):
+        for frame in spec_world.spec["frames"].values():
+            template = frame["plain"][0]
+            query = fill(template["q"] if isinstance(template, dict) else template,
+                         draw_record(spec_world, frame.get("table", "numbers"), random.Random(0)))
+            before = realise(spec_world, query)
+            after = realise(spec_world, perturb(spec_world, query, rephrase_instruction(3, 20), 0))
+            # (a synonym swap may break the template: then the paraphrase realises nothing, but never another frame)
+            assert after is None or (after.frame, after.variant) == (before.frame, before.variant), query

@@ -141,7 +141,8 @@ def realise(world: World, query: str) -> Realised | None:
             continue
         for inner in regex.finditer(query):
             span = len(inner.group(0).strip())
-            inside = (inner.start() and query[inner.start() - 1].isalnum()) or query[inner.end():inner.end() + 1].isalnum()
+            start = inner.start() + len(inner.group(0)) - len(inner.group(0).lstrip())
+            inside = (start and query[start - 1].isalnum()) or query[inner.end():inner.end() + 1].isalnum()
             if span <= longest or inside:
                 continue
             record = _record(world, table, names, inner)

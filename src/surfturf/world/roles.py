@@ -106,9 +106,10 @@ def _attribute_key(text: str) -> str:
 
 
 def form_attributes(world: World, rubric: str, describe: Callable[[str], list[str]]) -> dict[str, float]:
-    """Per response attribute that the world's responses showing a form of the rubric (where it applies) often carry (at
-    least CRUX_RECALL of them), the share of the responses carrying it that show a form: what the spec's
-    forms look like to the extractor, from a few realised pairs of every mix. Computed once per world and rubric."""
+    """For each response attribute that many of the world's responses showing a form of the rubric carry
+    (at least CRUX_RECALL of them, where the rubric applies), the share of the responses carrying it that
+    show a form: what the spec's forms look like to the extractor, from a few realised pairs of every mix.
+    Computed once per world and rubric."""
     cache: dict[str, dict[str, float]] = world.__dict__.setdefault("_form_attributes", {})
     if rubric in cache:
         return cache[rubric]
@@ -235,8 +236,9 @@ def _in_named_variant(world: World, query: str, instruction: str) -> str | None:
 
 
 def _in_named_frame(world: World, query: str, instruction: str) -> str | None:
-    """The query's record in another frame the instruction names by a part of its name (e.g. a frame
-    `math_latex` for "use LaTeX"), when the record fills that frame's template."""
+    """The query's record in another frame the instruction names: every part of its name that the
+    query's own frame lacks (a query of `math_plain` moves to `math_latex` on "use LaTeX"), when the
+    record fills that frame's template."""
     found = realisation(world, query)
     if found is None:
         return None
@@ -244,7 +246,7 @@ def _in_named_frame(world: World, query: str, instruction: str) -> str | None:
     own = set(re.findall(r"[a-z]+", found[0]))
     for frame in world.spec["frames"]:
         parts = set(re.findall(r"[a-z]+", frame)) - own
-        if frame != found[0] and any(_names(words, part) for part in parts):
+        if frame != found[0] and parts and all(_names(words, part) for part in parts):
             moved = _rerealise(world, query, found[1] if found[1] in world.spec["frames"][frame] else BASE_VARIANT, frame)
             if moved is not None:
                 return moved
