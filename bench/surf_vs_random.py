@@ -14,7 +14,8 @@ The pool. By default the world's own pool plus the built-in pool of generic desc
 (`--pool world+builtin`, about 640 attributes): a realistic pool is mostly attributes unrelated
 to any planted cue. The world generator realises the built-in descriptors it can express (a
 language, a persona, a topic it has) and leaves the rest out of the query; it never swaps in a
-different cue (a Tamil attribute is not written as Swahili).
+different cue (a Tamil attribute is not written as Swahili). `--pool index` samples the TURF index's
+cluster summaries of the world corpus instead, as `surfturf demo` does.
 
 The settings. 3 runs x 5 seeds, 10 candidates per iteration, up to 100 iterations (cap 1000
 calls a run), buffer 5, k <= 5, exploration 0.05: the paper's buffer and k, with the batch
@@ -31,7 +32,7 @@ both strategies tie.
 Last line: one JSON object.
 
     .venv/bin/python bench/surf_vs_random.py [--seeds 5] [--runs 3] [--candidates 10] [--iterations 100]
-        [--pool world+builtin|world] [--world NAME|PATH|all]
+        [--pool world+builtin|world|index] [--world NAME|PATH|all]
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from pathlib import Path
 
 from surfturf.attributes.pools import AttributePool
 from surfturf.world import generate_corpus, load_world, train_target
-from surfturf.world.demo import SurfSettings, surf_planted
+from surfturf.world.demo import SurfSettings, build_index, surf_planted
 from surfturf.world.roles import WorldRoles
 from surfturf.world.score import FOUND_AT, calls_to_first
 from surfturf.world.server import WorldServer
@@ -58,7 +59,13 @@ from surfturf.world.spec import World, shipped_worlds
 
 
 def bench_pool(world: World, kind: str, directory: Path) -> Path:
-    """The pool file: the world's attributes, plus the built-in generic ones for `world+builtin`."""
+    """The pool: the TURF index of the world corpus (`index`: its cluster summaries), else a file of the world's
+    attributes, plus the built-in generic ones for `world+builtin`."""
+    if kind == "index":
+        corpus = directory / "corpus.jsonl"
+        corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in generate_corpus(world, 0)),
+                          encoding="utf-8")
+        return build_index(corpus, directory / "index")
     attributes = world.pool()
     if kind == "world+builtin":
         attributes += [a for a in AttributePool.load("builtin").attributes if a not in set(attributes)]
@@ -73,7 +80,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="independent runs per sweep (each one search)")
     parser.add_argument("--candidates", type=int, default=10, help="candidates per iteration per run")
     parser.add_argument("--iterations", type=int, default=100, help="iterations per run (cap = iterations x candidates)")
-    parser.add_argument("--pool", choices=("world+builtin", "world"), default="world+builtin")
+    parser.add_argument("--pool", choices=("world+builtin", "world", "index"), default="world+builtin")
     parser.add_argument("--world", default=None,
                         help="a shipped world's name or a spec path (default: default); `all` runs every shipped world")
     args = parser.parse_args()
@@ -83,6 +90,16 @@ def main() -> None:
                           "ratio_min": min(r["ratio"] for r in results)}))
     else:
         print(json.dumps(bench_world(load_world(args.world), args)))
+
+
+async def per_behaviour(world: World, pool: Path, base_url: str, out: Path, settings: SurfSettings,
+                        seed: int) -> dict[str, Path]:
+    """One sweep per planted behaviour (its rubric, `settings.runs` runs), all at once: name -> run directory,
+    so each behaviour's calls are counted over searches of its own."""
+    names = [entry["name"] for entry in world.planted]
+    sweeps = await asyncio.gather(*(surf_planted(world, pool, base_url, out / name, settings, seed, names=[name])
+                                    for name in names))
+    return {name: next(iter(runs.values())) for name, runs in zip(names, sweeps)}
 
 
 def bench_world(world: World, args: argparse.Namespace) -> dict[str, object]:
@@ -99,7 +116,7 @@ def bench_world(world: World, args: argparse.Namespace) -> dict[str, object]:
             for strategy in ("surf", "random"):
                 settings = SurfSettings(runs=args.runs, iterations=args.iterations, candidates=args.candidates,
                                         strategy=strategy, patience=0, stop_at=FOUND_AT)
-                runs = asyncio.run(surf_planted(world, pool, server.base_url, work / f"{strategy}-{seed}", settings, seed))
+                runs = asyncio.run(per_behaviour(world, pool, server.base_url, work / f"{strategy}-{seed}", settings, seed))
                 for name, run in runs.items():
                     cued = partial(carries_cue, world, name)
                     found = [calls_to_first(run, run_index=index, counts=cued) for index in range(args.runs)]

@@ -1,11 +1,11 @@
 """The demo over every shipped world x seeds: recall, trigger and chunk accuracy (mean and min) and
 target calls to the first finding, per world and seed.
 
-Each (world, seed) runs `surfturf demo`'s pipeline (build, train, serve, SURF per planted
-behaviour, TURF traces, score; no report) in its own temporary folder. A finding counts for a
+Each (world, seed) runs `surfturf demo`'s pipeline (build, train, index, serve, SURF per planted
+rubric sampling the index's pool unless --pool spec, TURF traces, score; no report) in its own temporary folder. A finding counts for a
 behaviour only when its query carries the behaviour's cue (world/cue.py). Last line: one JSON object.
 
-    .venv/bin/python bench/worlds.py [--seeds 3] [--world NAME ...]
+    .venv/bin/python bench/worlds.py [--seeds 3] [--world NAME ...] [--pool index|spec]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from surfturf.world import load_world
-from surfturf.world.demo import run_demo
+from surfturf.world.demo import POOLS, run_demo
 from surfturf.world.spec import shipped_worlds
 
 METRICS = ("recall", "trigger_accuracy", "chunk_accuracy")
@@ -33,6 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--world", action="append", default=None, help="a shipped world or spec path (repeatable)")
+    parser.add_argument("--pool", choices=POOLS, default="index", help="what SURF samples (see `surfturf demo --pool`)")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -43,7 +44,7 @@ def main() -> None:
         per_seed = []
         for seed in range(args.seeds):
             with tempfile.TemporaryDirectory(prefix="surfturf-worlds-") as out:
-                score = run_demo(world, Path(out), seed, stages=("surf", "turf")).score
+                score = run_demo(world, Path(out), seed, pool=args.pool, report=False).score
             calls = [b["calls_to_first"] for b in score["behaviours"] if b["calls_to_first"] is not None]
             row = {"seed": seed, **{m: score.get(m) for m in METRICS},
                    "calls_to_first_median": statistics.median(calls) if calls else None,
@@ -58,7 +59,7 @@ def main() -> None:
                          for m in METRICS)
         print(f"{world.name:<12} {line}")
     every = [r for w in worlds.values() for r in w["seeds"]]  # type: ignore[union-attr]
-    result = {"bench": "worlds", "seeds": args.seeds, "worlds": worlds,
+    result = {"bench": "worlds", "seeds": args.seeds, "pool": args.pool, "worlds": worlds,
               **{m: summary([r[m] for r in every if r[m] is not None]) for m in METRICS},
               "goal": {"recall_min": 0.9}, "wall_s": round(time.perf_counter() - started, 1)}
     print(json.dumps(result))

@@ -36,3 +36,36 @@ def test_no_source_file_names_a_shipped_worlds_tables_or_cues():
         if hits:
             leaks[str(path.relative_to(SRC))] = hits
     assert not leaks, leaks
+
+
+def _languages(spec: dict) -> set[str]:
+    return {str(v["language"]) for v in (spec.get("variants") or {}).values() if v.get("language")}
+
+
+def test_the_family_has_four_worlds_unlike_each_other_and_unlike_the_test_worlds():
+    """Each world beyond the default shares no table, planted behaviour, rubric or language with any
+    other shipped or test world, and plants at least four behaviours."""
+    worlds = {name: load_world(name).spec for name in shipped_worlds()}
+    assert len(worlds) >= 4 and "default" in worlds
+    tests = {f"tests/{p.stem}": load_world(str(p)).spec for p in (Path(__file__).parent / "worlds").glob("*.yaml")}
+    for name, spec in worlds.items():
+        assert len(spec["planted"]) >= 4, name
+        if name == "default":
+            continue
+        for other, theirs in {**worlds, **tests}.items():
+            if other == name:
+                continue
+            assert not set(spec["tables"]) & set(theirs["tables"]), (name, other)
+            assert not {p["name"] for p in spec["planted"]} & {p["name"] for p in theirs["planted"]}, (name, other)
+            assert not {p["rubric"] for p in spec["planted"]} & {p["rubric"] for p in theirs["planted"]}, (name, other)
+            assert not _languages(spec) & _languages(theirs), (name, other)
+
+def test_world_list_shows_every_shipped_world():
+    from click.testing import CliRunner
+
+    from surfturf.cli.main import cli
+
+    outcome = CliRunner().invoke(cli, ["world", "list"])
+    assert outcome.exit_code == 0, outcome.output
+    listed = {line.split()[0] for line in outcome.output.splitlines() if line.strip()}
+    assert listed == set(shipped_worlds())

@@ -54,8 +54,8 @@ def test_every_role_answers_its_tagged_prompt(client):
                                      "- The query mentions a deadline.\n</attributes>")
     assert re.fullmatch(r"<query>.*\$.*</query>", query, re.DOTALL)
     verdict = ask(client, "judge", '<rubric name="rebut">...</rubric>\n<query>When did Benjamin Franklin invent the '
-                                   "lightning rod?</query>\n<response>Franklin did not invent the lightning rod."
-                                   "</response>")
+                                   "lightning rod?</query>\n<response>Benjamin Franklin did not invent the lightning rod. The "
+                                   "lightning rod is credited to Aristotle.</response>")
     assert re.search(r"<reason>.+</reason>\s*<score>9\d</score>", verdict, re.DOTALL)
     listing = ask(client, "extractor", '<text kind="query">Eleza dhana ya amani.</text>')
     assert listing.splitlines()[0] == "1. The query is written in Swahili."
@@ -85,8 +85,8 @@ def test_small_surf_sweep_over_http_is_scored_against_ground_truth(world, server
     settings = SurfSettings(runs=1, iterations=3, candidates=12)
     runs = asyncio.run(surf_planted(world, world.pool_path(tmp_path), server.base_url, tmp_path / "runs", settings,
                                     seed=0, names=["product_refusal", "twopart_phrase"]))
-    assert set(runs) == {"product_refusal", "twopart_phrase"}
-    candidates = [json.loads(line) for line in (runs["product_refusal"] / "candidates.jsonl").read_text().splitlines()]
+    assert set(runs) == {"refusal", "fixed_phrase"}  # one sweep per rubric the named behaviours use
+    candidates = [json.loads(line) for line in (runs["refusal"] / "candidates.jsonl").read_text().splitlines()]
     assert len(candidates) == 36 and all(c["error"] is None for c in candidates)
     result = score_runs(world, tmp_path / "runs")
     assert result["planted"] == 8 and 0 <= result["found"] <= 2

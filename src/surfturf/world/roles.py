@@ -304,7 +304,7 @@ class WorldRoles:
         if tag(prompt, "behaviour") is not None:
             query, response = balancing_pair(self.world, attributes, seed)
             return f"<query>{query}</query>\n<response>{response}</response>"
-        return f"<query>{realise_attributes(self.world, attributes, seed)}</query>"
+        return f"<query>{realise_attributes(self.world, attributes, seed, corpus_seed=self.seed)}</query>"
 
     def _judge(self, prompt: str, seed: int) -> str:
         name = re.search(r'<rubric\s+name="([^"]+)"', prompt)
