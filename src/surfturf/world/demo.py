@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from surfturf.errors import UserError
-from surfturf.surf.store import write_text_atomic
+from surfturf.io.files import write_text_atomic
 from surfturf.world.files import build_world, train_to
 from surfturf.world.roles import WorldRoles
 from surfturf.world.score import score_runs
