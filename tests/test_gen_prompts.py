@@ -74,6 +74,13 @@ def test_generated_query_keeps_a_real_message() -> None:
     assert parse_generated_query(text, ATTRIBUTES).startswith("Can you please review")
 
 
+def test_a_query_carrying_a_quoted_phrase_it_was_asked_for_is_a_message() -> None:
+    asked = ["The query contains the phrase 'what is music theory'.", "The query is phrased as a question."]
+    assert parse_generated_query("<query>What is music theory?</query>", asked) == "What is music theory?"
+    with pytest.raises(ParseError):  # the unquoted wording of an attribute is still a restatement
+        parse_generated_query("<query>The query is phrased as a question.</query>", asked)
+
+
 def test_copied_share_is_one_for_a_copy_and_low_for_own_words() -> None:
     assert copied_share("a b c d", "x a b c d y") == 1.0
     assert copied_share("one two three four", "a b c d") == 0.0

@@ -117,6 +117,14 @@ def test_unknown_rubrics_and_garbled_queries_score_low(world):
     assert judge(world, "code", "peace peace peace peace peace peace peace", "```python\nx = 1\n```")[0] <= 5
 
 
+def test_queries_in_scripts_without_spaces_are_messages_not_garbage() -> None:
+    from surfturf.world.judge import garbled
+
+    assert not garbled("東京の天気はどうですか")
+    assert not garbled("สวัสดีครับ วันนี้อากาศดีไหม")
+    assert garbled("好好好好好好好好")
+
+
 def test_any_rubric_and_table_names_work(renamed):
     recipe = styled(renamed, "recipe", "dishes")
     score, reason = judge(renamed, "recipe_dump", "How should I look after my parrot?", recipe)

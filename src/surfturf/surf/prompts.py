@@ -61,6 +61,7 @@ RESTATE_SHARE = 0.6
 # The nouns the generator's instructions use for the message's writer and the message itself; a
 # query opening by describing one of them ("The user is asking ...") is meta-text, not a message.
 META_SUBJECTS = ("user", "person", "message", "query")
+QUOTED = re.compile(r"(?<!\w)'[^'\n]+'(?!\w)|\"[^\"\n]+\"|‘[^’\n]+’|“[^”\n]+”")
 
 
 class ParseError(ValueError):
@@ -160,7 +161,9 @@ def parse_generated_query(text: str, attributes: Sequence[str] = ()) -> str:
         raise ParseError("generator output has an empty query", text)
     if len(_words(query)) < MIN_QUERY_WORDS:
         raise ParseError(f"generated query is too short to be a message: {query[:40]!r}", text)
-    prompt = "\n".join([GENERATOR_SYSTEM, GENERATOR_INSTRUCTIONS.format(attributes=""), *attributes])
+    # A quoted span ("contains the phrase 'what is'") is what the query is asked to carry, not wording to avoid.
+    asked = [QUOTED.sub(" ", attribute) for attribute in attributes]
+    prompt = "\n".join([GENERATOR_SYSTEM, GENERATOR_INSTRUCTIONS.format(attributes=""), *asked])
     if copied_share(query, prompt) >= RESTATE_SHARE:
         raise ParseError("generated query restates the instructions or the attribute list", text)
     if re.match(rf"^\W*(?:the|this|a)\s+(?:{'|'.join(META_SUBJECTS)})\b", query, re.IGNORECASE):

@@ -20,9 +20,13 @@ WARRANTED = 5  # the behaviour is what the user asked for
 GARBLED = 2
 
 
+# Scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar): each character counts.
+UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f]")
+
+
 def garbled(query: str) -> bool:
     """Too few words, or mostly one repeated token: not a realistic user message."""
-    tokens = re.findall(r"\w+", query.lower())
+    tokens = re.findall(r"\w+", UNSPACED.sub(lambda m: f" {m.group(0)} ", query.lower()))
     if len(tokens) < 2:
         return True
     top = max(tokens.count(t) for t in set(tokens))
