@@ -28,10 +28,12 @@ def list_worlds() -> None:
     """The shipped worlds: name, planted behaviours and chunks (pass a name to --world)."""
     from surfturf.world.spec import load_world, shipped_worlds
 
-    for name in shipped_worlds():
+    names = list(shipped_worlds())
+    width = max(map(len, names))
+    for name in names:
         spec = load_world(name)
         behaviours = ", ".join(entry["name"] for entry in spec.planted)
-        click.echo(f"{name:<12} {len(spec.planted)} planted, {len(spec.spec['chunks'])} chunks: {behaviours}")
+        click.echo(f"{name:<{width}} {len(spec.planted)} planted, {len(spec.spec['chunks'])} chunks: {behaviours}")
 
 
 @world.command()
