@@ -16,6 +16,12 @@ A first pass over the corpus (`Lexicon.fit`) counts, per text, its distinct word
 
 All choices come from the corpus (N, m and the counts), so the same code describes a chat mix, a
 math set or a tool-call corpus. Ties break by text, so the output is deterministic.
+
+Memory is bounded: each text is read only through `clip` (its first 500 and last 300 characters,
+all that the descriptors look at), and `OfflineExtractor.fit` counts a deterministic sample of at
+most FIT_SAMPLE texts per side (every n-th row of a larger corpus), so the counts of a 1M-row
+corpus take the memory of 50k texts. The significance rules above use the sample's N and counts.
+A fitted lexicon is saved as plain JSON (`to_dict` / `from_dict`), never pickled.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.stats import poisson
@@ -36,6 +43,13 @@ GENERIC_SHARE = 0.2
 MAX_DESCRIPTORS = 3
 TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 SENTENCE_WORDS = (2, 12)
+HEAD, TAIL = 500, 300  # the first sentence reads 300 characters, tokens 500 + 200, the last sentence 300
+FORMAT = "surfturf-lexicon/1"
+
+
+def clip(text: str) -> str:
+    """The part of a text the descriptors read: tokens, first and last sentences see the same."""
+    return text if len(text) <= HEAD + TAIL else text[:HEAD] + "\n" + text[-TAIL:]
 
 
 def tokens(text: str) -> list[str]:
@@ -111,6 +125,17 @@ class Lexicon:
         lexicon.openings = {s for s, df in first_df.items() if support <= df <= ceiling}
         lexicon.closings = {s for s, df in last_df.items() if support <= df <= ceiling}
         return lexicon
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "n_texts": self.n_texts, "support": self.support,
+                "words": dict(sorted(self.words.items())), "phrases": dict(sorted(self.phrases.items())),
+                "openings": sorted(self.openings), "closings": sorted(self.closings)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Lexicon:
+        return cls(str(data["kind"]), {str(k): float(v) for k, v in data["words"].items()},
+                   {str(k): float(v) for k, v in data["phrases"].items()}, set(data["openings"]), set(data["closings"]),
+                   int(data["n_texts"]), int(data["support"]))
 
     def describe(self, text: str, limit: int = MAX_DESCRIPTORS) -> list[str]:
         """Up to `limit` descriptors of `text`: stock sentences first, then phrases, then words."""

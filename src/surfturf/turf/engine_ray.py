@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from surfturf.attributes.heuristic import OfflineExtractor
 from surfturf.errors import UserError
 from surfturf.turf.engine import ShardDone, ShardJob
 from surfturf.turf.shards import BuildStopped, Extractor, build_shard
@@ -44,7 +45,8 @@ def connect(address: str | None) -> None:
 def _shard_on_worker(token: str, factory: ModelFactory, job: ShardJob, dtype: str) -> dict[str, Any]:
     if token not in _worker_models:  # models load once per worker process and build
         session, extractor, embedder = factory()
-        _worker_models[token] = (session, Extractor(extractor), embedder)
+        offline = OfflineExtractor.for_index(job.folder.parent.parent) if extractor is None else None  # INDEX/work/shard
+        _worker_models[token] = (session, Extractor(extractor, offline), embedder)
     _, extractor, embedder = _worker_models[token]
     return asyncio.run(build_shard(job.folder, job.rows, extractor, embedder, dtype, lambda: None))
 

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from surfturf.attributes.extract import Extraction, extract_attributes, heuristic_extract
+from surfturf.attributes.heuristic import OfflineExtractor
 from surfturf.data.rows import CorpusRow
 from surfturf.errors import UserError
 from surfturf.models import is_transient
@@ -34,9 +35,13 @@ class BuildStopped(Exception):
 
 @dataclass
 class Extractor:
-    """Heuristic (offline) when `model` is None, else an LLM through the model layer."""
+    """Heuristic (offline) when `model` is None, else an LLM through the model layer.
+
+    `offline` is the heuristic extractor with the lexicons fitted on the corpus (IndexBuilder fits it).
+    """
 
     model: Any | None = None
+    offline: OfflineExtractor | None = None
 
     @property
     def spec(self) -> str:
@@ -46,7 +51,8 @@ class Extractor:
         if self.model is None:
             out = []
             for row in rows:
-                out.append((heuristic_extract(row.query, "query"), heuristic_extract(row.response, "response")))
+                out.append((heuristic_extract(row.query, "query", self.offline),
+                            heuristic_extract(row.response, "response", self.offline)))
                 on_row()
             return out
 

@@ -12,6 +12,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import yaml
 
@@ -227,10 +228,15 @@ class WorldRoles:
         score, reason = judge(self.world, name.group(1) if name else "", tag(prompt, "query") or "", tag(prompt, "response") or "")
         return f"<reason>{reason}</reason>\n<score>{score}</score>"
 
+    @cached_property
+    def offline(self) -> heuristic.OfflineExtractor:
+        """The offline extractor fitted on the world corpus (the target's training pairs), once."""
+        return heuristic.OfflineExtractor.fit(list(zip(self.target.queries, self.target.responses)))
+
     def _extractor(self, prompt: str, seed: int) -> str:
         kind = re.search(r'<text\s+kind="(\w+)"', prompt)
         text = tag(prompt, "text") or ""
-        lines = heuristic.response_attributes(text) if kind and kind.group(1) == "response" else heuristic.query_attributes(text)
+        lines = self.offline.response(text) if kind and kind.group(1) == "response" else self.offline.query(text)
         return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
 
     def _crux(self, prompt: str, seed: int) -> str:
