@@ -148,16 +148,18 @@ class Lexicon:
             if last in self.closings and last != first:
                 out.append(f"{the} ends with the sentence '{last}'")
         words = tokens(text)
-        present = set(words)
-        grams = {" ".join(words[i:i + n]) for n in (3, 2) for i in range(len(words) - n + 1)}
+        hot = [i for i, word in enumerate(words) if word in self.words]  # every kept phrase holds a kept word
+        present = {words[i] for i in hot}
+        grams = {" ".join(words[start:start + n]) for i in hot for n in (3, 2)
+                 for start in range(max(0, i - n + 1), min(i, len(words) - n) + 1)} if self.phrases else set()
         phrases = sorted((g for g in grams if g in self.phrases), key=lambda g: (-len(g.split()), -self.phrases[g], g))
-        covered: set[str] = set()
+        covered: list[str] = []  # a phrase inside one already named adds nothing
         for gram in phrases:
-            if len(out) >= limit or gram in " ".join(covered):
+            if len(out) >= limit or any(gram in c for c in covered):
                 continue
             out.append(f"{the} contains the phrase '{gram}'")
-            covered.add(gram)
-        singles = sorted((w for w in present if w in self.words), key=lambda w: (-self.words[w], w))
+            covered.append(gram)
+        singles = sorted(present, key=lambda w: (-self.words[w], w))
         for word in singles:
             if len(out) >= limit:
                 break
