@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Iterable, Sized
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from surfturf.attributes import surface
@@ -27,6 +28,7 @@ __all__ = ["OfflineExtractor", "detect_language", "has_code", "has_latex", "word
            "response_attributes"]
 N_ATTRIBUTES = 10
 FIT_SAMPLE = 50_000  # texts per side a lexicon is fitted on: every n-th row of a larger corpus
+CACHE_TEXTS = 4096  # recent distinct texts per side whose attributes are kept
 LEXICON_FILE = "lexicon.json"  # where an offline index keeps the extractor it was built with
 MADE_BY = surface.MADE_BY
 STORY = surface.NARRATIVE
@@ -137,11 +139,16 @@ class OfflineExtractor:
             responses.append(lexical.clip(response))
         return cls(Lexicon.fit(queries, "query"), Lexicon.fit(responses, "response"))
 
+    def __post_init__(self) -> None:
+        # corpora repeat texts (stock answers, templates): each distinct recent text is described once
+        self._query = lru_cache(maxsize=CACHE_TEXTS)(lambda text: tuple(query_attributes(text, self.queries)))
+        self._response = lru_cache(maxsize=CACHE_TEXTS)(lambda text: tuple(response_attributes(text, self.responses)))
+
     def query(self, text: str) -> list[str]:
-        return query_attributes(text, self.queries)
+        return list(self._query(text))
 
     def response(self, text: str) -> list[str]:
-        return response_attributes(text, self.responses)
+        return list(self._response(text))
 
     def to_dict(self) -> dict[str, object]:
         return {"format": lexical.FORMAT, "queries": self.queries.to_dict() if self.queries else None,

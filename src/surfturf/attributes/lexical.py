@@ -26,11 +26,13 @@ A fitted lexicon is saved as plain JSON (`to_dict` / `from_dict`), never pickled
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -126,6 +128,36 @@ class Lexicon:
         lexicon.closings = {s for s, df in last_df.items() if support <= df <= ceiling}
         return lexicon
 
+    @cached_property
+    def _phrase_index(self) -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+        """(first word -> second words) of the kept phrases, and the 2-word heads of 3-word ones:
+        a text's phrases are found with dictionary lookups, building only strings that can match."""
+        follow: dict[str, set[str]] = {}
+        heads: set[str] = set()
+        for phrase in self.phrases:
+            parts = phrase.split(" ")
+            follow.setdefault(parts[0], set()).add(parts[1])
+            if len(parts) == 3:
+                heads.add(f"{parts[0]} {parts[1]}")
+        return {word: frozenset(after) for word, after in follow.items()}, frozenset(heads)
+
+    def _phrases_in(self, words: list[str]) -> set[str]:
+        follow, heads = self._phrase_index
+        found: set[str] = set()
+        last = len(words) - 1
+        for i, word in enumerate(words):
+            after = follow.get(word)
+            if after is None or i == last or words[i + 1] not in after:
+                continue
+            pair = f"{word} {words[i + 1]}"
+            if pair in self.phrases:
+                found.add(pair)
+            if i + 1 < last and pair in heads:
+                triple = f"{pair} {words[i + 2]}"
+                if triple in self.phrases:
+                    found.add(triple)
+        return found
+
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "n_texts": self.n_texts, "support": self.support,
                 "words": dict(sorted(self.words.items())), "phrases": dict(sorted(self.phrases.items())),
@@ -148,21 +180,16 @@ class Lexicon:
             if last in self.closings and last != first:
                 out.append(f"{the} ends with the sentence '{last}'")
         words = tokens(text)
-        hot = [i for i, word in enumerate(words) if word in self.words]  # every kept phrase holds a kept word
-        present = {words[i] for i in hot}
-        grams = {" ".join(words[start:start + n]) for i in hot for n in (3, 2)
-                 for start in range(max(0, i - n + 1), min(i, len(words) - n) + 1)} if self.phrases else set()
-        phrases = sorted((g for g in grams if g in self.phrases), key=lambda g: (-len(g.split()), -self.phrases[g], g))
+        present = self.words.keys() & set(words)
+        phrases = sorted(self._phrases_in(words), key=lambda g: (-g.count(" "), -self.phrases[g], g))
         covered: list[str] = []  # a phrase inside one already named adds nothing
         for gram in phrases:
             if len(out) >= limit or any(gram in c for c in covered):
                 continue
             out.append(f"{the} contains the phrase '{gram}'")
             covered.append(gram)
-        singles = sorted(present, key=lambda w: (-self.words[w], w))
-        for word in singles:
-            if len(out) >= limit:
-                break
-            if not any(word in g.split() for g in covered):
-                out.append(f"{the} contains the word '{word}'")
+        named = {word for phrase in covered for word in phrase.split()}
+        room = max(0, limit - len(out))
+        for word in heapq.nsmallest(room, present - named, key=lambda w: (-self.words[w], w)):
+            out.append(f"{the} contains the word '{word}'")
         return [a + "." for a in out[:limit]]
