@@ -92,10 +92,13 @@ def product_names(text: str) -> list[str]:
 
 
 def _combine(found: list[str], lexical: list[str]) -> list[str]:
-    """Specific surface attributes, then the lexical ones, then length: at most N_ATTRIBUTES."""
-    specific, size = found[:-1], found[-1]
-    room = N_ATTRIBUTES - 1 - len(lexical)
-    return specific[:room] + lexical + [size]
+    """Specific surface attributes, then lexical ones in the room they leave, then length: at most N_ATTRIBUTES.
+
+    A surface attribute names a class of texts (a language, a format); a phrase names one wording of
+    it. The class is what other examples share, so a phrase never displaces one.
+    """
+    specific, size = found[:-1][:N_ATTRIBUTES - 1], found[-1]
+    return specific + lexical[:N_ATTRIBUTES - 1 - len(specific)] + [size]
 
 
 def query_attributes(text: str, lexicon: Lexicon | None = None) -> list[str]:

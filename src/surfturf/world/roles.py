@@ -234,9 +234,10 @@ class WorldRoles:
         return heuristic.OfflineExtractor.fit(list(zip(self.target.queries, self.target.responses)))
 
     def _extractor(self, prompt: str, seed: int) -> str:
-        kind = re.search(r'<text\s+kind="(\w+)"', prompt)
-        text = tag(prompt, "text") or ""
-        lines = self.offline.response(text) if kind and kind.group(1) == "response" else self.offline.query(text)
+        # the tagged text itself: the instructions mention a bare "<text>" tag before it
+        found = re.findall(r'<text\s+kind="(\w+)"\s*>\n?(.*?)\n?</text\s*>', prompt, re.DOTALL)
+        kind, text = found[-1] if found else ("query", prompt)
+        lines = self.offline.response(text) if kind == "response" else self.offline.query(text)
         return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
 
     def _crux(self, prompt: str, seed: int) -> str:
