@@ -15,15 +15,16 @@ from surfturf.testing.index import build_offline_index
 from surfturf.turf import store
 from surfturf.turf.trace import trace_context
 
-STOCK = "Kindly reticulate the splines"
+STOCK = "We reticulate the splines"
 
 
 def rows(n: int = 240) -> list[tuple[str, str]]:
-    """A corpus where one wording ("reticulate the splines") is concentrated in a sixth of the queries."""
+    """A corpus where one wording ("reticulate the splines") is concentrated in a sixth of the responses
+    and one framing sentence in a sixth of the queries."""
     out = []
     for i in range(n):
         if i % 6 == 0:
-            out.append((f"{STOCK} of grid {i} please.", f"Grid {i} is reticulated. Hope that settles it."))
+            out.append((f"Answer in one line. Fix grid {i}.", f"{STOCK} of grid {i} now. Hope that settles it."))
         else:
             out.append((f"What is the colour of item {i}?", f"Item {i} is painted a shade of blue number {i % 7}."))
     return out
@@ -44,7 +45,9 @@ def test_save_and_load_give_the_same_descriptors(tmp_path: Path) -> None:
     for query, response in rows()[:12]:
         assert loaded.query(query) == fitted.query(query)
         assert loaded.response(response) == fitted.response(response)
-    assert any("reticulate the splines" in a for a in loaded.query(f"{STOCK} of grid 5 please."))
+    assert any("reticulate the splines" in a for a in loaded.response(f"{STOCK} of grid 5 now."))
+    assert "The query opens with the sentence 'Answer in one line.'." in loaded.query("Answer in one line. Fix grid 5.")
+    assert not any("contains the phrase" in a or "contains the word" in a for a in loaded.query("Answer in one line. Fix grid 5."))
     assert json.loads((tmp_path / LEXICON_FILE).read_text())["format"] == "surfturf-lexicon/1"
 
 
@@ -72,12 +75,12 @@ def test_the_index_stores_its_lexicon_and_traces_use_it(tmp_path: Path) -> None:
     manifest = json.loads((index / store.MANIFEST).read_text())
     assert manifest["lexicon"] == LEXICON_FILE and (index / LEXICON_FILE).is_file()
     stored = OfflineExtractor.load(index / LEXICON_FILE)
-    examples = store.Index.open(index).table(store.QUERY_ATTRIBUTES, ["example", "text"]).to_pylist()
+    examples = store.Index.open(index).table(store.RESPONSE_ATTRIBUTES, ["example", "text"]).to_pylist()
     first = [row["text"] for row in examples if row["example"] == 0]
-    assert first == stored.query(rows()[0][0]) and any("reticulate the splines" in a for a in first)
+    assert first == stored.response(rows()[0][1]) and any("splines" in a or "settles" in a for a in first)
     context = trace_context(index)
     assert context.offline.to_dict() == stored.to_dict()
-    assert asyncio_run(context.source(None).query(rows()[0][0])) == (first, None)
+    assert asyncio_run(context.source(None).response(rows()[0][1])) == (first, None)
 
 
 def test_a_resumed_build_reuses_the_stored_lexicon(tmp_path: Path) -> None:
@@ -87,7 +90,7 @@ def test_a_resumed_build_reuses_the_stored_lexicon(tmp_path: Path) -> None:
     other.save(tmp_path / "INDEX" / LEXICON_FILE)  # as a killed build would have left it
     index = build_offline_index([str(corpus)], tmp_path / "INDEX", 1000)
     assert OfflineExtractor.load(index / LEXICON_FILE).to_dict() == other.to_dict()
-    texts = store.Index.open(index).table(store.QUERY_ATTRIBUTES, ["text"]).column("text").to_pylist()
+    texts = store.Index.open(index).table(store.RESPONSE_ATTRIBUTES, ["text"]).column("text").to_pylist()
     assert not any("reticulate" in text for text in texts)
 
 
@@ -99,9 +102,9 @@ def test_the_world_extractor_role_is_fitted_on_the_world_corpus(world) -> None: 
     corpus = generate_corpus(world, seed=0)[::4]
     roles = WorldRoles(world, train_target(corpus, seed=0), seed=0)
     fitted = OfflineExtractor.fit(list(zip(roles.target.queries, roles.target.responses)))
-    query = roles.target.queries[0]
-    answer = roles.answer("world/extractor", extraction_messages(query, "query"))
-    assert [line.split(". ", 1)[1] for line in answer.splitlines()] == fitted.query(query)
+    response = roles.target.responses[0]
+    answer = roles.answer("world/extractor", extraction_messages(response, "response"))
+    assert [line.split(". ", 1)[1] for line in answer.splitlines()] == fitted.response(response)
     assert roles.offline is roles.offline  # fitted once
 
 

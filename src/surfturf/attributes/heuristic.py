@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from surfturf.attributes import surface
-from surfturf.attributes import lexical
+from surfturf.attributes import lexical, surface
 from surfturf.attributes.lexical import Lexicon
 from surfturf.attributes.surface import detect_language, has_code, has_latex, words
 from surfturf.errors import UserError
@@ -102,8 +101,14 @@ def _combine(found: list[str], lexical: list[str]) -> list[str]:
 
 
 def query_attributes(text: str, lexicon: Lexicon | None = None) -> list[str]:
-    """Up to 10 sentences "The query ..." about a user query, most distinctive first."""
-    return _combine(surface.describe(text, "query"), lexicon.describe(text) if lexicon else [])
+    """Up to 10 sentences "The query ..." about a user query, most distinctive first.
+
+    A query gets the lexicon's stock sentences (template framings) but not its words and phrases:
+    TURF names the trigger among query attributes, and a concentrated wording outranks the class
+    of query it belongs to (measured on the worlds: trigger accuracy fell from 0.81 to 0.55 on the
+    default world with query phrases), while naming the class is what generalises.
+    """
+    return _combine(surface.describe(text, "query"), lexicon.describe(text, sentences_only=True) if lexicon else [])
 
 
 def response_attributes(text: str, lexicon: Lexicon | None = None) -> list[str]:

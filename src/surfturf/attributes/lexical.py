@@ -169,8 +169,9 @@ class Lexicon:
                    {str(k): float(v) for k, v in data["phrases"].items()}, set(data["openings"]), set(data["closings"]),
                    int(data["n_texts"]), int(data["support"]))
 
-    def describe(self, text: str, limit: int = MAX_DESCRIPTORS) -> list[str]:
-        """Up to `limit` descriptors of `text`: stock sentences first, then phrases, then words."""
+    def describe(self, text: str, limit: int = MAX_DESCRIPTORS, sentences_only: bool = False) -> list[str]:
+        """Up to `limit` descriptors of `text`: stock sentences first, then (unless `sentences_only`)
+        phrases, then words."""
         the = f"The {self.kind}"
         out: list[str] = []
         if self.openings or self.closings:
@@ -179,6 +180,8 @@ class Lexicon:
                 out.append(f"{the} opens with the sentence '{first}'")
             if last in self.closings and last != first:
                 out.append(f"{the} ends with the sentence '{last}'")
+        if sentences_only:
+            return [a + "." for a in out[:limit]]
         words = tokens(text)
         present = self.words.keys() & set(words)
         phrases = sorted(self._phrases_in(words), key=lambda g: (-g.count(" "), -self.phrases[g], g))
