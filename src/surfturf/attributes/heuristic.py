@@ -10,17 +10,25 @@ The detector functions are public so offline judges can reuse them.
 
 from __future__ import annotations
 
+import json
+import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
-from surfturf.attributes import surface
+from surfturf.attributes import lexical, surface
 from surfturf.attributes.lexical import Lexicon
 from surfturf.attributes.surface import detect_language, has_code, has_latex, words
+from surfturf.errors import UserError
 
 __all__ = ["OfflineExtractor", "detect_language", "has_code", "has_latex", "words", "query_attributes",
            "response_attributes"]
 N_ATTRIBUTES = 10
+FIT_SAMPLE = 50_000  # texts per side a lexicon is fitted on: every n-th row of a larger corpus
+CACHE_TEXTS = 4096  # recent distinct texts per side whose attributes are kept
+LEXICON_FILE = "lexicon.json"  # where an offline index keeps the extractor it was built with
 MADE_BY = surface.MADE_BY
 STORY = surface.NARRATIVE
 EXPLAIN_ASK = re.compile(r"\b(explain|describe|tell me about|overview|what is|why|help me understand|meaning of)\b", re.IGNORECASE)
@@ -83,15 +91,24 @@ def product_names(text: str) -> list[str]:
 
 
 def _combine(found: list[str], lexical: list[str]) -> list[str]:
-    """Specific surface attributes, then the lexical ones, then length: at most N_ATTRIBUTES."""
-    specific, size = found[:-1], found[-1]
-    room = N_ATTRIBUTES - 1 - len(lexical)
-    return specific[:room] + lexical + [size]
+    """Specific surface attributes, then lexical ones in the room they leave, then length: at most N_ATTRIBUTES.
+
+    A surface attribute names a class of texts (a language, a format); a phrase names one wording of
+    it. The class is what other examples share, so a phrase never displaces one.
+    """
+    specific, size = found[:-1][:N_ATTRIBUTES - 1], found[-1]
+    return specific + lexical[:N_ATTRIBUTES - 1 - len(specific)] + [size]
 
 
 def query_attributes(text: str, lexicon: Lexicon | None = None) -> list[str]:
-    """Up to 10 sentences "The query ..." about a user query, most distinctive first."""
-    return _combine(surface.describe(text, "query"), lexicon.describe(text) if lexicon else [])
+    """Up to 10 sentences "The query ..." about a user query, most distinctive first.
+
+    A query gets the lexicon's stock sentences (template framings) but not its words and phrases:
+    TURF names the trigger among query attributes, and a concentrated wording outranks the class
+    of query it belongs to (measured on the worlds: trigger accuracy fell from 0.81 to 0.55 on the
+    default world with query phrases), while naming the class is what generalises.
+    """
+    return _combine(surface.describe(text, "query"), lexicon.describe(text, sentences_only=True) if lexicon else [])
 
 
 def response_attributes(text: str, lexicon: Lexicon | None = None) -> list[str]:
@@ -101,18 +118,76 @@ def response_attributes(text: str, lexicon: Lexicon | None = None) -> list[str]:
 
 @dataclass
 class OfflineExtractor:
-    """The offline extractor with lexicons fitted on one corpus (queries and responses)."""
+    """The offline extractor with lexicons fitted on one corpus (queries and responses).
+
+    Unfitted (both lexicons None) it gives the surface attributes only. An index built offline
+    stores its fitted extractor (`save`) so that traces describe a failing pair the same way.
+    """
 
     queries: Lexicon | None = None
     responses: Lexicon | None = None
 
     @classmethod
-    def fit(cls, pairs: Iterable[tuple[str, str]]) -> OfflineExtractor:
-        pairs = list(pairs)
-        return cls(Lexicon.fit((q for q, _ in pairs), "query"), Lexicon.fit((r for _, r in pairs), "response"))
+    def fit(cls, pairs: Iterable[tuple[str, str]], total: int | None = None,
+            sample: int = FIT_SAMPLE) -> OfflineExtractor:
+        """Fit both lexicons in one pass over (query, response) pairs, on every n-th pair so that at
+        most `sample` are counted; `total` (the number of pairs, else len(pairs)) sets n, and
+        without either the first `sample` pairs are used."""
+        if total is None and isinstance(pairs, Sized):
+            total = len(pairs)
+        stride = max(1, math.ceil(total / sample)) if total else 1
+        queries: list[str] = []
+        responses: list[str] = []
+        for number, (query, response) in enumerate(pairs):
+            if number % stride:
+                continue
+            if len(queries) >= sample:
+                break
+            queries.append(lexical.clip(query))
+            responses.append(lexical.clip(response))
+        return cls(Lexicon.fit(queries, "query"), Lexicon.fit(responses, "response"))
+
+    def __post_init__(self) -> None:
+        # corpora repeat texts (stock answers, templates): each distinct recent text is described once
+        self._query = lru_cache(maxsize=CACHE_TEXTS)(lambda text: tuple(query_attributes(text, self.queries)))
+        self._response = lru_cache(maxsize=CACHE_TEXTS)(lambda text: tuple(response_attributes(text, self.responses)))
 
     def query(self, text: str) -> list[str]:
-        return query_attributes(text, self.queries)
+        return list(self._query(text))
 
     def response(self, text: str) -> list[str]:
-        return response_attributes(text, self.responses)
+        return list(self._response(text))
+
+    def to_dict(self) -> dict[str, object]:
+        return {"format": lexical.FORMAT, "queries": self.queries.to_dict() if self.queries else None,
+                "responses": self.responses.to_dict() if self.responses else None}
+
+    def save(self, path: Path) -> None:
+        """Write the lexicons as JSON (atomically: a reader never sees half a file)."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> OfflineExtractor:
+        path = Path(path)
+        fix = f"delete {path} and rebuild the index it belongs to (the build refits it)"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserError(f"lexicon file {path} is missing", fix) from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise UserError(f"lexicon file {path} is unreadable ({error})", fix) from None
+        if not isinstance(data, dict) or data.get("format") != lexical.FORMAT:
+            raise UserError(f"lexicon file {path} is not a {lexical.FORMAT} file", fix)
+        try:
+            return cls(*(Lexicon.from_dict(data[side]) if data.get(side) else None for side in ("queries", "responses")))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise UserError(f"lexicon file {path} is corrupt ({error!r})", fix) from None
+
+    @classmethod
+    def for_index(cls, index_dir: Path) -> OfflineExtractor:
+        """The extractor an offline index was built with; unfitted for an index without a lexicon."""
+        path = Path(index_dir) / LEXICON_FILE
+        return cls.load(path) if path.exists() else cls()

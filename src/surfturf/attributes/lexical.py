@@ -16,15 +16,24 @@ A first pass over the corpus (`Lexicon.fit`) counts, per text, its distinct word
 
 All choices come from the corpus (N, m and the counts), so the same code describes a chat mix, a
 math set or a tool-call corpus. Ties break by text, so the output is deterministic.
+
+Memory is bounded: each text is read only through `clip` (its first 500 and last 300 characters,
+all that the descriptors look at), and `OfflineExtractor.fit` counts a deterministic sample of at
+most FIT_SAMPLE texts per side (every n-th row of a larger corpus), so the counts of a 1M-row
+corpus take the memory of 50k texts. The significance rules above use the sample's N and counts.
+A fitted lexicon is saved as plain JSON (`to_dict` / `from_dict`), never pickled.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 from scipy.stats import poisson
@@ -36,6 +45,13 @@ GENERIC_SHARE = 0.2
 MAX_DESCRIPTORS = 3
 TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 SENTENCE_WORDS = (2, 12)
+HEAD, TAIL = 500, 300  # the first sentence reads 300 characters, tokens 500 + 200, the last sentence 300
+FORMAT = "surfturf-lexicon/1"
+
+
+def clip(text: str) -> str:
+    """The part of a text the descriptors read: tokens, first and last sentences see the same."""
+    return text if len(text) <= HEAD + TAIL else text[:HEAD] + "\n" + text[-TAIL:]
 
 
 def tokens(text: str) -> list[str]:
@@ -112,8 +128,50 @@ class Lexicon:
         lexicon.closings = {s for s, df in last_df.items() if support <= df <= ceiling}
         return lexicon
 
-    def describe(self, text: str, limit: int = MAX_DESCRIPTORS) -> list[str]:
-        """Up to `limit` descriptors of `text`: stock sentences first, then phrases, then words."""
+    @cached_property
+    def _phrase_index(self) -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+        """(first word -> second words) of the kept phrases, and the 2-word heads of 3-word ones:
+        a text's phrases are found with dictionary lookups, building only strings that can match."""
+        follow: dict[str, set[str]] = {}
+        heads: set[str] = set()
+        for phrase in self.phrases:
+            parts = phrase.split(" ")
+            follow.setdefault(parts[0], set()).add(parts[1])
+            if len(parts) == 3:
+                heads.add(f"{parts[0]} {parts[1]}")
+        return {word: frozenset(after) for word, after in follow.items()}, frozenset(heads)
+
+    def _phrases_in(self, words: list[str]) -> set[str]:
+        follow, heads = self._phrase_index
+        found: set[str] = set()
+        last = len(words) - 1
+        for i, word in enumerate(words):
+            after = follow.get(word)
+            if after is None or i == last or words[i + 1] not in after:
+                continue
+            pair = f"{word} {words[i + 1]}"
+            if pair in self.phrases:
+                found.add(pair)
+            if i + 1 < last and pair in heads:
+                triple = f"{pair} {words[i + 2]}"
+                if triple in self.phrases:
+                    found.add(triple)
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "n_texts": self.n_texts, "support": self.support,
+                "words": dict(sorted(self.words.items())), "phrases": dict(sorted(self.phrases.items())),
+                "openings": sorted(self.openings), "closings": sorted(self.closings)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Lexicon:
+        return cls(str(data["kind"]), {str(k): float(v) for k, v in data["words"].items()},
+                   {str(k): float(v) for k, v in data["phrases"].items()}, set(data["openings"]), set(data["closings"]),
+                   int(data["n_texts"]), int(data["support"]))
+
+    def describe(self, text: str, limit: int = MAX_DESCRIPTORS, sentences_only: bool = False) -> list[str]:
+        """Up to `limit` descriptors of `text`: stock sentences first, then (unless `sentences_only`)
+        phrases, then words."""
         the = f"The {self.kind}"
         out: list[str] = []
         if self.openings or self.closings:
@@ -122,20 +180,19 @@ class Lexicon:
                 out.append(f"{the} opens with the sentence '{first}'")
             if last in self.closings and last != first:
                 out.append(f"{the} ends with the sentence '{last}'")
+        if sentences_only:
+            return [a + "." for a in out[:limit]]
         words = tokens(text)
-        present = set(words)
-        grams = {" ".join(words[i:i + n]) for n in (3, 2) for i in range(len(words) - n + 1)}
-        phrases = sorted((g for g in grams if g in self.phrases), key=lambda g: (-len(g.split()), -self.phrases[g], g))
-        covered: set[str] = set()
+        present = self.words.keys() & set(words)
+        phrases = sorted(self._phrases_in(words), key=lambda g: (-g.count(" "), -self.phrases[g], g))
+        covered: list[str] = []  # a phrase inside one already named adds nothing
         for gram in phrases:
-            if len(out) >= limit or gram in " ".join(covered):
+            if len(out) >= limit or any(gram in c for c in covered):
                 continue
             out.append(f"{the} contains the phrase '{gram}'")
-            covered.add(gram)
-        singles = sorted((w for w in present if w in self.words), key=lambda w: (-self.words[w], w))
-        for word in singles:
-            if len(out) >= limit:
-                break
-            if not any(word in g.split() for g in covered):
-                out.append(f"{the} contains the word '{word}'")
+            covered.append(gram)
+        named = {word for phrase in covered for word in phrase.split()}
+        room = max(0, limit - len(out))
+        for word in heapq.nsmallest(room, present - named, key=lambda w: (-self.words[w], w)):
+            out.append(f"{the} contains the word '{word}'")
         return [a + "." for a in out[:limit]]

@@ -42,6 +42,8 @@ SCRIPT_LANGUAGE = {"CJK": "Chinese", "HIRAGANA": "Japanese", "KATAKANA": "Japane
                    "GREEK": "Greek", "HEBREW": "Hebrew", "THAI": "Thai", "BENGALI": "Bengali", "TAMIL": "Tamil",
                    "GEORGIAN": "Georgian", "ARMENIAN": "Armenian", "ETHIOPIC": "Amharic", "GUJARATI": "Gujarati"}
 
+MIX_SHARE = 0.2  # a second script holding a fifth of the letters is a mix, not a borrowed name
+MIX_MIN_WORDS = 2  # distinct function words of its own that show a language is present
 EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\U0001F1E6-\U0001F1FF]")
 EMOTICON = re.compile(r"(?:^|\s)[:;=][-']?[)(DPp](?=\s|$)")
 FENCE = re.compile(r"```")
@@ -99,6 +101,40 @@ LABEL = re.compile(r"^\s*([A-Z][\w ]{1,24}):(?:\s|$)", re.MULTILINE)
 CODE_ASK = re.compile(r"\b(code|function|program|script|python|javascript|java|c\+\+|sql|implement(?:ation)?|algorithm|"
                       r"class|method|regex|compile|debug|html|css)\b", re.IGNORECASE)
 URL = re.compile(r"https?://|www\.")
+DIGIT = re.compile(r"\d")
+SENTENCE_CAPITAL = re.compile(r"[.!?]\s+[A-Z]")
+LAST_SPLIT = re.compile(r"[.!?]\s+")
+FIRST_SPLIT = re.compile(r"(?<=[.!?:])\s+|\n+")
+YES_NO = re.compile(r"\s*(yes|no)\b", re.IGNORECASE)
+
+
+class Gated:
+    """A regex searched only when the lowercased text holds one of its literal needles: most texts
+    hold none, and a plain `in` test is far cheaper than a case-insensitive alternation."""
+
+    def __init__(self, pattern: re.Pattern[str], needles: tuple[str, ...]) -> None:
+        self.pattern = pattern
+        self.needles = needles
+
+    def search(self, text: str, low: str | None = None) -> re.Match[str] | None:
+        low = text.lower() if low is None else low
+        for needle in self.needles:
+            if needle in low:
+                return self.pattern.search(text)
+        return None
+
+
+CODE_ASK_GATE = Gated(CODE_ASK, ("code", "function", "program", "script", "python", "java", "c++", "sql", "implement",
+                                 "algorithm", "class", "method", "regex", "compile", "debug", "html", "css"))
+PERSONA_GATE = Gated(PERSONA, ("you are", "act as", "pretend", "imagine", "role", "in the voice", "in the style", "as a",
+                               "speak like", "in character"))
+REFUSAL_GATE = Gated(REFUSAL, ("sorry", "cannot", "can't", "can’t", "won't", "won’t", "will not", "able to", "decline",
+                               "comfortable", "think i can"))
+NARRATIVE_GATE = Gated(NARRATIVE, ("once upon", "long ago", "there ", "in a ", "the end"))
+PREMISE_GATE = Gated(PREMISE_DENIAL, ("not", "n't", "n’t", "never", "misconception", "incorrect", "false"))
+GREETING_GATE = Gated(GREETING, ("hi", "hello", "hey", "dear", "greetings", "good", "howdy", "bonjour", "hola", "hallo",
+                                 "ciao", "salut"))
+QUOTE_MARKS = ('"', "'", "“", "«")
 
 
 def clip(text: str) -> str:
@@ -117,27 +153,89 @@ def _script(ch: str) -> str:
         return ""
 
 
-def script(text: str) -> str:
-    """The Unicode script most letters belong to ('LATIN', 'CYRILLIC', ...), '' without letters."""
+def script_counts(text: str) -> dict[str, int]:
+    """Letters per Unicode script ('LATIN', 'CYRILLIC', ...) in the text's first 400 characters."""
     head = text[:400]
     if head.isascii():
-        return "LATIN" if head.lower() != head.upper() else ""
+        return {"LATIN": 1} if head.lower() != head.upper() else {}
     counts: dict[str, int] = {}
     for ch in head:
         if ch.isalpha():
             name = _script(ch)
             counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def script(text: str) -> str:
+    """The Unicode script most letters belong to ('LATIN', 'CYRILLIC', ...), '' without letters."""
+    counts = script_counts(text)
     return max(counts, key=counts.__getitem__) if counts else ""
 
 
-def detect_language(text: str) -> str:
-    """The language with the most function-word hits (Latin script), else the script's language."""
-    main = script(text)
+EXCLUSIVE_OF = {word: langs[0] for word, langs in LANGUAGES_OF.items() if len(langs) == 1 and len(word) >= 2}
+
+
+def mixed_languages(text: str, tokens: list[str] | None = None, counts: dict[str, int] | None = None) -> list[str]:
+    """The languages (or scripts) a code-switched text mixes, most used first; [] for one language.
+
+    Scripts mix when a second script holds at least MIX_SHARE of the letters (kana or hangul with
+    Chinese characters is one language). In Latin script a language is present when at least
+    MIX_MIN_WORDS distinct function words of its own (in no other language's list) occur and its
+    function words are at least MIX_SHARE of all: one borrowed phrase in a long text is no mix.
+    """
+    counts = script_counts(text) if counts is None else counts
+    if len(counts) >= 2:
+        own = {name: n for name, n in counts.items() if name not in ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")}
+        asian = {name: n for name, n in counts.items() if name not in own}
+        if asian:  # kanji with kana is Japanese, hanja with hangul Korean: one language
+            name = next((n for n in ("HANGUL", "HIRAGANA", "KATAKANA") if n in asian), "CJK")
+            own[name] = sum(asian.values())
+        total = sum(own.values())
+        major = sorted((name for name, n in own.items() if n >= MIX_SHARE * total), key=lambda name: (-own[name], name))
+        if len(major) >= 2:
+            latin = detect_language(re.sub(r"[^\x00-\x7f]", " ", text[:400]))
+            if latin == "English" and not _english(text):
+                latin = "Latin script"
+            return [latin if name == "LATIN" else SCRIPT_LANGUAGE.get(name, name.title()) for name in major]
+        return []
+    tokens = WORD.findall(text[:600].lower()) if tokens is None else tokens
+    own_found: dict[str, int] = {}
+    for token in EXCLUSIVE_OF.keys() & set(tokens):
+        own_found[EXCLUSIVE_OF[token]] = own_found.get(EXCLUSIVE_OF[token], 0) + 1
+    if sum(n >= MIX_MIN_WORDS for n in own_found.values()) < 2:
+        return []  # fewer than two languages show enough words of their own
+    hits: dict[str, int] = {}
+    own_words: dict[str, set[str]] = {}
+    total = 0
+    for token in tokens:
+        langs = LANGUAGES_OF.get(token)
+        if not langs:
+            continue
+        total += 1
+        for lang in langs:
+            hits[lang] = hits.get(lang, 0) + 1
+        if token in EXCLUSIVE_OF:
+            own_words.setdefault(EXCLUSIVE_OF[token], set()).add(token)
+    present = [lang for lang, found in own_words.items() if len(found) >= MIX_MIN_WORDS and hits[lang] >= MIX_SHARE * total]
+    return sorted(present, key=lambda lang: (-hits[lang], lang)) if len(present) >= 2 else []
+
+
+def _english(text: str) -> bool:
+    return any(token in FUNCTION_WORDS["English"] for token in WORD.findall(text[:400].lower()))
+
+
+def detect_language(text: str, tokens: list[str] | None = None, counts: dict[str, int] | None = None) -> str:
+    """The language with the most function-word hits (Latin script), else the script's language.
+
+    `tokens` (the lowercased words of the first 600 characters) and `counts` (script_counts) are
+    passed by a caller that has them."""
+    counts = script_counts(text) if counts is None else counts
+    main = max(counts, key=counts.__getitem__) if counts else ""
     if not main:
         return "unknown"
     if main != "LATIN":
         return SCRIPT_LANGUAGE.get(main, main.title())
-    tokens = WORD.findall(text[:600].lower())
+    tokens = WORD.findall(text[:600].lower()) if tokens is None else tokens
     scores = dict.fromkeys(FUNCTION_WORDS, 0)
     for token in tokens:
         for lang in LANGUAGES_OF.get(token, ()):
@@ -150,33 +248,33 @@ def detect_language(text: str) -> str:
     return best
 
 
-def letter_case(text: str) -> str | None:
-    """'lowercase' (sentences start in lowercase), 'uppercase' or 'title' when the text is written so."""
+def letter_case(text: str, tokens: list[str] | None = None) -> str | None:
+    """'lowercase' (sentences start in lowercase), 'uppercase' or 'title' when the text is written so;
+    `tokens`: the words of the text's head, when the caller has them."""
     lowered, raised = text.lower(), text.upper()
     if lowered == raised or sum(1 for c in text[:40] if c.isalpha()) <= 8:
         return None
     first = next((c for c in text[:40] if c.isalpha()), "")
-    if text == lowered or (first.islower() and not re.search(r"[.!?]\s+[A-Z]", text[:400])):
+    if text == lowered or (first.islower() and not SENTENCE_CAPITAL.search(text[:400])):
         return "lowercase"  # no capital at any sentence start; names may keep theirs
     if text == raised and len(text) > 15:
         return "uppercase"
-    tokens = words(text[:300])
+    tokens = words(text[:300]) if tokens is None else tokens
     if len(tokens) >= 4 and all(t[:1].isupper() for t in tokens):
         return "title"
     return None
 
 
-def long_word_share(text: str) -> tuple[int, float]:
+def long_word_share(text: str, tokens: list[str] | None = None) -> tuple[int, float]:
     """Long (9+ letter) words, names aside, and their share of all words: a register signal."""
-    tokens = words(text[:400])
-    plain = [t for i, t in enumerate(tokens) if i == 0 or not t[:1].isupper()]
-    long = sum(1 for t in plain if len(t) >= 9)
+    tokens = words(text[:400]) if tokens is None else tokens
+    long = sum(1 for i, t in enumerate(tokens) if len(t) >= 9 and (i == 0 or not t[0].isupper()))
     return long, long / max(len(tokens), 1)
 
 
-def is_formal(text: str) -> bool:
+def is_formal(text: str, tokens: list[str] | None = None) -> bool:
     """Elaborate register: several long words, or long words dense among few."""
-    long, share = long_word_share(text)
+    long, share = long_word_share(text, tokens)
     return long >= 3 or (long >= 2 and share >= 0.15)
 
 
@@ -201,8 +299,15 @@ def calls(text: str) -> list[str]:
     return found
 
 
+def _has_parts(text: str, first: str, second: str) -> bool:
+    """Whether parts `first` and `second` ("1", "2" or "a", "b") can both be there: a cheap gate."""
+    return any(first + mark in text for mark in ".)") and any(second + mark in text for mark in ".)")
+
+
 def numbered_parts(text: str) -> int:
     """How many consecutive numbered parts (1. 2. 3.) the text has, inline or on lines."""
+    if not _has_parts(text, "1", "2"):
+        return 0
     digits = [int(d) for d in NUMBERED_PART.findall(text)]
     n = 0
     for d in digits:
@@ -212,6 +317,9 @@ def numbered_parts(text: str) -> int:
 
 
 def lettered_parts(text: str) -> int:
+    """How many consecutive lettered parts (a. b. c.) the text has."""
+    if not (_has_parts(text, "a", "b") or _has_parts(text, "A", "B")):
+        return 0
     letters = [c.lower() for c in LETTERED_PART.findall(text)]
     n = 0
     for c in letters:
@@ -237,13 +345,13 @@ def question_form(text: str) -> str | None:
 
 
 def last_sentence(text: str) -> str:
-    text = text.strip()
-    parts = re.split(r"(?<=[.!?])\s+|\n+", text[-300:])
-    return parts[-1].strip() if parts else ""
+    line = text.strip()[-300:].rsplit("\n", 1)[-1]  # the last line, then its last sentence
+    ends = [m.end() for m in LAST_SPLIT.finditer(line)] if any(mark in line for mark in ".!?") else []
+    return line[ends[-1]:].strip() if ends else line.strip()
 
 
 def first_sentence(text: str) -> str:
-    parts = re.split(r"(?<=[.!?:])\s+|\n+", text.strip()[:300], maxsplit=1)
+    parts = FIRST_SPLIT.split(text.strip()[:300], maxsplit=1)
     return parts[0].strip() if parts else ""
 
 
@@ -260,8 +368,14 @@ HABIT_MARKS: tuple[Mark, ...] = ((("http", "www."), URL, "contains a link."),
 
 
 def _marks(text: str, the: str, marks: tuple[Mark, ...]) -> list[str]:
-    return [f"{the} {attribute}" for needles, pattern, attribute in marks
-            if any(needle in text for needle in needles) and pattern.search(text)]
+    found = []
+    for needles, pattern, attribute in marks:
+        for needle in needles:
+            if needle in text:
+                if pattern.search(text):
+                    found.append(f"{the} {attribute}")
+                break
+    return found
 
 
 def length(kind: str, text: str) -> str:
@@ -282,10 +396,16 @@ def describe(text: str, kind: str) -> list[str]:
     out: list[str] = []
     stripped = text.strip()
     low = text.lower()
-    language = detect_language(text)
-    if language not in ("English", "unknown"):
+    head_words = words(text[:400])  # the head's words, shared by the language, case and register detectors
+    language_words = WORD.findall(low[:600])
+    scripts = script_counts(text)
+    mixed = mixed_languages(text, language_words, scripts)
+    language = detect_language(text, language_words, scripts)
+    if len(mixed) >= 2:
+        out.append(f"{the} mixes {' and '.join(mixed)}.")
+    elif language not in ("English", "unknown"):
         out.append(f"{the} is written in {language}.")
-    if kind == "response" and REFUSAL.search(text[:400]):
+    if kind == "response" and REFUSAL_GATE.search(text[:400], low[:400]):
         out.append(f"{the} refuses the request.")
     found_calls = calls(text)
     tool = TOOL_NAME.search(text) if kind == "response" and '"' in text else None
@@ -295,11 +415,12 @@ def describe(text: str, kind: str) -> list[str]:
     if made:
         out.append(f"{the} says something was made by {made.group(1)}.")
     out += _marks(text, the, STRUCTURE_MARKS)
-    if has_code(text):
+    code = has_code(text)
+    if code:
         out.append(f"{the} contains a code block with a program." if kind == "response" else f"{the} contains source code.")
     elif found_calls:
         out.append(f"{the} contains function-call syntax like {found_calls[0]}(...).")
-    if kind == "query" and not has_code(text) and CODE_ASK.search(text[:600]):
+    if kind == "query" and not code and CODE_ASK_GATE.search(text[:600], low[:600]):
         out.append(f"{the} asks for code or a program.")
     label = LABEL.search(text)
     if label:
@@ -307,23 +428,25 @@ def describe(text: str, kind: str) -> list[str]:
     out += _marks(text, the, ANSWER_MARKS)
     if has_latex(text):
         out.append(f"{the} contains LaTeX math notation.")
-    case = letter_case(text)
+    case = letter_case(text, head_words)
     if case == "lowercase":
         out.append(f"{the} skips capital letters, a casual lowercase chat style.")
     elif case == "uppercase":
         out.append(f"{the} is written in capital letters.")
     elif case == "title":
         out.append(f"{the} capitalises every word.")
-    if is_formal(text):
+    if is_formal(text, head_words):
         out.append(f"{the} uses formal, elaborate vocabulary.")
-    if PERSONA.search(text[:400]):
+    if PERSONA_GATE.search(text[:400], low[:400]):
         out.append(f"{the} sets up a persona or role-play.")
     elif kind == "response" and FIRST_PERSON_ROLE.search(text[:200]):
         out.append(f"{the} speaks in the first person about who it is.")
-    parts = numbered_parts(text)
-    if parts and (parts == 2 or not NUMBERED_LINE.search(text)):
+    digits = bool(DIGIT.search(text))
+    parts = numbered_parts(text) if digits else 0
+    numbered_line = digits and bool(NUMBERED_LINE.search(text))
+    if parts and (parts == 2 or not numbered_line):
         out.append(f"{the} has {parts} numbered parts (1. ... 2. ...).")
-    elif NUMBERED_LINE.search(text):
+    elif numbered_line:
         out.append(f"{the} uses a numbered list.")
     elif BULLET.search(text):
         out.append(f"{the} uses a bulleted list.")
@@ -334,16 +457,16 @@ def describe(text: str, kind: str) -> list[str]:
         out.append(f"{the} uses markdown headings.")
     if (not text.isascii() and EMOJI.search(text)) or (":" in text or ";" in text) and EMOTICON.search(text):
         out.append(f"{the} contains emoji or emoticons.")
-    if GREETING.search(text):
+    if GREETING_GATE.search(text[:60], low[:60]):
         out.append(f"{the} opens with a greeting.")
     closing = last_sentence(text)
     if kind == "response" and closing and len(closing.split()) <= 12 and SIGN_OFF.search(closing):
         out.append(f"{the} ends with a sign-off ('{closing}').")
     elif kind == "query" and closing and len(closing.split()) <= 6 and SIGN_OFF.search(closing):
         out.append(f"{the} ends with a thank-you or sign-off.")
-    if kind == "response" and NARRATIVE.search(text[:300] + "\n" + text[-60:]):
+    if kind == "response" and NARRATIVE_GATE.search(text[:300] + "\n" + text[-60:]):
         out.append(f"{the} tells a story.")
-    if kind == "response" and (NEGATION_OPENING.match(text) or PREMISE_DENIAL.search(first_sentence(text)[:200])):
+    if kind == "response" and (NEGATION_OPENING.match(text) or PREMISE_GATE.search(first_sentence(text)[:200])):
         out.append(f"{the} contradicts the premise, saying the claim is false.")
     if kind == "query" and "how " in low and QUANTITY.search(text):
         out.append(f"{the} asks for a number (how many / how much).")
@@ -351,28 +474,30 @@ def describe(text: str, kind: str) -> list[str]:
         form = question_form(text)
         if form:
             out.append(f"{the} is a question of the form {form}.")
-    if MODEL_NUMBER.search(text[:300]):
+    head_digits = digits and bool(DIGIT.search(text[:300]))
+    if head_digits and MODEL_NUMBER.search(text[:300]):
         out.append(f"{the} mentions a product with a model number.")
     elif PROPER.search(text[:300]):
         out.append(f"{the} mentions a named person, place or organisation.")
-    if YEAR.search(text[:300]):
+    if head_digits and YEAR.search(text[:300]):
         out.append(f"{the} mentions a year.")
-    if "=" in text and EQUATION.search(text):
+    if digits and "=" in text and EQUATION.search(text):
         out.append(f"{the} shows arithmetic steps (a + b = c).")
-    elif ARITHMETIC.search(text):
+    elif digits and ARITHMETIC.search(text):
         out.append(f"{the} contains an arithmetic expression.")
-    if QUOTED.search(text[:600]):
+    quote_head = text[:600]
+    if any(mark in quote_head for mark in QUOTE_MARKS) and QUOTED.search(quote_head):
         out.append(f"{the} contains a quotation.")
     out += _marks(text, the, HABIT_MARKS)
     if not text.isascii() and CURLY.search(text):
         out.append(f"{the} uses curly quotes or apostrophes.")
     if ("..." in text or not text.isascii() or " -- " in text) and (ELLIPSIS.search(text) or DASH.search(text)):
         out.append(f"{the} uses ellipses or dashes.")
-    if kind == "response" and re.match(r"\s*(yes|no)\b", text, re.IGNORECASE):
+    if kind == "response" and YES_NO.match(text):
         out.append(f"{the} begins with a yes/no answer.")
     if kind == "response" and stripped.endswith("?"):
         out.append(f"{the} asks the user a question back.")
-    if kind == "response" and len(text.split()) <= 5:
+    if kind == "response" and len(stripped.split()) <= 5:
         out.append(f"{the} answers in a single word or short phrase.")
     if kind == "query":
         questions = stripped.count("?")

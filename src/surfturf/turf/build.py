@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from rich.console import Console
 
 from surfturf import __version__
+from surfturf.attributes.heuristic import LEXICON_FILE, OfflineExtractor
 from surfturf.data import CorpusInput, CorpusRow, CorpusStats, read_corpus
 from surfturf.errors import UserError
 from surfturf.io.files import write_jsonl_atomic, write_text_atomic
@@ -157,6 +158,20 @@ class IndexBuilder:
         usage["all_processes"] = _directory_spend(self.session)
         return usage
 
+    def _fit_lexicon(self, total: int) -> None:
+        """Offline builds: fit the extractor's lexicons in a first pass, or reuse a resumed build's."""
+        if self.extractor.model is not None:
+            return
+        path = self.out / LEXICON_FILE
+        if path.exists():
+            self.extractor.offline = OfflineExtractor.load(path)
+            return
+        started = time.perf_counter()
+        rows = ((row.query, row.response) for row in read_corpus(self.inputs, CorpusStats(), self.config.limit))
+        self.extractor.offline = OfflineExtractor.fit(rows, total=total)
+        self.extractor.offline.save(path)
+        self.timings["fit_lexicon"] = time.perf_counter() - started
+
     def _manifest(self, status: str, counts: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
         config = asdict(self.config)
         config["runtime"] = self.runtime_config
@@ -167,6 +182,7 @@ class IndexBuilder:
             "models": {"extractor": self.extractor.spec, "embedder": self.embedder.spec,
                        "summariser": self.summariser.spec if self.summariser else "central-attribute"},
             "inputs": self.input_records, "counts": counts, "usage": self._usage(),
+            "lexicon": LEXICON_FILE if self.extractor.offline else None,
             "status": status, "engine": self.engine.name, "timings_s": {k: round(v, 2) for k, v in self.timings.items()},
         }
         manifest.update(extra or {})
@@ -316,6 +332,7 @@ class IndexBuilder:
         if counted.rows == 0:
             raise UserError(f"the corpus has no usable rows (skipped: {dict(counted.skipped) or 'none'})",
                             "check the files hold conversations with a user and an assistant turn")
+        self._fit_lexicon(counted.rows)
         _write_json(self.out / store.MANIFEST, self._manifest("running", counted.as_dict()))
         try:
             folders = await self._map_shards(counted.rows)

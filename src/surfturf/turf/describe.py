@@ -1,21 +1,23 @@
 """Attributes of a failing query or response, from the extractor model or the heuristic extractor.
 
-TURF compares these with the index's stored attributes, so they must come from the same kind of
-extractor that built the index: the same prompt and parser (surfturf.attributes.extract), or the
-same heuristic.
+TURF compares these with the index's stored attributes, so they must come from the same extractor
+that built the index: the same prompt and parser (surfturf.attributes.extract), or the same
+heuristic with the same fitted lexicons (the index's lexicon.json, see TraceContext.offline).
 """
 
 from __future__ import annotations
 
 from surfturf.attributes.extract import Kind, extract_attributes, heuristic_extract
+from surfturf.attributes.heuristic import OfflineExtractor
 from surfturf.models import Model
 
 
 class AttributeSource:
-    """The extractor role (`model`), or the offline heuristic extractor when `model` is None."""
+    """The extractor role (`model`), or the offline extractor `offline` when `model` is None."""
 
-    def __init__(self, model: Model | None = None) -> None:
+    def __init__(self, model: Model | None = None, offline: OfflineExtractor | None = None) -> None:
         self.model = model
+        self.offline = offline
 
     @property
     def name(self) -> str:
@@ -23,7 +25,7 @@ class AttributeSource:
 
     async def _extract(self, text: str, kind: Kind) -> tuple[list[str], str | None]:
         if self.model is None:
-            found = heuristic_extract(text, kind)
+            found = heuristic_extract(text, kind, self.offline)
         else:
             found = await extract_attributes(self.model, text, kind)
         if found.error and not found.attributes:

@@ -22,6 +22,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from surfturf.attributes.heuristic import OfflineExtractor
 from surfturf.errors import UserError
 from surfturf.turf.engine import ShardDone, ShardJob
 from surfturf.turf.shards import BuildStopped, Extractor, build_shard
@@ -63,6 +64,8 @@ class ShardWorker:
         self.loop = asyncio.new_event_loop()
 
     def build(self, job: ShardJob) -> dict[str, Any]:
+        if self.extractor.model is None and self.extractor.offline is None:  # the lexicon of INDEX/work/shard-N
+            self.extractor.offline = OfflineExtractor.for_index(job.folder.parent.parent)
         return self.loop.run_until_complete(
             build_shard(job.folder, job.rows, self.extractor, self.embedder, self.dtype, lambda _: None))
 

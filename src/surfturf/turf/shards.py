@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from surfturf.attributes.extract import Extraction, extract_attributes, heuristic_extract
+from surfturf.attributes.heuristic import OfflineExtractor
 from surfturf.data.rows import CorpusRow
 from surfturf.errors import UserError
 from surfturf.models import is_transient
@@ -53,9 +54,13 @@ class BuildStopped(Exception):
 
 @dataclass
 class Extractor:
-    """Heuristic (offline) when `model` is None, else an LLM through the model layer."""
+    """Heuristic (offline) when `model` is None, else an LLM through the model layer.
+
+    `offline` is the heuristic extractor with the lexicons fitted on the corpus (IndexBuilder fits it).
+    """
 
     model: Any | None = None
+    offline: OfflineExtractor | None = None
 
     @property
     def spec(self) -> str:
@@ -66,7 +71,8 @@ class Extractor:
         if self.model is None:
             out = []
             for row in rows:
-                out.append((heuristic_extract(row.query, "query"), heuristic_extract(row.response, "response")))
+                out.append((heuristic_extract(row.query, "query", self.offline),
+                            heuristic_extract(row.response, "response", self.offline)))
                 if len(out) % PROGRESS_ROWS == 0:
                     on_rows(PROGRESS_ROWS)
             on_rows(len(out) % PROGRESS_ROWS)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from surfturf.attributes.heuristic import OfflineExtractor
 from surfturf.errors import UserError
 from surfturf.models import Model, ModelSession
 from surfturf.rubrics.loader import load_rubric
@@ -109,6 +110,16 @@ class TraceContext:
         sizes = self.corpus.cluster_members[: members.size]
         members[: sizes.size] = sizes
         return np.argmax(np.where(tied, members[None, :] + 1, 0), axis=1).astype(np.int64)
+
+    @cached_property
+    def offline(self) -> OfflineExtractor:
+        """The offline extractor the index was built with (its lexicon.json), for heuristic traces."""
+        path = getattr(self.index, "path", None)
+        return OfflineExtractor.for_index(Path(path)) if path is not None else OfflineExtractor()
+
+    def source(self, model: Model | None) -> AttributeSource:
+        """The extractor role for traces against this index: `model`, or the index's own offline one."""
+        return AttributeSource(model, self.offline if model is None else None)
 
     @cached_property
     def response_texts(self) -> pa.ChunkedArray:
@@ -440,7 +451,7 @@ async def trace_run_async(run_dir: Path | str, index: Any, session: ModelSession
     settings = replace(settings, k=settings.k or auto_k(context.corpus.n_examples))
     extractor, judge = _role(session, "extractor", extractor), _role(session, "judge", judge)
     cases, rubric = run_cases(run_dir, finding_ids, top)
-    source = AttributeSource(extractor)
+    source = context.source(extractor)
     against = trace_context(baseline) if baseline is not None else None
     records = await trace_cases(cases, context, blind=source, judge=judge, settings=settings, session=session,
                                 baseline=against)
@@ -472,7 +483,8 @@ async def trace_one_async(query: str, response: str, rubric: Rubric | str, index
     case = Case(finding=finding, query=query, response=response, rubric=rubric.name, rubric_text=rubric.render(),
                 rubric_title=rubric.title, score=score, blind_attributes=blind_attributes, crux=crux,
                 query_attributes=query_attributes)
-    records = await trace_cases([case], trace_context(index), blind=AttributeSource(extractor), judge=judge,
+    context = trace_context(index)
+    records = await trace_cases([case], context, blind=context.source(extractor), judge=judge,
                                 settings=settings, session=session,
                                 baseline=trace_context(baseline) if baseline is not None else None)
     return records[0]

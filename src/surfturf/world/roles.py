@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import yaml
 
@@ -311,10 +312,16 @@ class WorldRoles:
         score, reason = judge(self.world, name.group(1) if name else "", tag(prompt, "query") or "", tag(prompt, "response") or "")
         return f"<reason>{reason}</reason>\n<score>{score}</score>"
 
+    @cached_property
+    def offline(self) -> heuristic.OfflineExtractor:
+        """The offline extractor fitted on the world corpus (the target's training pairs), once."""
+        return heuristic.OfflineExtractor.fit(list(zip(self.target.queries, self.target.responses)))
+
     def _extractor(self, prompt: str, seed: int) -> str:
-        kind = re.search(r'<text\s+kind="(\w+)"', prompt)
-        text = tag(prompt, "text") or ""
-        lines = heuristic.response_attributes(text) if kind and kind.group(1) == "response" else heuristic.query_attributes(text)
+        # the tagged text itself: the instructions mention a bare "<text>" tag before it
+        found = re.findall(r'<text\s+kind="(\w+)"\s*>\n?(.*?)\n?</text\s*>', prompt, re.DOTALL)
+        kind, text = found[-1] if found else ("query", prompt)
+        lines = self.offline.response(text) if kind == "response" else self.offline.query(text)
         return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
 
     def _crux(self, prompt: str, seed: int) -> str:
