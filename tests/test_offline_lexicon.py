@@ -75,8 +75,10 @@ def test_the_index_stores_its_lexicon_and_traces_use_it(tmp_path: Path) -> None:
     manifest = json.loads((index / store.MANIFEST).read_text())
     assert manifest["lexicon"] == LEXICON_FILE and (index / LEXICON_FILE).is_file()
     stored = OfflineExtractor.load(index / LEXICON_FILE)
-    examples = store.Index.open(index).table(store.RESPONSE_ATTRIBUTES, ["example", "text"]).to_pylist()
-    first = [row["text"] for row in examples if row["example"] == 0]
+    opened = store.Index.open(index)
+    examples = opened.table(store.RESPONSE_ATTRIBUTES, ["example"]).column("example").to_pylist()
+    texts = opened.attribute_texts("response").to_pylist()
+    first = [text for example, text in zip(examples, texts) if example == 0]
     assert first == stored.response(rows()[0][1]) and any("splines" in a or "settles" in a for a in first)
     context = trace_context(index)
     assert context.offline.to_dict() == stored.to_dict()
@@ -90,7 +92,7 @@ def test_a_resumed_build_reuses_the_stored_lexicon(tmp_path: Path) -> None:
     other.save(tmp_path / "INDEX" / LEXICON_FILE)  # as a killed build would have left it
     index = build_offline_index([str(corpus)], tmp_path / "INDEX", 1000)
     assert OfflineExtractor.load(index / LEXICON_FILE).to_dict() == other.to_dict()
-    texts = store.Index.open(index).table(store.RESPONSE_ATTRIBUTES, ["text"]).column("text").to_pylist()
+    texts = store.Index.open(index).texts("response").to_pylist()
     assert not any("reticulate" in text for text in texts)
 
 
