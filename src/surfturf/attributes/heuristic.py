@@ -5,14 +5,12 @@ user without an LLM budget). Attributes come from generic surface detectors
 (surfturf.attributes.surface) and, given a `Lexicon` fitted on the corpus in a first pass,
 from the words, phrases and stock sentences concentrated in part of it
 (surfturf.attributes.lexical). No rule names a particular corpus's or world's cue.
-The detector functions are public so offline judges can reuse them.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable, Sized
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,34 +27,6 @@ N_ATTRIBUTES = 10
 FIT_SAMPLE = 50_000  # texts per side a lexicon is fitted on: every n-th row of a larger corpus
 CACHE_TEXTS = 4096  # recent distinct texts per side whose attributes are kept
 LEXICON_FILE = "lexicon.json"  # where an offline index keeps the extractor it was built with
-MADE_BY = surface.MADE_BY
-STORY = surface.NARRATIVE
-EXPLAIN_ASK = re.compile(r"\b(explain|describe|tell me about|overview|what is|why|help me understand|meaning of)\b", re.IGNORECASE)
-HARM = re.compile(r"\b(weapon|bomb|explosive|malware|ransomware|steal|kill|launder|drugs|break into|illegal)", re.IGNORECASE)
-
-
-def has_tool_call(text: str) -> bool:
-    """Structured tool use: markup tags or a JSON call, or call syntax `name(...)` outside code."""
-    return bool(surface.XML_TAG.search(text) or (surface.JSON_OBJECT.search(text) and "arguments" in text)
-                or (surface.calls(text) and not has_code(text)))
-
-
-def is_refusal(text: str) -> bool:
-    return bool(surface.REFUSAL.search(text[:400]))
-
-
-def is_rebuttal(text: str) -> bool:
-    return bool(surface.NEGATION_OPENING.search(text) or surface.PREMISE_DENIAL.search(surface.first_sentence(text)))
-
-
-def is_story(text: str) -> bool:
-    return bool(surface.NARRATIVE.search(text))
-
-
-def stock_closing(text: str) -> str | None:
-    """The text's last sentence when it is a short sign-off ("Hope this helps!"), else None."""
-    last = surface.last_sentence(text)
-    return last.rstrip(".!") if last and len(last.split()) <= 12 and surface.SIGN_OFF.search(last) else None
 
 
 def formal_words(text: str) -> list[str]:
@@ -67,27 +37,6 @@ def formal_words(text: str) -> list[str]:
 def is_casual(text: str) -> bool:
     """Chat-style writing: all lowercase, or emoticons with no final punctuation."""
     return surface.letter_case(text) == "lowercase"
-
-
-def is_two_part(text: str) -> bool:
-    return surface.numbered_parts(text) == 2
-
-
-def asks_for_code(text: str) -> bool:
-    return bool(surface.CODE_ASK.search(text))
-
-
-def asks_for_explanation(text: str) -> bool:
-    return bool(EXPLAIN_ASK.search(text))
-
-
-def mentions_harm(text: str) -> bool:
-    return bool(HARM.search(text))
-
-
-def product_names(text: str) -> list[str]:
-    """Capitalised names ending in a model number ("Pixel Watch 2")."""
-    return list(dict.fromkeys(m.group(0) for m in surface.MODEL_NUMBER.finditer(text)))
 
 
 def _combine(found: list[str], lexical: list[str]) -> list[str]:
