@@ -47,7 +47,8 @@ def test_save_and_load_give_the_same_descriptors(tmp_path: Path) -> None:
         assert loaded.response(response) == fitted.response(response)
     assert any("reticulate the splines" in a for a in loaded.response(f"{STOCK} of grid 5 now."))
     assert "The query opens with the sentence 'Answer in one line.'." in loaded.query("Answer in one line. Fix grid 5.")
-    assert not any("contains the phrase" in a or "contains the word" in a for a in loaded.query("Answer in one line. Fix grid 5."))
+    # a query a surface detector describes (here: in capital letters) is named by its class, not its wording
+    assert not any("opens with the sentence" in a or "contains the" in a for a in loaded.query("ANSWER IN ONE LINE. FIX GRID 5."))
     assert json.loads((tmp_path / LEXICON_FILE).read_text())["format"] == "surfturf-lexicon/1"
 
 

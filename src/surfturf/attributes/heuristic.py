@@ -52,12 +52,15 @@ def _combine(found: list[str], lexical: list[str]) -> list[str]:
 def query_attributes(text: str, lexicon: Lexicon | None = None) -> list[str]:
     """Up to 10 sentences "The query ..." about a user query, most distinctive first.
 
-    A query gets the lexicon's stock sentences (template framings) but not its words and phrases:
-    TURF names the trigger among query attributes, and a concentrated wording outranks the class
-    of query it belongs to (measured on the worlds: trigger accuracy fell from 0.81 to 0.55 on the
-    default world with query phrases), while naming the class is what generalises.
+    The lexicon describes a query only when no surface detector names anything about it but its
+    sentence form and length: TURF names the trigger among query attributes, and a concentrated
+    wording outranks the class of query it belongs to (the class is what generalises; measured on
+    the default world, trigger accuracy fell from 0.81 to 0.55 with query phrases always on), while
+    a query no detector describes has only its wording to go by.
     """
-    return _combine(surface.describe(text, "query"), lexicon.describe(text, sentences_only=True) if lexicon else [])
+    found = surface.describe(text, "query")
+    described = any(not surface.names_a_form(attribute) for attribute in found[:-1])
+    return _combine(found, lexicon.describe(text) if lexicon and not described else [])
 
 
 def response_attributes(text: str, lexicon: Lexicon | None = None) -> list[str]:
