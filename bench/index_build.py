@@ -26,7 +26,7 @@ from surfturf.data import CorpusStats, read_corpus, resolve_inputs
 from surfturf.models import ModelSession
 from surfturf.turf.build import BuildConfig, IndexBuilder
 
-SFT_MIX = Path("/work/shared/data/sft-mix")
+SFT_MIX = Path(__file__).resolve().parents[2] / "shared" / "data" / "sft-mix"  # ../shared beside the checkout
 SHARE_SAMPLE = 2000
 
 
