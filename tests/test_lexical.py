@@ -40,4 +40,4 @@ def test_fitted_extractor_on_sftmix_is_deterministic_and_bounded(sft_rows: Calla
         assert described == second.query(query) and 1 <= len(described) <= 10
         assert described[-1] == query_attributes(query)[-1]  # length stays last
         assert 1 <= len(first.response(response)) <= 10
-    assert first.queries.support >= 3 and first.queries.phrases
+    assert first.responses.support >= 3 and first.responses.phrases

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from surfturf.attributes.heuristic import LEXICON_FILE, OfflineExtractor
+from surfturf.attributes.heuristic import LEXICON_FILE, OfflineExtractor, query_attributes
 from surfturf.attributes.surface import describe, mixed_languages
 from surfturf.errors import UserError
 from surfturf.testing.index import build_offline_index
@@ -46,14 +46,12 @@ def test_save_and_load_give_the_same_descriptors(tmp_path: Path) -> None:
         assert loaded.query(query) == fitted.query(query)
         assert loaded.response(response) == fitted.response(response)
     assert any("reticulate the splines" in a for a in loaded.response(f"{STOCK} of grid 5 now."))
-    assert "The query opens with the sentence 'Answer in one line.'." in loaded.query("Answer in one line. Fix grid 5.")
-    # a query a surface detector describes (here: in capital letters) is named by its class, not its wording
-    assert not any("opens with the sentence" in a or "contains the" in a for a in loaded.query("ANSWER IN ONE LINE. FIX GRID 5."))
+    assert loaded.query("Answer in one line. Fix grid 5.") == query_attributes("Answer in one line. Fix grid 5.")  # surface only
     assert json.loads((tmp_path / LEXICON_FILE).read_text())["format"] == "surfturf-lexicon/1"
 
 
 @pytest.mark.parametrize("content", ["{not json", json.dumps({"format": "other"}),
-                                     json.dumps({"format": "surfturf-lexicon/1", "queries": {"kind": "query"}})])
+                                     json.dumps({"format": "surfturf-lexicon/1", "responses": {"kind": "response"}})])
 def test_a_bad_lexicon_file_is_one_user_error(tmp_path: Path, content: str) -> None:
     path = tmp_path / LEXICON_FILE
     path.write_text(content)
@@ -65,7 +63,7 @@ def test_a_bad_lexicon_file_is_one_user_error(tmp_path: Path, content: str) -> N
 def test_fit_counts_a_bounded_deterministic_sample() -> None:
     corpus = rows(600)
     sampled = OfflineExtractor.fit(iter(corpus), total=len(corpus), sample=100)
-    assert sampled.queries.n_texts == 100 and sampled.responses.n_texts == 100
+    assert sampled.responses.n_texts == 100
     again = OfflineExtractor.fit(iter(corpus), total=len(corpus), sample=100)
     assert sampled.to_dict() == again.to_dict()
 

@@ -49,18 +49,15 @@ def _combine(found: list[str], lexical: list[str]) -> list[str]:
     return specific + lexical[:N_ATTRIBUTES - 1 - len(specific)] + [size]
 
 
-def query_attributes(text: str, lexicon: Lexicon | None = None) -> list[str]:
-    """Up to 10 sentences "The query ..." about a user query, most distinctive first.
-
-    The lexicon describes a query only when no surface detector names anything about it but its
-    sentence form and length: TURF names the trigger among query attributes, and a concentrated
-    wording outranks the class of query it belongs to (the class is what generalises; measured on
-    the default world, trigger accuracy fell from 0.81 to 0.55 with query phrases always on), while
-    a query no detector describes has only its wording to go by.
+def query_attributes(text: str) -> list[str]:
+    """Up to 10 sentences "The query ..." about a user query, most distinctive first: the surface
+    detectors only. TURF names the trigger among query attributes, and a concentrated wording
+    outranks the class of query it belongs to, while the class is what generalises. Measured with
+    the index pool (bench/worlds.py, seeds 0-3): stock sentences on every query took the default
+    world's trigger accuracy from 0.81 to 0.71 and its recall below 1.0, lexical descriptors only for
+    queries no detector describes gave 0.73; the lexicon describes responses (the crux) instead.
     """
-    found = surface.describe(text, "query")
-    described = any(not surface.names_a_form(attribute) for attribute in found[:-1])
-    return _combine(found, lexicon.describe(text) if lexicon and not described else [])
+    return _combine(surface.describe(text, "query"), [])
 
 
 def response_attributes(text: str, lexicon: Lexicon | None = None) -> list[str]:
@@ -70,38 +67,35 @@ def response_attributes(text: str, lexicon: Lexicon | None = None) -> list[str]:
 
 @dataclass
 class OfflineExtractor:
-    """The offline extractor with lexicons fitted on one corpus (queries and responses).
+    """The offline extractor with a lexicon fitted on one corpus's responses (queries: see query_attributes).
 
-    Unfitted (both lexicons None) it gives the surface attributes only. An index built offline
+    Unfitted (no lexicon) it gives the surface attributes only. An index built offline
     stores its fitted extractor (`save`) so that traces describe a failing pair the same way.
     """
 
-    queries: Lexicon | None = None
     responses: Lexicon | None = None
 
     @classmethod
     def fit(cls, pairs: Iterable[tuple[str, str]], total: int | None = None,
             sample: int = FIT_SAMPLE) -> OfflineExtractor:
-        """Fit both lexicons in one pass over (query, response) pairs, on every n-th pair so that at
+        """Fit the response lexicon in one pass over (query, response) pairs, on every n-th pair so that at
         most `sample` are counted; `total` (the number of pairs, else len(pairs)) sets n, and
         without either the first `sample` pairs are used."""
         if total is None and isinstance(pairs, Sized):
             total = len(pairs)
         stride = max(1, math.ceil(total / sample)) if total else 1
-        queries: list[str] = []
         responses: list[str] = []
-        for number, (query, response) in enumerate(pairs):
+        for number, (_, response) in enumerate(pairs):
             if number % stride:
                 continue
-            if len(queries) >= sample:
+            if len(responses) >= sample:
                 break
-            queries.append(lexical.clip(query))
             responses.append(lexical.clip(response))
-        return cls(Lexicon.fit(queries, "query"), Lexicon.fit(responses, "response"))
+        return cls(Lexicon.fit(responses, "response"))
 
     def __post_init__(self) -> None:
         # corpora repeat texts (stock answers, templates): each distinct recent text is described once
-        self._query = lru_cache(maxsize=CACHE_TEXTS)(lambda text: tuple(query_attributes(text, self.queries)))
+        self._query = lru_cache(maxsize=CACHE_TEXTS)(lambda text: tuple(query_attributes(text)))
         self._response = lru_cache(maxsize=CACHE_TEXTS)(lambda text: tuple(response_attributes(text, self.responses)))
 
     def query(self, text: str) -> list[str]:
@@ -111,11 +105,10 @@ class OfflineExtractor:
         return list(self._response(text))
 
     def to_dict(self) -> dict[str, object]:
-        return {"format": lexical.FORMAT, "queries": self.queries.to_dict() if self.queries else None,
-                "responses": self.responses.to_dict() if self.responses else None}
+        return {"format": lexical.FORMAT, "responses": self.responses.to_dict() if self.responses else None}
 
     def save(self, path: Path) -> None:
-        """Write the lexicons as JSON (atomically: a reader never sees half a file)."""
+        """Write the lexicon as JSON (atomically: a reader never sees half a file)."""
         path = Path(path)
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True), encoding="utf-8")
@@ -134,7 +127,7 @@ class OfflineExtractor:
         if not isinstance(data, dict) or data.get("format") != lexical.FORMAT:
             raise UserError(f"lexicon file {path} is not a {lexical.FORMAT} file", fix)
         try:
-            return cls(*(Lexicon.from_dict(data[side]) if data.get(side) else None for side in ("queries", "responses")))
+            return cls(Lexicon.from_dict(data["responses"]) if data.get("responses") else None)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise UserError(f"lexicon file {path} is corrupt ({error!r})", fix) from None
 
