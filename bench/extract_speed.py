@@ -65,7 +65,6 @@ def main() -> None:
     total_s = build_seconds(args.data, args.build_rows)
     result = {"rows": len(pairs), "fit_s": round(fit_s, 2), "extract_s": round(extract_s, 2),
               "rows_per_s": round(len(pairs) / extract_s), "rows_per_cpu_s": round(len(pairs) / extract_cpu_s), "rows_per_s_with_fit": round(len(pairs) / (fit_s + extract_s)),
-              "query_descriptors": len(extractor.queries.words) + len(extractor.queries.phrases),
               "response_descriptors": len(extractor.responses.words) + len(extractor.responses.phrases),
               "build_rows": len(sample), "build_s": round(total_s, 2),
               "extraction_share_of_build": round(sample_s / total_s, 3),
