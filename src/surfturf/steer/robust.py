@@ -84,9 +84,7 @@ async def robust_finding(
     progress: Callable[[int], None] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The robust.jsonl record for one finding and its sample records."""
-    queries, perturb_errors = await _rephrase(finding["query"], perturber, config)
-    if progress is not None and perturb_errors:
-        progress(len(perturb_errors) * config.samples)  # planned samples that will not run
+    queries, perturb_errors = await _rephrase(finding["query"], perturber, config, progress, models=1)
     measured = await asyncio.gather(*(
         _sample_prompt(query, target, judge, rubric, prefix, config, progress) for query in queries
     ))
@@ -109,9 +107,7 @@ async def robust_differential_finding(
     """A differential finding's robust.jsonl record: both models sampled on the same prompts and sample
     indexes, each with its rates, and the paired test that makes "new in B" (or "fixed") a claim with a
     p-value. The record's top-level rates are the target's, as for a plain finding."""
-    queries, perturb_errors = await _rephrase(finding["query"], perturber, config)
-    if progress is not None and perturb_errors:
-        progress(2 * len(perturb_errors) * config.samples)
+    queries, perturb_errors = await _rephrase(finding["query"], perturber, config, progress, models=2)
     measured = await asyncio.gather(*(
         _sample_prompt(query, model, judge, rubric, prefix, config, progress)
         for query in queries for model in (target, baseline)
@@ -139,13 +135,18 @@ def claim(direction: str, paired: dict[str, Any]) -> dict[str, Any]:
     return {"direction": direction, "p": p, "holds": p < ALPHA}
 
 
-async def _rephrase(original: str, perturber: Model, config: RobustConfig) -> tuple[list[str], list[str]]:
-    """The original query and its parsed rephrasings, and the perturber's errors."""
+async def _rephrase(original: str, perturber: Model, config: RobustConfig, progress: Callable[[int], None] | None,
+                    models: int) -> tuple[list[str], list[str]]:
+    """The original query and its parsed rephrasings, and the perturber's errors; a failed rephrasing's
+    planned samples (for each of `models`) are counted done, since they will not run."""
     rewrites = await asyncio.gather(*(
         perturb(perturber, original, rephrase_instruction(i + 1, config.perturbations), sample_index=i)
         for i in range(config.perturbations)
     ))
-    return [original] + [text for text, _ in rewrites if text is not None], [e for t, e in rewrites if t is None]
+    errors = [e for t, e in rewrites if t is None]
+    if progress is not None and errors:
+        progress(models * len(errors) * config.samples)
+    return [original] + [text for text, _ in rewrites if text is not None], errors
 
 
 def _rates(summaries: list[dict[str, Any]]) -> dict[str, Any]:
