@@ -16,10 +16,10 @@ NEW = "The query uses formal vocabulary."
 SHARED = "The query uses casual slang."
 FIXED = "The query uses archaic wording."
 _WORDS = ("amber basalt cedar dune ember fjord glacier harbor iris jasper kelp lagoon meadow nectar orchid "
-          "prairie quartz reef savanna tundra umber valley willow xenon yarrow zephyr acorn birch coral delta").split()
+          "prairie quartz reef savanna tundra umber valley willow xenon yarrow yew acorn birch coral delta").split()
 POOL = [NEW, SHARED, FIXED] + [f"The query is about {' '.join(_WORDS[3 * i:3 * i + 3])}." for i in range(9)]
-CODE = "```python\nprint('peace')\n```"
-PROSE = "Peace is the absence of conflict."
+CODE = "```python\nprint('hello')\n```"
+PROSE = "Rain falls when clouds grow heavy."
 
 
 def two_checkpoints(messages: list[dict[str, Any]], model: str) -> str:
