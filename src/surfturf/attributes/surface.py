@@ -389,14 +389,6 @@ def length(kind: str, text: str) -> str:
     return f"The {kind} is long (over 150 words)."
 
 
-FORMS = ("is phrased as a question.", "is phrased as an instruction or statement.")
-
-
-def names_a_form(attribute: str) -> bool:
-    """Whether the attribute says only a text's sentence form, which every query has one of."""
-    return attribute.endswith(FORMS)
-
-
 def describe(text: str, kind: str) -> list[str]:
     """Every surface attribute of `text` ("The <kind> ..."), most specific first, length last."""
     text = clip(text)
