@@ -51,3 +51,15 @@ def test_underflowing_p_values_still_rank_by_extremity() -> None:
 def test_rejects_impossible_counts() -> None:
     with pytest.raises(ValueError):
         enrichment(np.array([5]), np.array([3]), population=10, n_drawn=5)
+
+
+def test_the_lower_bound_of_the_lift_ranks_a_broad_pattern_above_a_small_co_occurring_one() -> None:
+    """11 hits at lift 16.6 against 42 at lift 16.1 (of 45 drawn): the point estimates put the small group
+    first, the lift the hits vouch for puts the broad one first; a much stronger lift still wins."""
+    population, drawn = 10_000, 45
+    members = np.array([147, 578, 20])
+    stats = enrichment(np.array([11, 42, 12]), members, population, drawn)
+    assert stats.lift[0] > stats.lift[1] and stats.lift_low[1] > stats.lift_low[0]
+    assert list(stats.order()) == [2, 1, 0]
+    assert 0 < stats.lift_low[0] < stats.lift[0]
+    assert stats.row(1)["lift_low"] == pytest.approx(float(stats.lift_low[1]), abs=1e-4)

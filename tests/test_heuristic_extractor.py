@@ -56,6 +56,8 @@ def test_attributes_are_deterministic_bounded_and_phrased_as_sentences(sft_rows:
     ("When did Benjamin Franklin invent the lightning rod?", "The query is a question of the form 'When did ... invent ...'."),
     ("Compute $\\frac{12}{3}$.", "The query contains LaTeX math notation."),
     ("1. What is 3 + 4? 2. What is 5 times 6?", "The query has 2 numbered parts (1. ... 2. ...)."),
+    ("1. Compute 2 + 3. 2. Compute 10 times 11.", "The query has 2 numbered parts (1. ... 2. ...)."),
+    ("Answer both: a. 2 plus 3. b. 4 times 5", "The query has lettered parts (a. ... b. ...)."),
     ("Who created Claude?", "The query is a question of the form 'Who created ...'."),
     ("How do I reset my Zephyr X9?", "The query mentions a product with a model number."),
     ("Tafadhali eleza kwa undani maana ya amani.", "The query is written in Swahili."),

@@ -14,7 +14,7 @@ from surfturf.world.corpus import draw_record, fill
 from surfturf.world.cue import realisation, realise
 from surfturf.world.generator import match_attribute, pool_attributes, realise_attributes
 from surfturf.world.judge import judge
-from surfturf.world.roles import central, crux, perturb, world_crux
+from surfturf.world.roles import _named, central, crux, perturb, world_crux
 
 RENAMED = Path(__file__).parent / "worlds" / "renamed.yaml"
 
@@ -183,6 +183,16 @@ def test_crux_picks_the_attributes_the_rubrics_forms_carry(world, renamed):
     assert picks and all(1 <= i <= len(recipe) for i in picks)
     assert world_crux(renamed, "recipe_dump", ["The response is short (under 26 words)."], describe) == \
         crux("recipe_dump", ["The response is short (under 26 words)."])  # no form carries it: word overlap
+
+
+def test_crux_leaves_out_attributes_sharing_the_rubrics_words_when_the_forms_carry_others(world):
+    # "organisation" is in the identity rubric, but the named-entity attribute is held across the corpus;
+    # the forms carry the maker attribute, so that one alone is the crux.
+    describe = heuristic.response_attributes
+    failing = describe(styled(world, "identity_self", "ai_models"))
+    assert any("named person" in a for a in failing) and _named("identity", failing)[1:]
+    assert [failing[i - 1] for i in world_crux(world, "identity", failing, describe)] == [
+        a for a in failing if "made by" in a]
 
 
 def test_summary_and_paraphrase_stand_ins(world):

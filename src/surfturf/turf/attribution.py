@@ -11,7 +11,7 @@ Definitions (also in docs/CONTRACTS.md, "TURF trace API"):
   null share is the share of examples, not of attributes, because hits count examples.
 - the trigger is the failing query's attribute whose cluster has the most hits (the paper);
   `trigger_by_enrichment` is the one whose cluster is most enriched: significant (BH-adjusted
-  p < 0.05) first, then highest lift, then smallest p. Chunks are ranked the same way;
+  p < 0.05) first, then highest lower bound of the lift, then smallest p. Chunks are ranked the same way;
   `chunks[0]` is the top chunk.
 """
 

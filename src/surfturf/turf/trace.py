@@ -281,7 +281,7 @@ def _query_rows(context: TraceContext, attribution: Any, texts: list[str], clust
 def _trigger(row: dict, n_retrieved: int) -> dict:
     return {"text": row["text"], "cluster": row["cluster"], "cluster_summary": row["cluster_summary"],
             "hits": row["hits"], "k": n_retrieved, "expected": row["expected"], "lift": row["lift"],
-            "p_adjusted": row["p_adjusted"]}
+            "lift_low": row["lift_low"], "p_adjusted": row["p_adjusted"]}
 
 
 def kept_rows(scores: np.ndarray, rows: np.ndarray, usable: list[int], min_similarity: float | None,

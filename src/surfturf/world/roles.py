@@ -133,11 +133,16 @@ def form_attributes(world: World, rubric: str, describe: Callable[[str], list[st
 
 def world_crux(world: World, rubric: str, attributes: list[str], describe: Callable[[str], list[str]]) -> list[int]:
     """Up to 3 of the failing response's attributes: those the spec's forms of the rubric carry (most
-    distinctive first), then those sharing content words with the rubric (`_named`); `crux` when neither."""
+    distinctive first); failing those, the ones sharing content words with the rubric (`_named`); `crux`
+    when neither.
+
+    The rubric's words stand in only where the measurement finds nothing: a word shared with the rubric
+    says nothing of how widely an attribute is held, and one held across the corpus ("mentions a named
+    organisation", "contains the phrase 'was created by'") retrieves examples of other behaviours."""
     weights = form_attributes(world, rubric, describe)
     carried = sorted((i for i, a in enumerate(attributes) if weights.get(_attribute_key(a), 0.0) >= CRUX_PRECISION),
                      key=lambda i: -weights[_attribute_key(attributes[i])])
-    picks = carried + [i for i in _named(rubric, attributes) if i not in carried]
+    picks = carried or _named(rubric, attributes)
     return [i + 1 for i in picks[:3]] or crux(rubric, attributes)
 
 
