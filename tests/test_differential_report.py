@@ -53,8 +53,8 @@ async def test_report_shows_new_fixed_and_shared_side_by_side(tmp_path: Path) ->
         ids = re.findall(r'<div class="meta">(r\d+-i\d+-c\d+) ', column)
         assert ids and all(candidates[i]["differential"]["kind"] == kind for i in ids), (kind, ids)
         assert len({candidates[i]["query"] for i in ids}) == len(ids)
-    assert "target <strong>90</strong> &middot; baseline <strong>20</strong>" in columns["new"]
-    assert "target <strong>20</strong> &middot; baseline <strong>90</strong>" in columns["fixed"]
+    assert "target <strong>90</strong> &middot; baseline <strong>5</strong>" in columns["new"]
+    assert "target <strong>5</strong> &middot; baseline <strong>90</strong>" in columns["fixed"]
     assert "paired test: new p=" in columns["new"] and "(holds)" in columns["new"]
     assert HOSTILE not in html and "&lt;img src=x" in html
     plain = write_report([tmp_path / "plain"]).read_text()

@@ -208,6 +208,9 @@ def top(run_dir: Path, limit: int, as_json: bool) -> None:
         click.echo(f"  reason:   {_one_line(finding['reason'], 300)}")
         if finding.get("differential"):
             sides = finding["differential"]
-            click.echo(f"  {sides['kind']}: target {sides['target']['score']:g}, baseline {sides['baseline']['score']:g}")
-            click.echo(f"  baseline: {_one_line(sides['baseline']['response'], 300)}")
+            scores = ", ".join(f"{side} {sides[side]['score']:g}" if sides[side].get("asked", True)
+                               else f"{side} not asked" for side in ("target", "baseline"))
+            click.echo(f"  {sides['kind']}: {scores}")
+            if sides["baseline"].get("response") is not None:
+                click.echo(f"  baseline: {_one_line(sides['baseline']['response'], 300)}")
         click.echo("")
