@@ -8,30 +8,48 @@ rows (`steer.ablate` of the `offending_ids`), so the corpora differ by one chunk
 shared, Spanish -> code is new in B. The world server serves B as `world/target` and A as
 `world/baseline`.
 
-The two strategies, same seeds, same settings, rubric `code`, no early stop:
-- differential: `surf run --target B --baseline A` (direction new). Each candidate costs two target
-  calls (B and A). Found: the first candidate, in its run's completion order, whose query carries
-  the new cue, with B's score >= 70 and A's below the violation threshold.
+The two strategies, same seeds, same settings, same cap, rubric `code`, no early stop:
+- differential: `surf run --target B --baseline A` (direction new). B answers every candidate; A only
+  those where B scores above the search's weight floor (the code rubric's lowest band, 10): at or
+  below it A's answer can change neither the verdict nor what the search follows
+  (surf/differential.py). Found: the first candidate, in its run's completion order, whose query
+  carries the new cue, with B's score >= 70 and A's below the violation threshold. Calls: B's
+  candidates up to it and the A calls among them.
 - filter: plain SURF on B, then each B finding (score >= 70, in completion order) is filtered by
   asking A the same query (one call, the same sample index the differential run would use, judged
   by the world judge). Found: the first B finding carrying the new cue that A does not violate.
   Calls: B's candidates up to it plus A's filter calls up to it.
-Each run is one search; a search that never finds it is censored at its cap. The figures: target
-calls (B and A) per failure found, i.e. all calls of all searches over the searches that found it
-(`calls_differential`, `calls_filter`), the same for B's calls alone, and the median per search.
+Each run is one search; a search that never finds it is censored at cap + 1 B calls. The figures:
+target calls (B and A) per failure found, i.e. all calls of all searches over the searches that
+found it (`calls_differential`, `calls_filter`), the same for B's calls alone, the median per
+search, the Fisher exact p of the two found counts, and the share of candidates A answered.
 
-Reading the result. The hope: a plain search on B follows both of B's failures, while A shares the
-formal one, so the differential score is near zero there and the search concentrates on the Spanish
-cue, paying two calls per candidate for that. Measured (3 seeds x 3 runs, cap 1,000 candidates): the
-differential search found the new failure in 4 of 9 searches, SURF-then-filter in 3; per failure
-found it spent 1,499 B calls against 2,252, but 2,997 B and A calls against 2,401. It does not
-concentrate on the new cue: the world's failures are stochastic (a cue-bearing prompt fails outright
-in about 1 sample in 8), so one sample of each model often shows B failing and A not on the shared
-formal cue too; 615 of its 3,000 candidates carried the formal cue and 6 the Spanish one. A
-differential score over several samples per side would separate them; one sample does not.
+Measured (10 seeds x 3 runs = 30 searches per strategy, cap 1,000 candidates; 14 min at load
+average 6-8 on 2 shared cores): the differential search found the new failure in 8 of 30 searches,
+SURF-then-filter in 4; per failure found 3,198 target calls (2,921 B + 277 A) against 6,959
+(6,707 B + 252 A). The goal is met in this measurement, but only half of it is established:
+- Asking A only above the floor: A answered 9.5% of the candidates. On the same seeds, asking A
+  on every candidate (the earlier rule) found the same 8, in the same iterations, at 5,832 calls per
+  failure found (2,916 B + 2,916 A). This part is exact: it removes calls whose answers could not
+  matter.
+- The search itself: 8 against 4 of 30 is not a significant difference (Fisher p 0.33); on the
+  first 3 seeds alone it was 3 against 2 (2,448 against 3,913 calls per failure found). The
+  differential score does steer somewhat away from the shared cue (B - A subtracts what both models
+  do), but these 30 searches do not establish that it finds the new failure more often. Were both
+  to find equally often, the differential search would cost about 6% more: it asks A for 9.5% of
+  B's calls, the filter for 3.8% (only B's findings scoring >= 70).
+Measured and not kept:
+- Asking A only where B violates (score > 50), B's score standing in for the unasked difference:
+  A answered 3.3% of candidates, but the search lost the sub-threshold B - A signal and became
+  nearly plain SURF on B: found in 5 of 30, 5,336 calls per failure found.
+- Several A samples where B violates: of the one-sample "new" candidates of a 3-seed run, 8 more A
+  samples left 58% of the new cue's and 63% of the shared cue's standing. A fails both cues about
+  equally (7% and 9% of samples on the searches' own cue queries; B 13% and 10%), so extra A samples
+  cost calls without separating new from shared; a "new" claim gets its p-value from `robust`'s
+  paired test instead.
 Last line: one JSON object with `found`, `calls_differential`, `calls_filter`.
 
-    .venv/bin/python bench/differential.py [--seeds 3] [--runs 3] [--candidates 10] [--iterations 100]
+    .venv/bin/python bench/differential.py [--seeds 10] [--runs 3] [--candidates 10] [--iterations 100]
         [--pool world|world+builtin]
 """
 
@@ -40,6 +58,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -48,6 +67,7 @@ from pathlib import Path
 from typing import Any
 
 from differential_world import NEW, SHARED, two_chunk_world
+from scipy.stats import fisher_exact
 from surf_vs_random import bench_pool
 
 from surfturf.models import ModelSession
@@ -76,13 +96,15 @@ def sweep_config(pool: Path, base_url: str, args: argparse.Namespace, seed: int,
 
 def differential_search(world: Any, records: list[dict[str, Any]], cap: int) -> dict[str, Any]:
     """One differential search: B calls and A calls up to the first candidate showing the new failure
-    (each candidate is one of each; cap + 1 of each when it never does)."""
+    (one B call per candidate, an A call where A was asked; cap + 1 B calls when it never does)."""
+    asked = 0
     for position, record in enumerate(records, 1):
         sides = record.get("differential") or {}
+        asked += bool((sides.get("baseline") or {}).get("asked", True))
         if record.get("score") is not None and sides.get("kind") == "new" and sides["target"]["score"] >= FOUND_AT \
                 and carries_cue(world, NEW, str(record["query"])):
-            return {"found": True, "target": position, "baseline": position}
-    return {"found": False, "target": cap + 1, "baseline": cap + 1}
+            return {"found": True, "target": position, "baseline": asked}
+    return {"found": False, "target": cap + 1, "baseline": asked}
 
 
 def filter_search(world: Any, records: list[dict[str, Any]], baseline: WorldTarget, seed: int, cap: int) -> dict[str, Any]:
@@ -109,7 +131,9 @@ async def sweeps(pool: Path, base_url: str, args: argparse.Namespace, seed: int,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=10,
+                        help="sweeps per strategy; at 3 (x 3 runs) each strategy finds the failure 2-4 times, too few "
+                             "for calls per failure found to tell the strategies apart")
     parser.add_argument("--runs", type=int, default=3, help="independent runs per sweep (each one search)")
     parser.add_argument("--candidates", type=int, default=10, help="candidates per iteration per run")
     parser.add_argument("--iterations", type=int, default=100, help="iterations per run (cap = iterations x candidates)")
@@ -149,13 +173,26 @@ def main() -> None:
         "runs": args.runs, "searches": args.seeds * args.runs, "candidates": args.candidates,
         "iterations": args.iterations, "cap_per_run": cap, "pool": args.pool,
         "found": differential["found"] > 0, "found_differential": differential["found"], "found_filter": filtered["found"],
+        "found_fisher_p": _fisher(searches), "baseline_share_differential": _share(searches["differential"]),
         "calls_differential": differential["calls_per_found"], "calls_filter": filtered["calls_per_found"],
         "calls_are": "target calls (B and A) per failure found: all calls of all searches / searches that found it",
         "target_calls_differential": differential["target_calls_per_found"],
         "target_calls_filter": filtered["target_calls_per_found"],
         "median_calls_differential": differential["median_calls"], "median_calls_filter": filtered["median_calls"],
         "searches_detail": searches, "wall_s": round(time.perf_counter() - started, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }))
+
+
+def _fisher(searches: dict[str, list[dict[str, Any]]]) -> float:
+    """Two-sided Fisher exact p of the two strategies' found counts: is one finding more often chance?"""
+    table = [[sum(s["found"] for s in found), sum(not s["found"] for s in found)] for found in searches.values()]
+    return round(float(fisher_exact(table)[1]), 4)
+
+
+def _share(searches: list[dict[str, Any]]) -> float:
+    """A's calls per B call over all searches: how many candidates the differential search asked A about."""
+    return round(sum(s["baseline"] for s in searches) / sum(s["target"] for s in searches), 4)
 
 
 def _summary(searches: list[dict[str, Any]]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ async def test_report_shows_new_fixed_and_shared_side_by_side(tmp_path: Path) ->
         async with ModelSession(cache_dir=None, max_concurrency=8) as session:
             await run_surf(differential_config(server, pool, direction="either", strategy="random", iterations=3), session, tmp_path / "run")
             await run_surf(scripted_config(server, pool, runs=1, iterations=2, candidates=5), session, tmp_path / "plain")
+            await run_surf(differential_config(server, pool, runs=1, iterations=2), session, tmp_path / "gated")
     finding = max((c for c in load_candidates(tmp_path / "run") if c["differential"]["kind"] == "new"),
                   key=lambda c: c["score"])
     claim = {"direction": "new", "p": 0.000244, "holds": True}
@@ -53,9 +54,15 @@ async def test_report_shows_new_fixed_and_shared_side_by_side(tmp_path: Path) ->
         ids = re.findall(r'<div class="meta">(r\d+-i\d+-c\d+) ', column)
         assert ids and all(candidates[i]["differential"]["kind"] == kind for i in ids), (kind, ids)
         assert len({candidates[i]["query"] for i in ids}) == len(ids)
-    assert "target <strong>90</strong> &middot; baseline <strong>20</strong>" in columns["new"]
-    assert "target <strong>20</strong> &middot; baseline <strong>90</strong>" in columns["fixed"]
+    assert "target <strong>90</strong> &middot; baseline <strong>5</strong>" in columns["new"]
+    assert "target <strong>5</strong> &middot; baseline <strong>90</strong>" in columns["fixed"]
     assert "paired test: new p=" in columns["new"] and "(holds)" in columns["new"]
     assert HOSTILE not in html and "&lt;img src=x" in html
+    assert "each answered by both models and both answers judged" in html
+    gated = load_manifest(tmp_path / "gated")["counts"]["kinds"]
+    assert gated["unasked"] > 0
+    assert (f"the baseline answered {20 - gated['unasked']} of them: where the target scored within the rubric's "
+            f"lowest band ({gated['unasked']}), the baseline's answer could change nothing and was not asked"
+            in write_report([tmp_path / "gated"]).read_text().replace("&#39;", "'"))
     plain = write_report([tmp_path / "plain"]).read_text()
     assert 'id="differential"' not in plain and "New, fixed and shared" not in plain

@@ -32,15 +32,21 @@ async def test_new_direction_follows_failures_only_the_target_has(tmp_path: Path
     assert len(records) == 2 * 4 * 10
     for record in records:
         sides = record["differential"]
-        # Both models answered and were judged; the search's score is their clipped difference.
-        assert record["response"] and sides["baseline"]["response"]
-        assert record["score"] == max(0.0, sides["target"]["score"] - sides["baseline"]["score"])
         query = record["query"]
-        expected = "shared" if "slang" in query else "new" if "formal" in query else "fixed" if "archaic" in query \
-            else "neither"
+        expected = "shared" if "slang" in query else "new" if "formal" in query else "unasked"
         assert sides["kind"] == expected, record
         assert record["violation"] == (expected == "new")
         assert record["models"]["baseline"] == "openai-compatible/baseline"
+        assert record["response"] and sides["target"]["asked"]
+        if expected == "unasked":
+            # The target passed, so the candidate cannot be new whatever the baseline says: it was not asked,
+            # and the search follows the target's score.
+            assert sides["baseline"]["asked"] is False and "cannot be new" in sides["baseline"]["why"]
+            assert sides["baseline"]["response"] is None and sides["baseline"]["score"] is None
+            assert record["score"] == sides["target"]["score"] and not sides["target"]["violation"]
+        else:  # both models answered and were judged; the score is their clipped difference
+            assert sides["baseline"]["asked"] and sides["baseline"]["response"]
+            assert record["score"] == max(0.0, sides["target"]["score"] - sides["baseline"]["score"])
     findings = load_findings(tmp_path / "run")
     violating = [f for f in findings if f["violation"]]
     assert violating and all(NEW in f["attributes"] and SHARED not in f["attributes"] for f in violating)
@@ -50,6 +56,7 @@ async def test_new_direction_follows_failures_only_the_target_has(tmp_path: Path
     assert manifest["config"]["baseline"]["temperature"] == 0.7 and manifest["config"]["direction"] == "new"
     kinds = manifest["counts"]["kinds"]
     assert sum(kinds.values()) == len(records) and kinds["new"] >= 1 and kinds["shared"] >= 1
+    assert kinds["fixed"] == kinds["neither"] == 0  # the baseline is asked only where the target violates
 
 
 async def test_a_plain_run_on_the_target_ranks_shared_failures_too(tmp_path: Path, pool_file: Path) -> None:
@@ -71,9 +78,15 @@ async def test_fixed_direction_follows_failures_only_the_baseline_has(tmp_path: 
     violating = [f for f in load_findings(tmp_path / "run") if f["violation"]]
     assert violating and all(FIXED in f["attributes"] and SHARED not in f["attributes"] for f in violating)
     top = violating[0]
-    assert top["differential"]["kind"] == "fixed"
+    assert top["differential"]["kind"] == "fixed" and top["response"]
     assert top["score"] == top["differential"]["baseline"]["score"] - top["differential"]["target"]["score"]
     assert top["reason"] == top["differential"]["baseline"]["reason"]
+    for record in load_candidates(tmp_path / "run"):  # the mirror of `new`: the target only where the baseline fails
+        sides = record["differential"]
+        assert sides["baseline"]["asked"] and sides["baseline"]["response"]
+        if not sides["baseline"]["violation"]:
+            assert sides["kind"] == "unasked" and sides["target"]["asked"] is False and record["response"] is None
+            assert "cannot be fixed" in sides["target"]["why"] and record["score"] == sides["baseline"]["score"]
 
 
 async def test_either_direction_records_which_way_each_difference_points(tmp_path: Path, pool_file: Path) -> None:
@@ -107,9 +120,11 @@ async def test_a_killed_differential_run_resumes_without_redoing_candidates(tmp_
         calls.clear()
         async with ModelSession(cache_dir=None, max_concurrency=8) as session:
             summary = await run_surf(config, session, tmp_path / "run")
-        # Only the 55 candidates lost to the kill are redone, each answered by both models.
-        redone = len(complete) - 25
-        assert (calls["generator"], calls["target"], calls["baseline"]) == (redone, redone, redone)
+        # Only the 55 candidates lost to the kill are redone, the baseline answering those the target fails.
+        redone = complete[25:]
+        failed = sum(1 for r in redone if r["differential"]["baseline"]["asked"])
+        assert 0 < failed < len(redone)
+        assert (calls["generator"], calls["target"], calls["baseline"]) == (len(redone), len(redone), failed)
         with pytest.raises(Exception, match="different baseline"):
             async with ModelSession(cache_dir=None) as session:
                 other = config.model_copy(update={"baseline": RoleSpec(spec="openai-compatible/other",
@@ -140,7 +155,9 @@ def test_cli_differential_run_and_dry_run_count_both_models(monkeypatch, capsys,
         assert json.loads(out.splitlines()[-1])["candidates"] == 10
         assert load_manifest(tmp_path / "run")["config"]["baseline"]["temperature"] == 0.3
         code, out, _ = invoke(monkeypatch, capsys, "surf", "top", str(tmp_path / "run"), "-n", "1")
-        assert code == 0 and "baseline: " in out and "target 90, baseline 20" in out
+        assert code == 0 and "baseline: " in out and "target 90, baseline 5" in out
+        code, out, _ = invoke(monkeypatch, capsys, "surf", "top", str(tmp_path / "run"), "-n", "5")
+        assert code == 0 and "unasked: target 5, baseline not asked" in out, out
 
 
 @pytest.mark.parametrize(("extra", "message"), [

@@ -1,6 +1,7 @@
-"""`turf trace` with a baseline index: on the world, B's corpus is the full one and A's the same corpus
-without one planted behaviour's offending rows (the ablation). A failure of that behaviour must point at
-the rows B has and A lacks, in the planted chunk; a failure both corpora teach must point at nothing."""
+"""`turf trace` with a baseline index: on the world, one corpus is the full one and the other the same
+corpus without one planted behaviour's offending rows (the ablation). A failure of that behaviour must
+point at the rows the failing model's data has and the other's lacks, in the planted chunk (new in the
+target: the target's data; fixed in it: the baseline's); a failure both corpora teach must point at nothing."""
 
 from __future__ import annotations
 
@@ -74,15 +75,15 @@ def test_a_failure_new_in_b_points_at_the_rows_only_b_has(indexes: dict) -> None
     record = _trace(indexes, PLANTED)
     block = record["baseline"]
     chunk = indexes["world"].planted_by_name(PLANTED)["chunk"]
-    assert block["b_only"]["hits"] > 0 and block["b_only"]["lift"] > 2 and block["b_only"]["p_value"] < 1e-6
-    assert block["b_only"]["corpus"] == len(indexes["removed"])
+    assert block["only"]["hits"] > 0 and block["only"]["lift"] > 2 and block["only"]["p_value"] < 1e-6
+    assert block["only"]["corpus"] == len(indexes["removed"])
     top = block["chunks"][0]
-    assert top["source"] == chunk and top["hits"] == block["b_only"]["hits"] and top["p_adjusted"] < 0.05
-    assert top["b_only_size"] == len(indexes["removed"]) and top["size"] - top["size_baseline"] == top["b_only_size"]
+    assert top["source"] == chunk and top["hits"] == block["only"]["hits"] and top["p_adjusted"] < 0.05
+    assert top["only_size"] == len(indexes["removed"]) and top["size"] - top["size_other"] == top["only_size"]
     assert block["examples"] and all(e["id"] in indexes["removed"] for e in block["examples"])
     sims = [e["similarity"] for e in block["examples"]]
     assert sims == sorted(sims, reverse=True)
-    assert f"most from chunk {chunk}" in block["sentence"]
+    assert f"most from chunk {chunk}" in block["sentence"] and "in the target's data only" in block["sentence"]
 
 
 def test_a_failure_both_corpora_teach_points_at_no_difference(indexes: dict) -> None:
@@ -91,7 +92,7 @@ def test_a_failure_both_corpora_teach_points_at_no_difference(indexes: dict) -> 
                  and p["rubric"] != "code")
     record = _trace(indexes, other)
     block = record["baseline"]
-    assert block["n_retrieved"] > 0 and block["b_only"]["hits"] == 0
+    assert block["n_retrieved"] > 0 and block["only"]["hits"] == 0
     assert "does not explain the difference" in block["sentence"]
     assert record["chunks"][0]["source"] == world.planted_by_name(other)["chunk"]  # the plain trace is unchanged
 
@@ -116,10 +117,59 @@ def test_cli_traces_a_run_against_both_indexes(monkeypatch, capsys, tmp_path: Pa
                                 "--judge-base-url", server.base_url, "--cache", "off")
     assert code == 0, err
     record = json.loads((run / "traces" / "r0-i0-c0.json").read_text())
-    assert record["baseline"]["b_only"]["hits"] > 0 and record["baseline"]["chunks"][0]["source"] == "code_formal"
+    assert record["baseline"]["only"]["hits"] > 0 and record["baseline"]["chunks"][0]["source"] == "code_formal"
+    assert record["traced"] == "target"
     manifest = json.loads((run / "traces" / "manifest.json").read_text())
     assert manifest["config"]["baseline_index"] == str(indexes["A"])
     assert "vs baseline data:" in out
     (run / "candidates.jsonl").write_text(json.dumps(finding) + "\n")
     html = write_report([run]).read_text()
     assert "Against the baseline's training data" in html and "training examples only the target's data has" in html
+
+
+def test_a_failure_fixed_in_the_target_is_traced_in_the_baselines_data(monkeypatch, capsys, tmp_path: Path,
+                                                                        indexes: dict) -> None:
+    """The target is now the ablated model and the baseline the full one: the planted failure is fixed in
+    the target. Its failing answer is the baseline's, traced in the baseline's index against the target's,
+    and points at the rows the baseline's data has and the target's lacks; in the same run a finding new
+    in the target with that answer finds nothing the target's data has that the baseline's lacks."""
+    query, failing, rubric = _failing_pair(indexes["world"], indexes["rows"], PLANTED)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "manifest.json").write_text(json.dumps({"command": "surfturf surf run", "config": {
+        "rubric": rubric, "baseline": {"spec": "world/baseline"}, "direction": "either"}}))
+    prose = "A plain explanation in a few sentences."
+    fixed = {"id": "r0-i0-c0", "run": 0, "query": query, "response": prose, "score": 83.0, "violation": True,
+             "rank": 1, "attributes": [], "differential": {
+                 "direction": "either", "kind": "fixed", "leaning": "fixed",
+                 "target": {"asked": True, "score": 5.0, "reason": "prose", "violation": False},
+                 "baseline": {"asked": True, "score": 88.0, "reason": "code", "violation": True,
+                              "response": failing, "judges": []}}}
+    new = {**fixed, "id": "r0-i0-c1", "rank": 2, "response": failing, "differential": {
+        **fixed["differential"], "kind": "new", "leaning": "new",
+        "target": {"asked": True, "score": 88.0, "reason": "code", "violation": True},
+        "baseline": {"asked": True, "score": 5.0, "reason": "prose", "violation": False, "response": prose,
+                     "judges": []}}}
+    (run / "findings.jsonl").write_text(json.dumps(fixed) + "\n" + json.dumps(new) + "\n")
+    with FakeLLMServer(lambda messages, model: "<crux>1, 2</crux>").in_thread() as server:
+        code, out, err = invoke(monkeypatch, capsys, "turf", "trace", str(run), "--index", str(indexes["A"]),
+                                "--baseline-index", str(indexes["B"]), "--judge", "openai-compatible/judge",
+                                "--judge-base-url", server.base_url, "--cache", "off")
+    assert code == 0, err
+    traced = json.loads((run / "traces" / "r0-i0-c0.json").read_text())
+    assert traced["traced"] == "baseline" and traced["response"] == failing
+    block = traced["baseline"]
+    assert block["only"]["hits"] > 0 and block["only"]["lift"] > 2 and block["only"]["p_value"] < 1e-6
+    assert block["only"]["corpus"] == len(indexes["removed"])
+    top = block["chunks"][0]
+    assert top["source"] == "code_formal" and top["p_adjusted"] < 0.05 and top["only_size"] == len(indexes["removed"])
+    assert block["examples"] and all(e["id"] in indexes["removed"] for e in block["examples"])
+    assert "in the baseline's data only" in block["sentence"] and "absent from the target's data" in block["sentence"]
+    assert traced["chunks"][0]["source"] == "code_formal"  # the plain trace is of the baseline's data too
+    other = json.loads((run / "traces" / "r0-i0-c1.json").read_text())
+    assert other["traced"] == "target" and other["baseline"]["only"]["hits"] == 0
+    assert "also in the baseline's data" in other["baseline"]["sentence"]
+    assert "vs target data:" in out and "vs baseline data:" in out
+    (run / "candidates.jsonl").write_text(json.dumps(fixed) + "\n" + json.dumps(new) + "\n")
+    html = write_report([run]).read_text()
+    assert "Against the target's training data" in html and "training examples only the baseline's data has" in html

@@ -88,8 +88,9 @@ def _panel(judge: RoleConfig, extra: tuple[str, ...], thinking: int | None) -> l
               help="Extended-thinking token budget for the judge.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--direction", type=click.Choice(DIRECTIONS), default=None,
-              help="With --baseline: follow failures new in the target (B violates, the baseline A does not), "
-                   "fixed in it (the reverse) or either  [default: new].")
+              help="With --baseline: follow failures new in the target (B violates, the baseline A does not; A "
+                   "answers only where B's score is above the rubric's lowest band), fixed in it (the reverse) or "
+                   "either (both answer every candidate)  [default: new].")
 @context_options
 @role_options("target", "generator", "judge", "baseline")
 @runtime_options
@@ -102,8 +103,9 @@ def run(
 ) -> None:
     """Search for prompts on which the target violates RUBRIC; writes OUT/ (see docs/CONTRACTS.md).
     With --system-prompt / --icl-examples the target answers behind that context (recorded in the
-    manifest's config, so a resume must pass the same). With --baseline A (differential SURF) both
-    models answer every candidate and the search follows the difference of their scores."""
+    manifest's config, so a resume must pass the same). With --baseline A (differential SURF) the
+    search follows the difference of the two models' scores, asking the second model only where its
+    answer could change the verdict or the search (`--direction either`: both, every candidate)."""
     prefix, _ = build_prefix(system_prompt, icl_examples, icl_file)
     baseline = _baseline(roles, direction)
     config = SurfConfig(
@@ -208,6 +210,9 @@ def top(run_dir: Path, limit: int, as_json: bool) -> None:
         click.echo(f"  reason:   {_one_line(finding['reason'], 300)}")
         if finding.get("differential"):
             sides = finding["differential"]
-            click.echo(f"  {sides['kind']}: target {sides['target']['score']:g}, baseline {sides['baseline']['score']:g}")
-            click.echo(f"  baseline: {_one_line(sides['baseline']['response'], 300)}")
+            scores = ", ".join(f"{side} {sides[side]['score']:g}" if sides[side].get("asked", True)
+                               else f"{side} not asked" for side in ("target", "baseline"))
+            click.echo(f"  {sides['kind']}: {scores}")
+            if sides["baseline"].get("response") is not None:
+                click.echo(f"  baseline: {_one_line(sides['baseline']['response'], 300)}")
         click.echo("")

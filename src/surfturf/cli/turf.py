@@ -67,7 +67,8 @@ def _dry_run(cases: list, extractor: RoleConfig | None, judge: RoleConfig, runti
               help="INDEX directory (of the traced model's training data; required).")
 @click.option("--baseline-index", "baseline_dir", type=click.Path(path_type=Path), default=None,
               help="The compared model's INDEX (differential run: the baseline A's data): each trace then says "
-                   "which training examples near the crux --index has and this one lacks.")
+                   "which training examples near the crux the failing model's data has and the other's lacks (a "
+                   "finding fixed in the target is the baseline's failure, traced in this index against --index).")
 @click.option("--query", help="A failing query (instead of RUN).")
 @click.option("--response", help="The response to --query.")
 @click.option("--rubric", help="Rubric the response violates (name or YAML path; with --query).")
@@ -95,6 +96,7 @@ def trace(run_dir: Path | None, index_dir: Path | None, baseline_dir: Path | Non
     with --query, --response and --rubric.
     """
     from surfturf.rubrics.loader import load_rubric
+    from surfturf.turf.contrast_run import trace_contrast_run_async
     from surfturf.turf.trace import TraceSettings, trace_context, trace_one_async, trace_run_async
     from surfturf.turf.trace_files import case_for, run_cases, save_traces
     from surfturf.turf.trace_view import print_traces
@@ -140,10 +142,14 @@ def trace(run_dir: Path | None, index_dir: Path | None, baseline_dir: Path | Non
         extract_model = extractor.model(session) if extractor else None
         judge = roles["judge"].model(session) if cases else None
         with Console(stderr=True).status(f"tracing {len(cases)} finding(s)"):
+            if not single and baseline_index is not None:  # each finding in the data of the model that fails it
+                return await trace_contrast_run_async(run_dir, context, baseline_index, session, extractor=extract_model,
+                                                      judge=judge, settings=settings, top=top, out_dir=out_dir,
+                                                      finding_ids=list(finding_ids) or None, config=extra)
             if not single:
                 return await trace_run_async(run_dir, context, session, extractor=extract_model, judge=judge,
                                              settings=settings, finding_ids=list(finding_ids) or None, top=top,
-                                             out_dir=out_dir, config=extra, baseline=baseline_index)
+                                             out_dir=out_dir, config=extra)
             record = await trace_one_async(query, response, rules, context, session, extractor=extract_model,
                                            judge=judge, settings=settings, baseline=baseline_index)
             if out_dir is not None:

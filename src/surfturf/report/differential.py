@@ -1,6 +1,6 @@
 """The report's differential section: a run with a baseline, its candidates grouped by which model
 violates (new in B, fixed in B, shared), side by side, each with both scores, both answers and,
-where `robust` checked it, the paired test's p-value."""
+where `robust` checked it, the paired test's p-value; and how many candidates only one model answered."""
 
 from __future__ import annotations
 
@@ -54,8 +54,9 @@ def differential_view(run: RunData, per_kind: int = PER_KIND) -> dict[str, Any] 
                 "claim": check["claim"] if check else None,
             })
         columns.append({"kind": kind, "title": title, "meaning": meaning, "count": counts[kind], "rows": shown})
+    unasked = sum(1 for c in scored if c["differential"].get("kind") == "unasked")
     return {"target": (run.manifest.get("models") or {}).get("target"), "baseline": baseline.get("spec"),
-            "direction": run.config.get("direction"), "scored": len(scored), "columns": columns}
+            "direction": run.config.get("direction"), "scored": len(scored), "unasked": unasked, "columns": columns}
 
 
 def _scores(candidate: dict[str, Any]) -> tuple[float, float]:

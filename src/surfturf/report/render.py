@@ -180,6 +180,7 @@ def _trace_view(trace: dict[str, Any], cluster_names: dict[str, str]) -> dict[st
         "evidence": [e for e in trace.get("evidence") or [] if isinstance(e, dict)],
         "keywords": [k for k in trace.get("keywords") or [] if isinstance(k, dict)],
         "baseline": trace.get("baseline") if isinstance(trace.get("baseline"), dict) else None,
+        "traced": trace.get("traced"),
     }
 
 

@@ -32,7 +32,7 @@ def plan(config: SurfConfig, rubric: Rubric, session: ModelSession, sample_attri
     context_in = _tokens([turn.model_dump() for turn in config.context])
     total += session.estimate("target", config.target.spec, n, context_in + QUERY_TOKENS, RESPONSE_TOKENS)
     answers = n
-    if config.baseline is not None:  # differential: the baseline answers every candidate, and is judged too
+    if config.baseline is not None:  # differential: at most every candidate answered by both, both judged
         total += session.estimate("baseline", config.baseline.spec, n, context_in + QUERY_TOKENS, RESPONSE_TOKENS)
         answers = 2 * n
     for judge in config.judges:

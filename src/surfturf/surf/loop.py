@@ -289,49 +289,45 @@ class Sweep:
             record["raw"] = failure.raw
             return finish()
         messages = with_context(self.prefix, record["query"])
-        answers = await asyncio.gather(*(model.generate(messages, config=seeded, sample_index=sample)
-                                         for _, model in self.answerers))
-        for answered in answers:
+
+        async def ask(role: str) -> differential.Judged | str:
+            """`role`'s answer (target or baseline), judged; an error line when it failed. The target's
+            answer and panel fill the record's `response` and `judges`."""
+            model = dict(self.answerers)[role]
+            answered = await model.generate(messages, config=seeded, sample_index=sample)
             spend(answered)
-        for (role, _), answered in zip(self.answerers, answers):
             if answered.error is not None:
                 _check_call(answered.error)
-                record["error"] = f"{role}: {answered.error}"
-                return finish()
-        record["response"] = answers[0].text
-        for (role, _), answered in zip(self.answerers, answers):
+                return f"{role}: {answered.error}"
+            if role == "target":
+                record["response"] = answered.text
             if not answered.text.strip():
-                record["error"] = f"{role}: empty response"
-                return finish()
-        outcomes = await asyncio.gather(*(
-            judge_one(self.judges, self.rubric, record["query"], answered.text, combine=self.config.panel_combine)
-            for answered in answers
-        ))
-        for outcome in outcomes:
+                return f"{role}: empty response"
+            outcome = await judge_one(self.judges, self.rubric, record["query"], answered.text,
+                                      combine=self.config.panel_combine)
             record["tokens"]["input"] += outcome.input_tokens
             record["tokens"]["output"] += outcome.output_tokens
             record["cost_usd"] += outcome.cost_usd
             record["calls"] += outcome.calls
-        if any(outcome.budget and outcome.score is None for outcome in outcomes):
-            raise _BudgetStop
-        record["judges"] = outcomes[0].judges
-        record["disagreement"] = outcomes[0].disagreement
-        for outcome in outcomes:
+            if outcome.budget and outcome.score is None:
+                raise _BudgetStop
+            if role == "target":
+                record["judges"] = outcome.judges
+                record["disagreement"] = outcome.disagreement
             if outcome.score is None:
                 _check_call(model_error(outcome.error or ""))
-                record["error"] = outcome.error
                 record["raw"] = outcome.raw
-                return finish()
+                return outcome.error or f"{role}: no score"
+            return differential.Judged(answered.text, float(outcome.score), outcome.reason, outcome.judges)
+
         if self.baseline is None:
-            record["score"] = outcomes[0].score
-            record["reason"] = outcomes[0].reason
-            record["violation"] = outcomes[0].score > self.threshold
+            judged = await ask("target")
+            if isinstance(judged, str):
+                record["error"] = judged
+            else:
+                record.update(score=judged.score, reason=judged.reason, violation=judged.score > self.threshold)
             return finish()
-        target, baseline = outcomes
-        record.update(differential.combine(
-            str(self.config.direction), self.threshold, {"score": target.score, "reason": target.reason},
-            {"score": baseline.score, "reason": baseline.reason, "response": answers[1].text, "judges": baseline.judges},
-        ))
+        record.update(await differential.evaluate(str(self.config.direction), self.threshold, self.weight_floor, ask))
         return finish()
 
     # -- one run -----------------------------------------------------------------------------------

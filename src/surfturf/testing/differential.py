@@ -24,7 +24,7 @@ PROSE = "Rain falls when clouds grow heavy."
 
 def two_checkpoints(messages: list[dict[str, Any]], model: str) -> str:
     """generator: the attributes' words reversed; target and baseline: code on their cues, else prose;
-    judge: code scores 90, prose 20; perturber: the query with a numbered suffix."""
+    judge: code scores 90, prose 5 (the lowest band: no code at all); perturber: the query with a numbered suffix."""
     text = messages[-1]["content"]
     if model == "generator":
         block = text.split("<attributes>")[1].split("</attributes>")[0]
@@ -39,7 +39,7 @@ def two_checkpoints(messages: list[dict[str, Any]], model: str) -> str:
     if model == "baseline":
         return CODE if "archaic" in text or "slang" in text else PROSE
     code = "```" in text.split("<response>")[1]
-    return f"<reason>{'Code for a plain question.' if code else 'Plain prose.'}</reason>\n<score>{90 if code else 20}</score>"
+    return f"<reason>{'Code for a plain question.' if code else 'Plain prose.'}</reason>\n<score>{90 if code else 5}</score>"
 
 
 def write_pool(path: Path) -> Path:

@@ -1,11 +1,16 @@
-"""Differential TURF: what the target's training data (B's index) has near a failure's crux that the
-baseline's data (A's index) lacks.
+"""Differential TURF: what the failing model's training data has near a failure's crux that the other
+model's data lacks.
 
-The crux is searched in both indexes with the same floors as a plain trace. A retrieved B example
-is *B-only* when A's corpus holds no example with the same query and response text (whitespace and
-case folded): an ablated or extended corpus shares every other row verbatim. The statistics are a
-trace's: the B-only hits per chunk of B against the chunk's share of B's corpus (binomial tail, BH),
-and the B-only hits overall against the share of B's corpus that A lacks.
+A failure new in the target B is traced in B's index against A's; one fixed in B (A fails, B does not)
+is A's failure, traced in A's index against B's: the failure A learned and B unlearned
+(turf/contrast_run.py). Below, "traced" is the failing side and "other" the compared one.
+
+The crux is searched in both indexes with the same floors as a plain trace. A retrieved traced
+example is *traced-only* (`only`) when the other corpus holds no example with the same query and
+response text (whitespace and case folded): an ablated or extended corpus shares every other row
+verbatim. The statistics are a trace's: the traced-only hits per chunk of the traced corpus against
+the chunk's share of it (binomial tail, BH), and the traced-only hits overall against the share of
+the traced corpus the other lacks.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ def example_keys(corpus: CorpusView, examples: np.ndarray | None = None) -> list
 
 
 class BaselineCorpus:
-    """A's corpus, as B's traces need it: its row texts (built once) and chunk sizes by name."""
+    """The other model's corpus, as the traces need it: its row texts (built once) and chunk sizes by name."""
 
     def __init__(self, corpus: CorpusView) -> None:
         self.corpus = corpus
@@ -40,7 +45,7 @@ class BaselineCorpus:
         self.sizes = dict(zip(corpus.sources, corpus.source_sizes.tolist()))
 
     def lacks(self, corpus: CorpusView, examples: np.ndarray | None = None) -> np.ndarray:
-        """Boolean mask: which of B's examples (all, or `examples`) A's corpus does not hold."""
+        """Boolean mask: which of the traced corpus's examples (all, or `examples`) this corpus does not hold."""
         return np.array([key not in self.keys for key in example_keys(corpus, examples)], dtype=bool)
 
 
@@ -49,61 +54,77 @@ def _excerpt(text: str | None) -> str:
     return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
 
 
-def contrast(target: CorpusView, target_response_example: np.ndarray, scores: np.ndarray, rows: np.ndarray,
-             baseline: BaselineCorpus, baseline_response_example: np.ndarray, baseline_scores: np.ndarray,
-             baseline_rows: np.ndarray, b_only_corpus: np.ndarray, n_evidence: int) -> dict[str, Any]:
+def contrast(traced: CorpusView, traced_response_example: np.ndarray, scores: np.ndarray, rows: np.ndarray,
+             other: BaselineCorpus, other_response_example: np.ndarray, other_scores: np.ndarray,
+             other_rows: np.ndarray, only_corpus: np.ndarray, n_evidence: int) -> dict[str, Any]:
     """The `baseline` block of a differential trace from both retrievals (rows < 0 already dropped by
-    the trace's floors) and the mask of B's examples A lacks (`b_only_corpus`)."""
-    kept_b = collect(scores, rows, target_response_example) if (rows >= 0).any() else None
-    kept_a = collect(baseline_scores, baseline_rows, baseline_response_example) if (baseline_rows >= 0).any() else None
-    retrieved = kept_b.examples if kept_b is not None else np.zeros(0, dtype=np.int64)
+    the trace's floors) and the mask of the traced examples the other corpus lacks (`only_corpus`).
+    Its sentence speaks of the target's data; `orient` rewords it for a failure traced in the baseline's."""
+    kept = collect(scores, rows, traced_response_example) if (rows >= 0).any() else None
+    kept_other = collect(other_scores, other_rows, other_response_example) if (other_rows >= 0).any() else None
+    retrieved = kept.examples if kept is not None else np.zeros(0, dtype=np.int64)
     n = int(retrieved.size)
-    b_only = b_only_corpus[retrieved]
-    overall = enrichment(np.array([int(b_only.sum())]), np.array([int(b_only_corpus.sum())]), target.n_examples, n)
-    chunk_hits = np.bincount(target.source_codes[retrieved[b_only]], minlength=len(target.sources))
-    chunks = enrichment(chunk_hits, target.source_sizes, target.n_examples, n)
-    a_sources = baseline.corpus.source_codes[kept_a.examples] if kept_a is not None else np.zeros(0, dtype=np.int64)
-    a_hits = dict(zip(baseline.corpus.sources, np.bincount(a_sources, minlength=len(baseline.corpus.sources)).tolist()))
-    b_hits = np.bincount(target.source_codes[retrieved], minlength=len(target.sources))
-    b_only_sizes = np.bincount(target.source_codes[b_only_corpus], minlength=len(target.sources))
+    only = only_corpus[retrieved]
+    overall = enrichment(np.array([int(only.sum())]), np.array([int(only_corpus.sum())]), traced.n_examples, n)
+    chunk_hits = np.bincount(traced.source_codes[retrieved[only]], minlength=len(traced.sources))
+    chunks = enrichment(chunk_hits, traced.source_sizes, traced.n_examples, n)
+    other_sources = other.corpus.source_codes[kept_other.examples] if kept_other is not None \
+        else np.zeros(0, dtype=np.int64)
+    other_hits = dict(zip(other.corpus.sources,
+                          np.bincount(other_sources, minlength=len(other.corpus.sources)).tolist()))
+    hits = np.bincount(traced.source_codes[retrieved], minlength=len(traced.sources))
+    only_sizes = np.bincount(traced.source_codes[only_corpus], minlength=len(traced.sources))
     rows_out = []
     for index in chunks.order():
-        name = target.sources[int(index)]
+        name = traced.sources[int(index)]
         rows_out.append({
-            "source": name, **chunks.row(int(index)), "retrieved": int(b_hits[index]),
-            "retrieved_baseline": int(a_hits.get(name, 0)), "size": int(target.source_sizes[index]),
-            "size_baseline": int(baseline.sizes.get(name, 0)), "b_only_size": int(b_only_sizes[index]),
+            "source": name, **chunks.row(int(index)), "retrieved": int(hits[index]),
+            "retrieved_other": int(other_hits.get(name, 0)), "size": int(traced.source_sizes[index]),
+            "size_other": int(other.sizes.get(name, 0)), "only_size": int(only_sizes[index]),
         })
     examples = []
-    if kept_b is not None and b_only.any():
-        order = np.argsort(-kept_b.similarity[b_only], kind="stable")[:n_evidence]
-        picked = retrieved[b_only][order]
-        for row, similarity in zip(target.examples.take(picked).to_pylist(), kept_b.similarity[b_only][order]):
+    if kept is not None and only.any():
+        order = np.argsort(-kept.similarity[only], kind="stable")[:n_evidence]
+        picked = retrieved[only][order]
+        for row, similarity in zip(traced.examples.take(picked).to_pylist(), kept.similarity[only][order]):
             examples.append({"id": row["id"], "source": row["source"], "query": _excerpt(row["query"]),
                              "response": _excerpt(row["response"]), "similarity": round(float(similarity), 4)})
     block = {
-        "n_retrieved": n, "n_retrieved_baseline": int(kept_a.examples.size) if kept_a is not None else 0,
-        "b_only": {**overall.row(0), "corpus": int(b_only_corpus.sum())},
+        "n_retrieved": n,
+        "n_retrieved_other": int(kept_other.examples.size) if kept_other is not None else 0,
+        "only": {**overall.row(0), "corpus": int(only_corpus.sum())},
         "chunks": rows_out, "examples": examples,
     }
     block["sentence"] = contrast_sentence(block)
     return block
 
 
-def contrast_sentence(block: dict[str, Any]) -> str:
-    """One line: how many crux neighbours only B's data has, and the chunk they come from."""
-    b_only, n = block["b_only"], block["n_retrieved"]
+SIDES = ("target", "baseline")
+
+
+def orient(block: dict[str, Any], traced: str) -> dict[str, Any]:
+    """The block of a trace whose failing answer and data are `traced`'s (target or baseline)."""
+    block["sentence"] = contrast_sentence(block, traced)
+    return block
+
+
+def contrast_sentence(block: dict[str, Any], traced: str = "target") -> str:
+    """One line: how many crux neighbours only the traced model's data has, and the chunk they come from."""
+    if traced not in SIDES:
+        raise ValueError(f"traced is one of {SIDES}, not {traced!r}")
+    only, n = block["only"], block["n_retrieved"]
+    mine, other = traced, SIDES[1 - SIDES.index(traced)]
     if not n:
-        return "no training example of the target's data is near the crux"
-    if not b_only["hits"]:
-        return (f"every one of the {n} retrieved training examples near the crux is also in the baseline's data "
-                f"({block['n_retrieved_baseline']} retrieved there): the data does not explain the difference")
-    text = (f"{b_only['hits']} of {n} training examples near the crux are in the target's data only "
-            f"(expected {b_only['expected']:.1f}, lift {b_only['lift']:.1f}, p {b_only['p_value']:.2g}); "
-            f"{block['n_retrieved_baseline']} are retrieved from the baseline's data")
+        return f"no training example of the {mine}'s data is near the crux"
+    if not only["hits"]:
+        return (f"every one of the {n} retrieved training examples near the crux is also in the {other}'s data "
+                f"({block['n_retrieved_other']} retrieved there): the data does not explain the difference")
+    text = (f"{only['hits']} of {n} training examples near the crux are in the {mine}'s data only "
+            f"(expected {only['expected']:.1f}, lift {only['lift']:.1f}, p {only['p_value']:.2g}); "
+            f"{block['n_retrieved_other']} are retrieved from the {other}'s data")
     top = block["chunks"][0] if block["chunks"] else None
     if top and top["hits"]:
         text += (f"; most from chunk {top['source']} ({top['hits']} of its {top['retrieved']} retrieved, "
-                 f"{top['b_only_size']} of its {top['size']} rows absent from the baseline's data, "
+                 f"{top['only_size']} of its {top['size']} rows absent from the {other}'s data, "
                  f"lift {top['lift']:.1f})")
     return text

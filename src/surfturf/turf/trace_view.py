@@ -54,8 +54,9 @@ def trace_panel(record: dict, n_evidence: int = 3) -> Panel:
             evidence.add_row(escape(item["id"]), escape(item["source"]), f"{item['similarity']:.2f}",
                              escape(_short(item["query"], 60)), escape(_short(item["response"], 60)))
         parts.append(evidence)
-    if record.get("baseline"):  # differential trace: what this data has that the baseline's lacks
-        parts.append(Text("vs baseline data: " + record["baseline"]["sentence"], style="cyan"))
+    if record.get("baseline"):  # differential trace: what the failing model's data has that the other's lacks
+        other = "target" if record.get("traced") == "baseline" else "baseline"
+        parts.append(Text(f"vs {other} data: " + record["baseline"]["sentence"], style="cyan"))
     if record["keywords"]:
         parts.append(Text("rare words: " + "; ".join(
             f"'{k['word']}' {k['count']}x, {k['concentration']:.0%} in {k['top_source']} (corpus {k['corpus_share']:.0%})"
