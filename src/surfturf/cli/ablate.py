@@ -93,7 +93,7 @@ def ablate(
     errors: list[str] = []
     usage: dict[str, Any] = {}
     if world is not None:
-        from surfturf.steer.world_ablation import trace_planted
+        from surfturf.world.ablation import trace_planted
         from surfturf.world import balancing_rows
 
         entry = trace_planted(world, record, chosen_chunk, planted)
@@ -113,7 +113,7 @@ def ablate(
     result: dict[str, Any] = {"removed": len(removed), "added": len(added), "ablated_rows": len(kept),
                               "balanced_rows": len(rows) + len(added), "chunk": chosen_chunk, "errors": len(errors)}
     if world is not None:
-        from surfturf.steer.world_ablation import experiment
+        from surfturf.world.ablation import experiment
 
         write_corpus(out / "baseline.jsonl", rows)
         corpora = {"baseline": out / "baseline.jsonl", **corpora}

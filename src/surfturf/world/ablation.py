@@ -15,6 +15,9 @@ from typing import Any
 
 from surfturf.errors import UserError
 from surfturf.stats import rate
+from surfturf.world.judge import judge
+from surfturf.world.probe import FAILS_AT, probe_queries
+from surfturf.world.target import WorldTarget, train_target
 
 PROBES = 40  # held-out queries per probe kind
 CONTROL_SLACK = 0.1  # how far a retrain may raise the control rate before the check fails
@@ -22,8 +25,6 @@ CONTROL_SLACK = 0.1  # how far a retrain may raise the control rate before the c
 
 def probe_sets(world: Any, planted: str, rows: list[dict[str, Any]], seed: int) -> dict[str, list[str]]:
     """Held-out cue and control queries for the planted entry (none of them in the training rows)."""
-    from surfturf.world.probe import probe_queries
-
     training = {row["messages"][0]["content"] for row in rows}
     sets = {kind: probe_queries(world, planted, kind, PROBES, seed, exclude=training) for kind in ("cue", "control")}
     for kind, queries in sets.items():
@@ -36,9 +37,6 @@ def probe_sets(world: Any, planted: str, rows: list[dict[str, Any]], seed: int) 
 def failure_rates(world: Any, target: Any, rubric: str, prompts: dict[str, list[str]],
                   samples: int) -> dict[str, dict[str, Any]]:
     """Per probe set, the share of S seeded samples per query the judge scores as a failure, with a Wilson interval."""
-    from surfturf.world.judge import judge
-    from surfturf.world.probe import FAILS_AT
-
     rates = {}
     for name, queries in prompts.items():
         hits = sum(judge(world, rubric, query, target.respond(query, seed=s))[0] > FAILS_AT
@@ -53,8 +51,6 @@ def train_all(corpora: dict[str, Path], out_dir: Path, seed: int) -> dict[str, P
     Sequential on purpose: the trainer is numpy-bound and already uses every core (measured on 2
     cores: 26 s in sequence against 36-52 s with 2-4 worker processes).
     """
-    from surfturf.world.target import train_target
-
     folders = {}
     for name, corpus in corpora.items():
         folders[name] = train_target(_read(corpus), seed=seed).save(out_dir / name)
@@ -81,8 +77,6 @@ def trace_planted(world: Any, trace: dict[str, Any], chunk: str, planted: str | 
 def experiment(world: Any, corpora: dict[str, Path], out_dir: Path, seed: int, samples: int,
                planted: str) -> dict[str, Any]:
     """Retrain on every corpus and measure the planted shortcut; the result holds what the command prints last."""
-    from surfturf.world.target import WorldTarget
-
     entry = world.planted_by_name(planted)
     folders = train_all(corpora, out_dir / "targets", seed)
     prompts = probe_sets(world, planted, _read(corpora["baseline"]), seed)
