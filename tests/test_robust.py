@@ -130,7 +130,7 @@ def test_robust_cli_bad_input(tmp_path: Path) -> None:
 
 
 def test_roles_fall_back_to_the_run() -> None:
-    from surfturf.cli.options import RoleConfig
+    from surfturf.surf.generation import RoleConfig
     from surfturf.cli.robust import _role_from_run
 
     recorded = {"spec": "world/target", "base_url": "http://127.0.0.1:1/v1", "api_key_env": None}

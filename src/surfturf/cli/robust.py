@@ -11,10 +11,10 @@ from typing import Any
 import click
 
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
-from surfturf.cli.outcome import exit_if_failed, run_status, run_usage
+from surfturf.cli.outcome import exit_if_failed
 from surfturf.errors import UserError
 from surfturf.io.files import write_json_atomic, write_jsonl_atomic
-from surfturf.io.manifest import file_input, manifest
+from surfturf.io.manifest import file_input, manifest, run_status, run_usage
 from surfturf.io.ownership import claim_dir
 from surfturf.models import GenerateConfig
 from surfturf.rubrics import load_rubric

@@ -17,10 +17,10 @@ from surfturf.cli.options import (
     runtime_options,
     setting_options,
 )
-from surfturf.cli.outcome import exit_if_failed, run_status, run_usage
+from surfturf.cli.outcome import exit_if_failed
 from surfturf.errors import UserError
 from surfturf.io.files import write_json_atomic, write_jsonl_atomic
-from surfturf.io.manifest import file_input, manifest
+from surfturf.io.manifest import file_input, manifest, run_status, run_usage
 from surfturf.io.ownership import claim_dir
 from surfturf.models import GenerateConfig, ModelSession
 from surfturf.steer.failure import steer_failure
