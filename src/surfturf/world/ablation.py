@@ -5,16 +5,22 @@ world judge scores it under the entry's rubric (partial forms included), on held
 carry the cue and on control queries that do not, S seeded samples each. Removing the offending
 rows or balancing them should lower the cue rate and leave the control rate low.
 Each target is trained from its corpus file and saved (npy + JSON) under OUT/targets/<name>/.
+`ablate_world` is `surfturf ablate TRACE --world`: the corpora, the retrained targets, the measurement.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from surfturf.errors import UserError
+from surfturf.io.files import write_json_atomic
 from surfturf.stats import rate
+from surfturf.steer.ablate import AblateOutcome, ablate, load_trace, select, write_corpus
+from surfturf.world.corpus import balancing_rows, generate_corpus
+from surfturf.world.spec import World
 from surfturf.world.judge import judge
 from surfturf.world.probe import FAILS_AT, probe_queries
 from surfturf.world.target import WorldTarget, train_target
@@ -100,3 +106,35 @@ def experiment(world: Any, corpora: dict[str, Path], out_dir: Path, seed: int, s
     if "chunk_removed" in measured:
         result["checks"]["chunk_removal_lowers_cue_rate"] = result["chunk_removed_rate"] < baseline
     return result
+
+
+def ablate_world(world: World, trace: Path, out: Path, *, remove: str, chunk: str | None, n_balance: int | None,
+                 rubric: str | None, planted: str | None, seed: int | None, samples: int, runtime: dict[str, Any],
+                 dry_run: bool) -> AblateOutcome:
+    """The world's corpus (from `seed`, else the spec's) ablated and balanced by the trace, a target
+    retrained on each corpus and the planted behaviour re-measured (OUT/result.json). A dry run
+    only plans: it writes no corpus and trains no target."""
+    seed = world.seed if seed is None else seed
+    record = load_trace(trace)
+    ablation = select(trace, record, generate_corpus(world, seed=seed), [],
+                      {"generated": f"world {world.name}, seed {seed}"}, remove=remove, chunk=chunk, n_balance=n_balance)
+    entry = trace_planted(world, record, ablation.chunk, planted)
+    names = ["baseline", "ablated", "balanced"] + (["chunk_removed"] if remove == "evidence" else [])
+    if dry_run:
+        return AblateOutcome([f"world {world.name}: remove {len(ablation.removed)} examples, add {ablation.n_added} "
+                              f"counter-examples ({entry['name']} balance); train {len(names)} world targets "
+                              f"({', '.join(names)}) and judge {2 * PROBES} probes x {samples} samples each; "
+                              "no model calls"], None)
+    added = balancing_rows(world, entry["name"], ablation.n_added, seed=seed)
+    corpora = ablation.write(out, added)
+    write_corpus(out / "baseline.jsonl", ablation.rows)
+    corpora = {"baseline": out / "baseline.jsonl", **corpora}
+    if remove == "evidence":
+        write_corpus(out / "chunk_removed.jsonl", ablate(ablation.rows, remove_sources=[ablation.chunk])[0])
+        corpora["chunk_removed"] = out / "chunk_removed.jsonl"
+    print(f"training {len(corpora)} world targets ({', '.join(corpora)}) ...", file=sys.stderr, flush=True)
+    result = {**experiment(world, corpora, out, seed, samples, entry["name"]), **ablation.result(added, [])}
+    write_json_atomic(out / "result.json", result)
+    ablation.write_manifest(out, added, rubric=rubric, world=world.name, samples=samples, seed=seed, runtime=runtime,
+                            generator=f"world offline generator ({entry['name']} balance)", errors=[], usage={})
+    return AblateOutcome([], result)
