@@ -32,13 +32,14 @@ def manifest(
     seeds: dict[str, Any],
     status: str = "complete",
     command: str | None = None,
+    created: str | None = None,
 ) -> dict[str, Any]:
     """The manifest every output directory carries (CONTRACTS.md, File formats); `command`
-    defaults to the command line as typed."""
+    defaults to the command line as typed, `created` (a resumed run's first start) to now."""
     return {
         "command": command or command_line(),
         "version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": created or datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "config": config,
         "seeds": seeds,
         "models": models,
