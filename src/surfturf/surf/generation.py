@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from surfturf.errors import UserError
-from surfturf.models.session import Model, ModelSession
+from surfturf.models.model import Model
+from surfturf.models.session import ModelSession
 from surfturf.models.types import GenerateConfig
 
 ROLE_DEFAULTS: dict[str, GenerateConfig] = {
