@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from surfturf.data.readers import read_corpus, resolve_inputs
-from surfturf.data.rows import CorpusStats
+from surfturf.data.readers import read_tulu
+from surfturf.data.rows import tulu_pair
 from surfturf.errors import UserError
 from surfturf.io.files import write_json_atomic, write_jsonl_atomic
 from surfturf.io.manifest import file_input, manifest
@@ -87,16 +87,6 @@ def check_ids_known(rows: list[dict[str, Any]], ids: list[str]) -> list[str]:
             "pass the corpus the index was built from (--corpus), or the same --seed for the world",
         )
     return missing
-
-
-def read_rows(paths: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-    """Corpus files as Tulu rows (first user and assistant turn); (rows, manifest inputs, read stats)."""
-
-    inputs = resolve_inputs(paths)
-    stats = CorpusStats()
-    rows = [row.tulu() for row in read_corpus(inputs, stats)]
-    described = [{"path": item.location, "kind": "corpus", "sha256": item.sha256()} for item in inputs]
-    return rows, described, stats.as_dict()
 
 
 def write_corpus(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -199,7 +189,7 @@ def ablate_corpus(trace: Path, corpus: list[str], out: Path, *, remove: str, chu
     from the generator role) and their manifest. `open_session(ledger)` opens the command's model
     session; its ledger is OUT/spend.jsonl, so a rerun's budget counts what the last one spent."""
     record = load_trace(trace)
-    ablation = select(trace, record, *read_rows(corpus), remove=remove, chunk=chunk, n_balance=n_balance)
+    ablation = select(trace, record, *read_tulu(corpus), remove=remove, chunk=chunk, n_balance=n_balance)
     name = rubric or record.get("rubric")
     if not name:
         raise UserError("the trace names no rubric", "pass --rubric NAME|PATH")
@@ -214,7 +204,7 @@ def ablate_corpus(trace: Path, corpus: list[str], out: Path, *, remove: str, chu
             session.estimate("generator", generator.require(), ablation.n_added, BALANCE_TOKENS_IN, BALANCE_TOKENS_OUT)
             asyncio.run(session.aclose())
             return AblateOutcome(session.plan_lines(), None)
-        examples = [row["messages"][0]["content"] for row in ablation.removed] or [str(record.get("query", ""))]
+        examples = [tulu_pair(row)[0] for row in ablation.removed] or [str(record.get("query", ""))]
 
         async def go() -> tuple[list[dict[str, Any]], list[str]]:
             try:

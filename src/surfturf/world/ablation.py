@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from surfturf.data.rows import tulu_pair
 from surfturf.errors import UserError
 from surfturf.io.files import write_json_atomic
 from surfturf.stats import rate
@@ -31,7 +32,7 @@ CONTROL_SLACK = 0.1  # how far a retrain may raise the control rate before the c
 
 def probe_sets(world: Any, planted: str, rows: list[dict[str, Any]], seed: int) -> dict[str, list[str]]:
     """Held-out cue and control queries for the planted entry (none of them in the training rows)."""
-    training = {row["messages"][0]["content"] for row in rows}
+    training = {tulu_pair(row)[0] for row in rows}
     sets = {kind: probe_queries(world, planted, kind, PROBES, seed, exclude=training) for kind in ("cue", "control")}
     for kind, queries in sets.items():
         if not queries:
