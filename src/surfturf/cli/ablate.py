@@ -9,7 +9,6 @@ import click
 
 from surfturf.cli.options import RuntimeOptions, role_options, runtime_options
 from surfturf.errors import UserError
-from surfturf.io.ownership import claim_dir
 from surfturf.steer.ablate import ablate_corpus
 from surfturf.surf.generation import RoleConfig
 
@@ -46,8 +45,7 @@ def ablate(
     evidence the trace lists is removed."""
     if not corpus and world_spec is None:
         raise UserError("no corpus to ablate", "pass --corpus FILE (the indexed corpus) or --world default")
-    if not runtime.dry_run:
-        click.get_current_context().with_resource(claim_dir(out, "ablate", resume=False))
+    runtime.claim(out, "ablate")
     if world_spec is not None:
         from surfturf.world import load_world
         from surfturf.world.ablation import ablate_world

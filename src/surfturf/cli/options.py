@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from surfturf.cli.urls import check_base_url
+from surfturf.io.ownership import claim_dir
 from surfturf.models.accounting import Budget
 from surfturf.models.cache import CACHE_MODES
 from surfturf.models.session import ModelSession
@@ -52,6 +53,12 @@ class RuntimeOptions:
             env_file=self.env_file,
             timeout_s=self.timeout_s,
         )
+
+    def claim(self, out: Path, kind: str) -> None:
+        """Own and lock the output folder for the command's life (a UserError leaves it as it was); a
+        dry run writes nothing, so it claims nothing."""
+        if not self.dry_run:
+            click.get_current_context().with_resource(claim_dir(out, kind, resume=False))
 
     def config(self) -> dict[str, Any]:
         """For manifests: every setting, no keys (keys never pass through here)."""

@@ -10,7 +10,6 @@ import click
 
 from surfturf.cli.options import RuntimeOptions, role_options, runtime_options
 from surfturf.cli.outcome import exit_if_failed
-from surfturf.io.ownership import claim_dir
 from surfturf.steer.robust import PAPER_PERTURBATIONS, PAPER_SAMPLES, RobustConfig
 from surfturf.steer.robust_run import prepare, robust_run
 from surfturf.surf.context import context_options
@@ -43,8 +42,7 @@ def robust(
     check = prepare(run, rubric=rubric, roles=roles, config=RobustConfig(top=top, perturbations=perturbations, samples=samples),
                     system_prompt=system_prompt, icl_examples=icl_examples, icl_file=icl_file)
     out_dir = out or run / "robust"
-    if not runtime.dry_run:
-        click.get_current_context().with_resource(claim_dir(out_dir, "robust", resume=False))
+    runtime.claim(out_dir, "robust")
     outcome = robust_run(check, runtime.session, out_dir, runtime=runtime.config(), dry_run=runtime.dry_run,
                          progress=counter)
     for line in outcome.plan:

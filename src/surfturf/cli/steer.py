@@ -11,7 +11,6 @@ import click
 from surfturf.cli.options import RuntimeOptions, pop_settings, role_options, runtime_options, setting_options
 from surfturf.cli.outcome import exit_if_failed
 from surfturf.errors import UserError
-from surfturf.io.ownership import claim_dir
 from surfturf.models import GenerateConfig
 from surfturf.steer.steer_run import SteerRequest, steer_run
 from surfturf.surf.context import context_options
@@ -68,8 +67,7 @@ def steer(
     request = SteerRequest(prompts_path, transform_spec, measure_spec, target_roles, roles["perturber"], roles["judge"],
                            samples=samples, limit=limit, seed=seed, system_prompt=system_prompt,
                            icl_examples=icl_examples, icl_file=icl_file)
-    if not runtime.dry_run:
-        click.get_current_context().with_resource(claim_dir(out, "steer", resume=False))
+    runtime.claim(out, "steer")
     outcome = steer_run(request, runtime.session, out, runtime=runtime.config(), dry_run=runtime.dry_run,
                         progress=counter)
     for line in outcome.plan:
