@@ -152,7 +152,7 @@ def test_world_ablation_dry_run_writes_no_corpus_and_trains_no_target(tmp_path: 
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines() == [
         "world default: remove 30 examples, add 30 counter-examples (rebut_when balance); train 4 world targets "
-        "(baseline, ablated, balanced, chunk_removed) and judge 80 probes x 20 samples each; no model calls"]
+        "(baseline, ablated, balanced, chunk_removed) and judge up to 80 probes x 20 samples each; no model calls"]
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["trace.json"]
 
 

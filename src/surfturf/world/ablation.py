@@ -124,7 +124,7 @@ def ablate_world(world: World, trace: Path, out: Path, *, remove: str, chunk: st
     if dry_run:
         return AblateOutcome([f"world {world.name}: remove {len(ablation.removed)} examples, add {ablation.n_added} "
                               f"counter-examples ({entry['name']} balance); train {len(names)} world targets "
-                              f"({', '.join(names)}) and judge {2 * PROBES} probes x {samples} samples each; "
+                              f"({', '.join(names)}) and judge up to {2 * PROBES} probes x {samples} samples each; "
                               "no model calls"], None)
     added = balancing_rows(world, entry["name"], ablation.n_added, seed=seed)
     corpora = ablation.write(out, added)
