@@ -118,6 +118,44 @@ def test_ablate_cli_bad_input(tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()
 
 
+def test_ablate_dry_run_plans_the_generator_without_calling_or_writing(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(row) + "\n" for row in CORPUS))
+    trace = _trace(tmp_path / "trace.json", [f"rebuttal-{i}" for i in range(6)])
+    out = tmp_path / "abl"
+    with FakeLLMServer(responder=generator).in_thread() as server:
+        result = CliRunner().invoke(ablate, [str(trace), "--corpus", str(corpus), "--out", str(out), "--dry-run",
+                                             "--generator", "openai-compatible/gen", "--generator-base-url", server.base_url],
+                                    catch_exceptions=False)
+        assert server.requests == 0
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].split()[:3] == ["generator", "openai-compatible/gen", "6"] and lines[-1].startswith("total")
+    assert not out.exists()
+
+
+def test_world_ablation_dry_run_writes_no_corpus_and_trains_no_target(tmp_path: Path, monkeypatch) -> None:
+    """The plan names the corpora and targets a real run makes; none is written or trained."""
+    import surfturf.world.ablation as world_ablation
+    from surfturf.world import generate_corpus, load_world
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a dry run trained a target")
+
+    monkeypatch.setattr(world_ablation, "train_target", refuse)
+    rows = generate_corpus(load_world(None), seed=0)
+    evidence = [r["id"] for r in rows if r["source"] == "rebuttal"][:30]
+    trace = _trace(tmp_path / "trace.json", evidence)
+    out = tmp_path / "world"
+    result = CliRunner().invoke(ablate, [str(trace), "--world", "default", "--out", str(out), "--dry-run"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines() == [
+        "world default: remove 30 examples, add 30 counter-examples (rebut_when balance); train 4 world targets "
+        "(baseline, ablated, balanced, chunk_removed) and judge up to 80 probes x 20 samples each; no model calls"]
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["trace.json"]
+
+
 @pytest.mark.slow
 def test_world_ablation_reproduces_the_paper(tmp_path: Path) -> None:
     """Trace evidence = the world's "When did X invent Y?" rebuttals (what TURF retrieves for this finding)."""

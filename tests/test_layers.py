@@ -27,14 +27,6 @@ LAYERS: list[set[str]] = [
 ]
 LAYER = {part: n for n, layer in enumerate(LAYERS) for part in layer}
 
-# Imports against the order that another helper's open work removes; each names its module, its
-# import and why. Nothing else may be added here.
-ALLOWED = {
-    # world's ablation experiment (trains world targets) still lives in steer/; it moves into world/.
-    ("surfturf.steer.world_ablation", "world"),
-}
-
-
 @dataclass(frozen=True)
 class Import:
     """One import statement: the importing module, its file and line, and the surfturf module imported."""
@@ -89,9 +81,9 @@ def edges(root: Path = PACKAGE) -> dict[tuple[str, str], list[Import]]:
 
 
 def against_the_order(found: dict[tuple[str, str], list[Import]]) -> list[Import]:
-    """The imports that go up the layer order and are not in ALLOWED."""
+    """The imports that go up the layer order."""
     return [one for (source, target), where in found.items() if LAYER.get(target, -1) > LAYER.get(source, -1)
-            for one in where if (one.module, target) not in ALLOWED]
+            for one in where]
 
 
 def cycles(found: dict[tuple[str, str], list[Import]]) -> list[list[str]]:
@@ -120,11 +112,6 @@ def test_every_part_has_a_layer() -> None:
 def test_imports_follow_the_layer_order() -> None:
     wrong = against_the_order(edges())
     assert wrong == [], "imports against the layer order:\n" + "\n".join(map(str, wrong))
-
-
-def test_the_allowed_exceptions_are_still_needed() -> None:
-    used = {(one.module, target) for (_, target), where in edges().items() for one in where}
-    assert ALLOWED - used == set(), "drop these from ALLOWED: their imports are gone"
 
 
 def test_no_cycle_between_parts() -> None:

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from surfturf.cli.main import main
-from surfturf.cli.options import RoleConfig, RuntimeOptions
+from surfturf.cli.options import RuntimeOptions
 from surfturf.models import Budget, ModelSession, RetryPolicy
+from surfturf.surf.generation import RoleConfig
 from surfturf.testing.server import FakeLLMServer
 
 OPENAI_KEY = "sk-test-SECRET-openai-4242"

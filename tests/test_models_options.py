@@ -9,9 +9,10 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
+from surfturf.cli.options import RuntimeOptions, role_options, runtime_options
 from surfturf.errors import UserError
 from surfturf.models import ModelSession
+from surfturf.surf.generation import RoleConfig
 
 seen: dict[str, Any] = {}
 

@@ -130,11 +130,11 @@ def test_robust_cli_bad_input(tmp_path: Path) -> None:
 
 
 def test_roles_fall_back_to_the_run() -> None:
-    from surfturf.cli.options import RoleConfig
-    from surfturf.cli.robust import _role_from_run
+    from surfturf.steer.robust_run import role_from_run
+    from surfturf.surf.generation import RoleConfig
 
     recorded = {"spec": "world/target", "base_url": "http://127.0.0.1:1/v1", "api_key_env": None}
-    assert _role_from_run(RoleConfig("target", None, "http://127.0.0.1:2/v1"), recorded) == RoleConfig(
+    assert role_from_run(RoleConfig("target", None, "http://127.0.0.1:2/v1"), recorded) == RoleConfig(
         "target", "world/target", "http://127.0.0.1:2/v1", None)
-    assert _role_from_run(RoleConfig("target", None), recorded).base_url == "http://127.0.0.1:1/v1"
-    assert _role_from_run(RoleConfig("target", "openai/x"), recorded).spec == "openai/x"
+    assert role_from_run(RoleConfig("target", None), recorded).base_url == "http://127.0.0.1:1/v1"
+    assert role_from_run(RoleConfig("target", "openai/x"), recorded).spec == "openai/x"

@@ -12,7 +12,7 @@ import pytest
 from surfturf.models import ModelSession
 from surfturf.models.redact import redact, register_secret
 from surfturf.surf import load_candidates, load_manifest, run_surf
-from surfturf.surf.loop import MAX_ATTEMPTS
+from surfturf.surf.rundir import MAX_ATTEMPTS
 from surfturf.io.files import JsonlAppender, write_json_atomic
 from surfturf.testing.cli import run_main as invoke
 from surfturf.testing.server import FakeLLMServer

@@ -3,7 +3,7 @@
 import pytest
 
 from surfturf.surf import ParseError, parse_generated_query, parse_judgement
-from surfturf.surf.prompts import extract_tag, generator_messages, judge_messages
+from surfturf.surf.prompts import closed_tag, extract_tag, generator_messages, judge_messages
 
 
 @pytest.mark.parametrize(
@@ -64,6 +64,12 @@ def test_parse_generated_query_failures(text: str) -> None:
 def test_extract_tag_prefers_last_closed_and_allows_attributes() -> None:
     assert extract_tag('<rubric name="code">a</rubric> <rubric name="x">b</rubric>', "rubric") == "b"
     assert extract_tag("nothing", "rubric") is None
+
+
+def test_an_unclosed_tag_counts_for_a_reply_but_not_for_the_strict_reading() -> None:
+    text = "<query>When was it built?<reason>cut short"
+    assert extract_tag(text, "query") == "When was it built?" and closed_tag(text, "query") is None
+    assert closed_tag("<query>a</query><query >b</query >", "query") == "b"
 
 
 def test_prompts_carry_the_contract_tags() -> None:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from surfturf.steer.ablate import ablate as ablate_rows
-from surfturf.steer.world_ablation import experiment
+from surfturf.world.ablation import experiment
 from surfturf.world import balancing_rows, generate_corpus, offending_ids
 
 

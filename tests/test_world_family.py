@@ -30,8 +30,7 @@ def test_no_source_file_names_a_shipped_worlds_tables_or_cues():
     strings = _world_strings()
     pattern = re.compile("|".join(rf"[\"']{re.escape(s)}[\"']" for s in sorted(strings, key=len, reverse=True)))
     leaks = {}
-    for path in sorted((SRC / "world").rglob("*.py")) + [SRC / "steer" / "world_ablation.py", SRC / "cli" / "world.py",
-                                                       SRC / "cli" / "demo.py"]:
+    for path in sorted((SRC / "world").rglob("*.py")) + [SRC / "cli" / "world.py", SRC / "cli" / "demo.py"]:
         hits = sorted(set(pattern.findall(path.read_text(encoding="utf-8"))))
         if hits:
             leaks[str(path.relative_to(SRC))] = hits

@@ -1,23 +1,24 @@
-"""Shared click decorators for every command that calls models: runtime settings and per-role model specs."""
+"""Shared click decorators for every command that calls models: runtime settings and per-role model specs
+(each role read into a `surfturf.surf.generation.RoleConfig`)."""
 
 from __future__ import annotations
 
 import functools
 import os
 from collections.abc import Callable
-from dataclasses import astuple, dataclass, field
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
 from surfturf.cli.urls import check_base_url
-from surfturf.errors import UserError
+from surfturf.io.ownership import claim_dir
 from surfturf.models.accounting import Budget
 from surfturf.models.cache import CACHE_MODES
-from surfturf.models.session import Model, ModelSession
+from surfturf.models.session import ModelSession
 from surfturf.models.types import GenerateConfig
-from surfturf.surf.generation import ROLE_DEFAULTS, role_settings
+from surfturf.surf.generation import ROLE_DEFAULTS, RoleConfig
 
 _RUNTIME_KEYS = ("cache_dir", "cache_mode", "max_concurrency", "rpm", "tpm", "max_calls", "max_total_tokens", "max_usd",
                  "prices", "env_file", "timeout", "dry_run")
@@ -53,6 +54,12 @@ class RuntimeOptions:
             timeout_s=self.timeout_s,
         )
 
+    def claim(self, out: Path, kind: str) -> None:
+        """Own and lock the output folder for the command's life (a UserError leaves it as it was); a
+        dry run writes nothing, so it claims nothing."""
+        if not self.dry_run:
+            click.get_current_context().with_resource(claim_dir(out, kind, resume=False))
+
     def config(self) -> dict[str, Any]:
         """For manifests: every setting, no keys (keys never pass through here)."""
         return {
@@ -61,42 +68,6 @@ class RuntimeOptions:
             "budget": dict(zip(("max_calls", "max_total_tokens", "max_usd"), astuple(self.budget))),
             "prices": str(self.prices) if self.prices else None, "timeout_s": self.timeout_s,
         }
-
-
-@dataclass(frozen=True)
-class RoleConfig:
-    """One role's model: spec (None if neither flag nor SURFTURF_<ROLE> gave one), base URL, key variable
-    name, the generation settings the user gave (`config`, unset fields None) and a checkpoint label."""
-
-    role: str
-    spec: str | None
-    base_url: str | None = None
-    key_env: str | None = None
-    config: GenerateConfig = field(default_factory=GenerateConfig)
-    revision: str | None = None
-
-    def settings(self, base: GenerateConfig | None = None, thinking: int | None = None) -> GenerateConfig:
-        """What the role sends: its default row, the command's `base`, then the user's settings."""
-        return role_settings(self.role, base, self.config, thinking)
-
-    def record(self, base: GenerateConfig | None = None) -> dict[str, Any]:
-        """For manifests: the model, its resolved settings and revision (never a key)."""
-        return {"spec": self.spec, "base_url": self.base_url, "settings": self.settings(base).key(),
-                "revision": self.revision}
-
-    def require(self) -> str:
-        """The spec, or a UserError telling how to give one."""
-        if not self.spec:
-            raise UserError(
-                f"no model given for role {self.role}",
-                f"pass --{self.role} PROVIDER/MODEL or set SURFTURF_{self.role.upper()}",
-            )
-        return self.spec
-
-    def model(self, session: ModelSession, config: GenerateConfig | None = None) -> Model:
-        """The role's model with `settings(config)`; the revision goes to the cache key when given."""
-        return session.model(self.role, self.require(), config=self.settings(config), base_url=self.base_url,
-                             api_key_env=self.key_env, revision=self.revision)
 
 
 def _renamed_max_tokens(context: click.Context, parameter: click.Parameter, value: str | None) -> None:

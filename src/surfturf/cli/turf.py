@@ -12,8 +12,9 @@ import click
 from rich.console import Console
 
 from surfturf.cli.options import RoleConfig, RuntimeOptions, role_options, runtime_options
-from surfturf.cli.outcome import exit_if_failed, run_status
+from surfturf.cli.outcome import exit_if_failed
 from surfturf.errors import UserError
+from surfturf.io.manifest import run_status
 from surfturf.io.ownership import claim_dir
 from surfturf.models import ModelSession
 from surfturf.models.accounting import approx_tokens

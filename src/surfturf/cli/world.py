@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from surfturf.data.rows import tulu_pair
 from surfturf.errors import UserError
 from surfturf.io.ownership import claim_dir
 
@@ -68,7 +69,7 @@ def train(world_path: Path | None, seed: int, corpus: Path | None, out: Path) ->
     with claim_dir(out, "world-target", resume=False):
         rows = read_rows(corpus) if corpus else generate_corpus(spec, seed)
         target = train_to(rows, out, seed, str(corpus) if corpus else "generated")
-    training = {row["messages"][0]["content"] for row in rows}
+    training = {tulu_pair(row)[0] for row in rows}
     rates = {}
     for entry in spec.planted:
         rate = shortcut_rates(spec, target, entry["name"], seed=seed, exclude=training, threshold=FAILS_AT)

@@ -182,6 +182,15 @@ def read_corpus(inputs: list[CorpusInput], stats: CorpusStats, limit: int | None
                 yield row
 
 
+def read_tulu(paths: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """Corpus files as Tulu rows (first user and assistant turn): (rows, manifest inputs, read stats)."""
+    inputs = resolve_inputs(paths)
+    stats = CorpusStats()
+    rows = [row.tulu() for row in read_corpus(inputs, stats)]
+    described = [{"path": item.location, "kind": "corpus", "sha256": item.sha256()} for item in inputs]
+    return rows, described, stats.as_dict()
+
+
 def _chain(first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     yield first
     yield from rest

@@ -43,6 +43,15 @@ def tulu_record(row_id: str, source: str, query: str, response: str) -> dict[str
             "messages": [{"role": "user", "content": query}, {"role": "assistant", "content": response}]}
 
 
+def tulu_pair(record: dict[str, Any]) -> tuple[str, str]:
+    """(query, response) of a Tulu record, the inverse of `tulu_record`: the text of its first user turn
+    and of its first assistant turn ('' where it has none)."""
+    turns = [_turn_text(turn) for turn in record.get("messages") or []]
+    query = next((content for role, content in turns if role in USER_ROLES), "")
+    response = next((content for role, content in turns if role in ASSISTANT_ROLES), "")
+    return query, response
+
+
 @dataclass
 class CorpusStats:
     """What reading saw: rows kept, multi-turn rows, rows skipped and why, rows per source."""

@@ -6,7 +6,8 @@ from surfturf.models.health import FAILURE_STREAK, FAILURE_WINDOW, EndpointFailu
 from surfturf.models.ledger import LEDGER_FILE
 from surfturf.models.redact import redact, redact_url, register_secret
 from surfturf.models.retry import RetryPolicy, is_transient
-from surfturf.models.session import Model, ModelSession
+from surfturf.models.model import Model
+from surfturf.models.session import ModelSession
 from surfturf.models.specs import PROVIDERS, parse_spec
 from surfturf.models.types import ROLES, ChatResult, EmbedResult, GenerateConfig, Message
 

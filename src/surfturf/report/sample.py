@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from surfturf.io.files import write_jsonl_atomic
+from surfturf.turf.trace_files import trace_manifest, write_traces
 
 # Each payload, if it ever ran, would leave a trace the browser test looks for:
 # a global `__pwned`, a `data-pwned` attribute on <body>, a dialog, or a console line.
@@ -154,7 +155,6 @@ def write_sample_run(path: Path, *, seed: int = 0, rubric: str = "code", runs: i
 
 def _write_traces(path: Path, findings: list[dict[str, Any]], rubric: str) -> None:
     traces_dir = path / "traces"
-    traces_dir.mkdir(exist_ok=True)
     summary = []
     for n, finding in enumerate(findings):
         hits = {str(c): max(1, 400 // (c + 1) - 7 * n) for c in range(12)}
@@ -195,16 +195,13 @@ def _write_traces(path: Path, findings: list[dict[str, Any]], rubric: str) -> No
                         "causing code written unasked.",
             "n_retrieved": 1000, "error": None,
         }
-        (traces_dir / f"{finding['id']}.json").write_text(json.dumps(trace, indent=2), encoding="utf-8")
         summary.append(trace)
     failed = {"finding": "r9-i9-c9", "rubric": rubric, "query": "q", "response": "r", "blind_attributes": [],
               "crux": [], "k": 1000, "error": "crux: no <crux> tag in '<script>window.__pwned=14</script>'",
               "trigger": None, "trigger_by_enrichment": None, "chunks": [], "evidence": [], "keywords": [],
               "hits": {}, "query_attributes": [], "sentence": None}
-    (traces_dir / "r9-i9-c9.json").write_text(json.dumps(failed), encoding="utf-8")
-    write_jsonl_atomic(traces_dir / "summary.jsonl", summary + [failed])
-    manifest = {"command": "turf trace", "version": "0.1.0", "status": "complete", "counts": {"traced": len(summary)}}
-    (traces_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    records = summary + [failed]
+    write_traces(traces_dir, records, trace_manifest(config={}, models={}, inputs={}, records=records, usage={}))
 
 
 def _write_robust(path: Path, findings: list[dict[str, Any]], rubric: str) -> None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from surfturf.data.readers import iter_jsonl_objects
+from surfturf.data.rows import tulu_pair
 from surfturf.errors import UserError
 from surfturf.models.types import Message
 from surfturf.stats import mcnemar_exact, paired_bootstrap, rate, wilcoxon_signed_rank
@@ -53,8 +54,7 @@ def read_prompts(path: Path, limit: int | None) -> list[str]:
     prompts: list[str] = []
     if path.suffix == ".jsonl":
         for number, row in iter_jsonl_objects(path, "one JSON object with a query, prompt or Tulu messages"):
-            text = row.get("query") or row.get("prompt") or next(
-                (m.get("content") for m in row.get("messages", []) if m.get("role") == "user"), None)
+            text = row.get("query") or row.get("prompt") or tulu_pair(row)[0]
             if not isinstance(text, str) or not text.strip():
                 raise UserError(f"{path}:{number} has no query", "give each row a query, prompt or Tulu messages")
             prompts.append(text.strip())

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import AbstractSet, Any, Callable, Iterable
 
 from surfturf.data.readers import iter_jsonl_objects
+from surfturf.data.rows import tulu_pair
 from surfturf.errors import UserError
 from surfturf.io.files import read_jsonl
 from surfturf.models.types import Message
@@ -51,8 +52,7 @@ def read_system_prompt(path: Path | None) -> str | None:
 
 def _example(row: dict, where: str) -> Example:
     if isinstance(row.get("messages"), list):
-        user = next((m.get("content") for m in row["messages"] if m.get("role") == "user"), None)
-        assistant = next((m.get("content") for m in row["messages"] if m.get("role") == "assistant"), None)
+        user, assistant = tulu_pair(row)
     else:
         user = row.get("query", row.get("prompt"))
         assistant = row.get("response", row.get("completion"))

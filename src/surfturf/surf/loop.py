@@ -4,73 +4,47 @@ judge task, all runs sharing the model layer's concurrency bound, resumable afte
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
-import sys
 import time
-import zlib
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from surfturf import __version__
 from surfturf.attributes.pools import AttributePool
 from surfturf.errors import UserError
-from surfturf.io.files import JsonlAppender, read_jsonl, sha256_file, write_json_atomic, write_jsonl_atomic
-from surfturf.io.ownership import BOOKKEEPING
-from surfturf.models import GenerateConfig, Model, ModelSession, is_transient
-from surfturf.models.redact import redact_url
+from surfturf.io.files import JsonlAppender, write_json_atomic, write_jsonl_atomic
+from surfturf.models import GenerateConfig, Model, ModelSession
 from surfturf.rubrics import Rubric, load_rubric, rubric_text
-from surfturf.surf.buffer import select_top
 from surfturf.surf import differential
-from surfturf.surf.config import RESUMABLE_CHANGES, SurfConfig
+from surfturf.surf.buffer import select_top
+from surfturf.surf.config import SurfConfig
 from surfturf.surf.context import with_context
 from surfturf.surf.failures import model_error
 from surfturf.surf.findings import compute_findings
 from surfturf.surf.judge import judge_one
 from surfturf.surf.progress import RunProgress
 from surfturf.surf.prompts import ParseError, generator_messages, parse_generated_query
+from surfturf.surf.rundir import (
+    LEDGER,
+    SurfSummary,
+    candidate_id,
+    final_status,
+    manifest_config,
+    read_resume,
+    retryable,
+    run_manifest,
+    sample_index_for,
+)
 from surfturf.surf.sampler import attribute_probabilities, sample_attributes, top_weights
 from surfturf.surf.usage import merge_usage, usage_since
 
 
-@dataclass
-class SurfSummary:
-    """What a finished (or stopped) sweep produced."""
-
-    out_dir: Path
-    status: str
-    candidates: int
-    errors: int
-    findings: list[dict[str, Any]]
-    violations: int
-    best_score: float | None
-    cost_usd: float
-    stopped: str | None = None
-    runs: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        """The CLI's last line."""
-        return {
-            "out": str(self.out_dir), "status": self.status, "candidates": self.candidates, "errors": self.errors,
-            "findings": len(self.findings), "violations": self.violations, "best_score": self.best_score,
-            "cost_usd": round(self.cost_usd, 6), **({"stopped": self.stopped} if self.stopped else {}),
-        }
-
-
-LEDGER = "spend.jsonl"  # the run directory's spend ledger (see ModelSession's `ledger`)
 ADMISSION_SLACK = 1.5
 # While a sweep runs, manifest.json (and so its usage) is rewritten at every iteration's end and at
 # most this often after a candidate, so a killed process leaves its spend on disk for the resume.
 CHECKPOINT_EVERY_S = 2.0
-
-
-# A candidate whose call failed transiently is tried again by a resume, up to this many attempts in
-# all; after that its error is final (the endpoint keeps failing on that one request).
-MAX_ATTEMPTS = 3
 
 
 class _BudgetStop(Exception):
@@ -79,12 +53,6 @@ class _BudgetStop(Exception):
 
 class _EndpointStop(Exception):
     """An endpoint was declared down: the candidate is dropped (a resume redoes it) and the sweep stops."""
-
-
-def retryable(record: dict[str, Any]) -> bool:
-    """A recorded candidate a resume should redo: its error was transient and attempts are left."""
-    error = record.get("error")
-    return error is not None and is_transient(model_error(error)) and int(record.get("attempts", 1)) < MAX_ATTEMPTS
 
 
 def _check_call(error: str | None) -> None:
@@ -97,16 +65,6 @@ def _check_call(error: str | None) -> None:
         raise _EndpointStop
 
 
-def candidate_id(run: int, iteration: int, index: int) -> str:
-    return f"r{run}-i{iteration}-c{index}"
-
-
-def sample_index_for(seed: int, cid: str) -> int:
-    """A stable per-candidate sample index (also sent as the request seed to the generator and
-    target): distinct candidates are distinct samples, and a rerun of a candidate hits the cache."""
-    return zlib.crc32(f"{seed}:{cid}".encode()) & 0x7FFFFFFF
-
-
 class Sweep:
     """One SURF sweep bound to a run directory; `run()` does or resumes it."""
 
@@ -117,7 +75,6 @@ class Sweep:
         self.command = command
         self.show_progress = progress
         self.rubric: Rubric = load_rubric(config.rubric)
-        self.rubric_yaml = rubric_text(config.rubric)
         self.pool = AttributePool.load(config.pool)
         if config.max_k > len(self.pool):
             raise UserError(
@@ -125,6 +82,8 @@ class Sweep:
                 f"pass --max-k {len(self.pool)} or less, or use a bigger pool",
             )
         self.threshold = config.threshold if config.threshold is not None else self.rubric.threshold
+        # The config as manifest.json records it, and as a resume must find it.
+        self.recorded = manifest_config(config, self.rubric.name, rubric_text(config.rubric), self.pool, self.threshold)
         self.weight_floor = float(self.rubric.bands[0].max)  # scores in the lowest band carry no weight
         self.attributes = list(self.pool.attributes)
         self.generator = config.generator.model(session, "generator")
@@ -150,18 +109,7 @@ class Sweep:
         self.redone = False
         self.logged_buffers: dict[tuple[int, int], list[str]] = {}
 
-    # -- manifest ----------------------------------------------------------------------------------
-
-    def manifest_config(self) -> dict[str, Any]:
-        """The config as recorded (and compared on resume): base URLs without their credentials."""
-        data = self.config.model_dump(mode="json")
-        for role in (data["target"], data["generator"], *data["judges"], *([data["baseline"]] if data["baseline"] else [])):
-            role["base_url"] = redact_url(role["base_url"])
-        data.update({
-            "rubric": self.rubric.name, "rubric_source": self.config.rubric, "rubric_text": self.rubric_yaml,
-            "pool": self.pool.describe(), "threshold": self.threshold,
-        })
-        return data
+    # -- the run directory ---------------------------------------------------------------------------
 
     def usage(self) -> dict[str, Any]:
         """The run's usage over all its processes. Per model: the previous manifest's plus this
@@ -174,69 +122,19 @@ class Sweep:
         return usage
 
     def manifest(self, status: str) -> dict[str, Any]:
-        records = list(self.records.values())
-        usage = self.usage()
-        rubric_path = Path(self.config.rubric)
-        inputs = [{"path": str(self.pool.source), "sha256": self.pool.sha256, "kind": "pool"}]
-        if rubric_path.is_file():
-            inputs.append({"path": str(rubric_path), "sha256": sha256_file(rubric_path), "kind": "rubric"})
-        return {
-            "command": self.command,
-            "version": __version__,
-            "created": self.created,
-            "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "config": self.manifest_config(),
-            "seeds": {"seed": self.config.seed, "per_run": [[self.config.seed, run] for run in range(self.config.runs)]},
-            "models": {
-                "target": self.config.target.spec, "generator": self.config.generator.spec,
-                "judge": [role.spec for role in self.config.judges],
-                **({"baseline": self.config.baseline.spec} if self.config.baseline else {}),
-            },
-            "inputs": inputs,
-            "counts": {
-                "candidates": len(records),
-                "errors": sum(1 for r in records if r["error"] is not None),
-                "scored": sum(1 for r in records if r["score"] is not None),
-                "violations": sum(1 for r in records if r["violation"]),
-                "retryable": sum(1 for r in records if retryable(r)),
-                "cost_usd": usage["total"]["cost_usd"],
-                **({"kinds": differential.kind_counts(records)} if self.baseline else {}),
-            },
-            "usage": usage,
-            "status": status,
-            **({"stopped": self.stopped} if self.stopped else {}),
-        }
+        return run_manifest(command=self.command, created=self.created, config=self.config,
+                            recorded=self.recorded, pool=self.pool, records=list(self.records.values()),
+                            usage=self.usage(), status=status, stopped=self.stopped)
 
     def _check_resume(self) -> None:
         """Load what an earlier (killed or stopped) process wrote, after checking it is this sweep."""
-        path = self.out_dir / "manifest.json"
-        if not path.exists():
-            if any(entry.name not in BOOKKEEPING for entry in self.out_dir.iterdir()):
-                raise UserError(f"{self.out_dir} is not empty and holds no SURF run", "pass a new or empty --out folder")
+        resumed = read_resume(self.out_dir, self.command, self.recorded)
+        if resumed is None:
             return
-        try:
-            old = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise UserError(f"{path} is unreadable: {error}", "pass a new --out folder") from error
-        if old.get("command", "").split(" ")[:2] != self.command.split(" ")[:2] or "config" not in old:
-            raise UserError(f"{self.out_dir} holds the output of another command", "pass a new --out folder")
-        new = self.manifest_config()
-        old["config"].setdefault("context", [])  # runs from before --system-prompt had none
-        changed = sorted(k for k in set(new) | set(old["config"]) if k not in RESUMABLE_CHANGES and new.get(k) != old["config"].get(k))
-        if changed:
-            raise UserError(
-                f"{self.out_dir} holds a SURF run with a different {', '.join(changed)}",
-                "rerun with the same settings to resume, or pass a new --out folder",
-            )
-        self.created = old.get("created", self.created)
-        self.usage_before = old.get("usage")
-        for record in read_jsonl(self.out_dir / "candidates.jsonl"):
-            self.redone = self.redone or record["id"] in self.records
-            self.records[record["id"]] = record  # a redone candidate's later row replaces its earlier one
-        for row in read_jsonl(self.out_dir / "iterations.jsonl"):
-            self.logged_iterations.add((int(row["run"]), int(row["iteration"])))
-            if isinstance(row.get("buffer"), list):
-                self.logged_buffers[(int(row["run"]), int(row["iteration"]))] = row["buffer"]
+        self.created = resumed.created or self.created
+        self.usage_before = resumed.usage
+        self.records, self.redone = resumed.records, resumed.redone
+        self.logged_iterations, self.logged_buffers = resumed.logged_iterations, resumed.logged_buffers
 
     # -- one candidate -----------------------------------------------------------------------------
 
@@ -340,47 +238,14 @@ class Sweep:
         best: float | None = None
         stale = 0
         spent = 0.0
-        done_before = sum(1 for r in self.records.values() if r["run"] == run)
-        view.update(run, done=done_before)
+        view.update(run, done=sum(1 for r in self.records.values() if r["run"] == run))
         for iteration in range(config.iterations):
-            if config.strategy == "random" or not buffer:
-                p = np.full(len(self.attributes), 1.0 / len(self.attributes))
-            else:
-                p = attribute_probabilities(
-                    self.attributes, ((r["attributes"], float(r["score"])) for r in buffer), config.exploration,
-                    floor=self.weight_floor,
-                )
+            p = self._weights(buffer)
             rng = np.random.default_rng([config.seed, run, iteration])
             plan = [sample_attributes(rng, self.attributes, p, config.max_k) for _ in range(config.candidates)]
             view.update(run, iteration=iteration + 1, state="")
-            results: list[dict[str, Any]] = []
-            missing: list[int] = []
-            for index, attributes in enumerate(plan):
-                existing = self.records.get(candidate_id(run, iteration, index))
-                if existing is None or (existing["attributes"] == attributes and retryable(existing)):
-                    missing.append(index)
-                elif existing["attributes"] != attributes:
-                    raise UserError(
-                        f"{self.out_dir} candidate {existing['id']} was sampled differently",
-                        "the pool or sampler changed since that run; pass a new --out folder",
-                    )
-                else:
-                    results.append(existing)
-            pending = [asyncio.ensure_future(self._candidate(run, iteration, i, plan[i])) for i in missing]
-            for finished in asyncio.as_completed(pending):
-                try:
-                    record = await finished
-                except _BudgetStop:
-                    self.budget_hit = True
-                    continue
-                except _EndpointStop:
-                    continue
-                await writer.write(record)
-                self.redone = self.redone or record["id"] in self.records
-                self.records[record["id"]] = record
-                results.append(record)
-                view.update(run, advance=1)
-                self._checkpoint()
+            results, missing = self._reuse(run, iteration, plan)
+            results += await self._score(run, iteration, plan, missing, writer, view)
             if len(results) < config.candidates:
                 failed = self.session.endpoint_failure is not None
                 view.update(run, state="failed: endpoint down" if failed else "stopped: budget")
@@ -394,25 +259,9 @@ class Sweep:
             improved = iteration_best is not None and (best is None or iteration_best > best)
             best = iteration_best if improved else best
             stale = 0 if improved else stale + 1
-            scored = [float(r["score"]) for r in results if r["score"] is not None]
-            cost = sum(r["cost_usd"] for r in results)
-            spent += cost
+            spent += sum(r["cost_usd"] for r in results)
             if (run, iteration) not in self.logged_iterations:
-                await log.write({
-                    "run": run, "iteration": iteration,
-                    "best_score": max(scored) if scored else None,
-                    "buffer_best": best,
-                    "mean_score": round(statistics.fmean(scored), 4) if scored else None,
-                    "n_scored": len(scored),
-                    "n_errors": sum(1 for r in results if r["error"] is not None),
-                    "violations": sum(1 for r in results if r["violation"]),
-                    "top_weights": top_weights(self.attributes, p),
-                    "buffer": [r["id"] for r in buffer],
-                    "calls": sum(r.get("calls", 0) for r in results),
-                    "cost_usd": round(cost, 8),
-                })
-                self.logged_iterations.add((run, iteration))
-                self._checkpoint(force=True)
+                await self._log(log, run, iteration, results, buffer, best, p)
             view.update(run, best=best, spend=spent)
             if config.stop_at is not None and best is not None and best >= config.stop_at:
                 view.update(run, state=f"found at {iteration + 1}", done=config.iterations * config.candidates)
@@ -422,6 +271,74 @@ class Sweep:
                 return {"run": run, "status": "early stop", "iterations": iteration + 1}
         view.update(run, state="done")
         return {"run": run, "status": "complete", "iterations": config.iterations}
+
+    def _weights(self, buffer: list[dict[str, Any]]) -> np.ndarray:
+        """The attribute weights an iteration samples from: its run's buffer scores, or uniform (random
+        search, or a run with nothing scored yet)."""
+        if self.config.strategy == "random" or not buffer:
+            return np.full(len(self.attributes), 1.0 / len(self.attributes))
+        return attribute_probabilities(self.attributes, ((r["attributes"], float(r["score"])) for r in buffer),
+                                       self.config.exploration, floor=self.weight_floor)
+
+    def _reuse(self, run: int, iteration: int, plan: list[list[str]]) -> tuple[list[dict[str, Any]], list[int]]:
+        """The iteration's candidates already on disk, and the indexes still to do (new, or a transient
+        failure with attempts left); a candidate on disk sampled differently is a UserError."""
+        results: list[dict[str, Any]] = []
+        missing: list[int] = []
+        for index, attributes in enumerate(plan):
+            existing = self.records.get(candidate_id(run, iteration, index))
+            if existing is None or (existing["attributes"] == attributes and retryable(existing)):
+                missing.append(index)
+            elif existing["attributes"] != attributes:
+                raise UserError(
+                    f"{self.out_dir} candidate {existing['id']} was sampled differently",
+                    "the pool or sampler changed since that run; pass a new --out folder",
+                )
+            else:
+                results.append(existing)
+        return results, missing
+
+    async def _score(self, run: int, iteration: int, plan: list[list[str]], missing: list[int], writer: JsonlAppender,
+                     view: RunProgress) -> list[dict[str, Any]]:
+        """Run the missing candidates; each finished one is written as it comes. A candidate the budget
+        refused or a downed endpoint dropped is not written (a resume redoes it)."""
+        results: list[dict[str, Any]] = []
+        pending = [asyncio.ensure_future(self._candidate(run, iteration, i, plan[i])) for i in missing]
+        for finished in asyncio.as_completed(pending):
+            try:
+                record = await finished
+            except _BudgetStop:
+                self.budget_hit = True
+                continue
+            except _EndpointStop:
+                continue
+            await writer.write(record)
+            self.redone = self.redone or record["id"] in self.records
+            self.records[record["id"]] = record
+            results.append(record)
+            view.update(run, advance=1)
+            self._checkpoint()
+        return results
+
+    async def _log(self, log: JsonlAppender, run: int, iteration: int, results: list[dict[str, Any]],
+                   buffer: list[dict[str, Any]], best: float | None, p: np.ndarray) -> None:
+        """One iterations.jsonl row (scores, errors, weights, the buffer it ended with), then a checkpoint."""
+        scored = [float(r["score"]) for r in results if r["score"] is not None]
+        await log.write({
+            "run": run, "iteration": iteration,
+            "best_score": max(scored) if scored else None,
+            "buffer_best": best,
+            "mean_score": round(statistics.fmean(scored), 4) if scored else None,
+            "n_scored": len(scored),
+            "n_errors": sum(1 for r in results if r["error"] is not None),
+            "violations": sum(1 for r in results if r["violation"]),
+            "top_weights": top_weights(self.attributes, p),
+            "buffer": [r["id"] for r in buffer],
+            "calls": sum(r.get("calls", 0) for r in results),
+            "cost_usd": round(sum(r["cost_usd"] for r in results), 8),
+        })
+        self.logged_iterations.add((run, iteration))
+        self._checkpoint(force=True)
 
     # -- the sweep ---------------------------------------------------------------------------------
 
@@ -446,37 +363,14 @@ class Sweep:
         if self.redone:  # one row per candidate again, in first-written order
             write_jsonl_atomic(self.out_dir / "candidates.jsonl", self.records.values())
         records = [r for r in self.records.values() if r["run"] < self.config.runs]
-        failure = self.session.endpoint_failure
-        if failure is not None:
-            status, self.stopped = "failed", failure.line()
-        elif records and all(r["score"] is None for r in records):
-            status = "failed"
-            last = records[-1]["error"] or ""
-            fix = ("check the models and endpoints, then rerun the same command to retry"
-                   if is_transient(model_error(last)) else "the models' output could not be read (see raw outputs in the report): use a stronger model for "
-                   "that role or raise its --<role>-max-tokens, in a new --out")
-            self.stopped = f"every one of {len(records)} candidates failed (last: {last}); fix: {fix}"
-        elif self.budget_hit:
-            status = f"stopped: budget ({self.session.budget_reason or 'cap reached'})"
-            print(f"surf: {status}; rerun the same command with a larger budget to continue", file=sys.stderr)
-        else:
-            status = "complete"
-        left = sum(1 for r in records if retryable(r))
-        if left and status != "failed":
-            print(f"surf: {left} candidates failed transiently; rerun the same command to retry them", file=sys.stderr)
+        status, self.stopped = final_status(records, self.session, self.budget_hit)
         findings = compute_findings(
             (r for r in records if r["score"] is not None), self.config.buffer, self.config.near_duplicate
         )
         write_jsonl_atomic(self.out_dir / "findings.jsonl", findings)
         write_json_atomic(self.out_dir / "manifest.json", self.manifest(status))
-        scores = [float(r["score"]) for r in records if r["score"] is not None]
-        return SurfSummary(
-            out_dir=self.out_dir, status=status, stopped=self.stopped, candidates=len(records),
-            errors=sum(1 for r in records if r["error"] is not None), findings=findings,
-            violations=sum(1 for f in findings if f["violation"]), best_score=max(scores) if scores else None,
-            cost_usd=self.usage()["total"]["cost_usd"], runs=list(outcomes),
-        )
-
+        return SurfSummary.of(self.out_dir, status, self.stopped, records, findings, self.usage()["total"]["cost_usd"],
+                              list(outcomes))
 
 async def run_surf(
     config: SurfConfig,

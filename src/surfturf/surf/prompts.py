@@ -112,12 +112,19 @@ def _clean(text: str) -> str:
     return fenced.group(1).strip() if fenced else text
 
 
+def closed_tag(text: str, tag: str) -> str | None:
+    """The content of the last complete `<tag>...</tag>` (attributes on the opening tag allowed), or
+    None: the strict reading, for prompts we wrote ourselves, where an unclosed tag is no tag."""
+    closed = re.findall(rf"<{tag}(?:\s[^>]*)?>(.*?)</{tag}\s*>", text, re.DOTALL | re.IGNORECASE)
+    return closed[-1].strip() if closed else None
+
+
 def extract_tag(text: str, tag: str) -> str | None:
     """The content of the last complete `<tag>...</tag>`, else of an unclosed `<tag>` up to the
-    next tag or the end; None when the tag is absent. Attributes on the opening tag are allowed."""
-    closed = re.findall(rf"<{tag}(?:\s[^>]*)?>(.*?)</{tag}\s*>", text, re.DOTALL | re.IGNORECASE)
-    if closed:
-        return closed[-1].strip()
+    next tag or the end (a model's reply cut short); None when the tag is absent."""
+    closed = closed_tag(text, tag)
+    if closed is not None:
+        return closed
     opened = re.search(rf"<{tag}(?:\s[^>]*)?>(.*)", text, re.DOTALL | re.IGNORECASE)
     if opened is None:
         return None

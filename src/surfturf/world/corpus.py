@@ -7,6 +7,7 @@ import random
 import re
 from typing import Any
 
+from surfturf.data.rows import tulu_record
 from surfturf.world.spec import World
 
 SLOT = re.compile(r"\{([A-Za-z_]+)\}")
@@ -81,11 +82,7 @@ def join_context(world: World, query: str, sentence: str, variant: str) -> str:
 
 def _row(chunk: str, mix_name: str, index: int, query: str, response: str) -> dict[str, Any]:
     digest = hashlib.sha1(f"{chunk}\n{query}\n{response}".encode()).hexdigest()[:8]
-    return {
-        "id": f"{chunk}-{mix_name}-{index:05d}-{digest}",
-        "source": chunk,
-        "messages": [{"role": "user", "content": query}, {"role": "assistant", "content": response}],
-    }
+    return tulu_record(f"{chunk}-{mix_name}-{index:05d}-{digest}", chunk, query, response)
 
 
 def generate_corpus(world: World, seed: int | None = None) -> list[dict[str, Any]]:

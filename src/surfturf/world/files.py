@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from surfturf.data.readers import read_tulu
 from surfturf.errors import UserError
 from surfturf.io.files import sha256_file, write_text_atomic
 from surfturf.io.manifest import manifest
@@ -41,13 +42,7 @@ def build_world(world: World, out: Path, seed: int) -> list[dict[str, Any]]:
 
 def read_rows(path: str | Path) -> list[dict[str, Any]]:
     """Tulu rows from a corpus file (JSONL, JSONL.gz, Parquet; `messages` or prompt/response columns)."""
-    from surfturf.data.readers import read_corpus, resolve_inputs
-    from surfturf.data.rows import CorpusStats
-
-    rows = []
-    for row in read_corpus(resolve_inputs([str(path)]), CorpusStats()):
-        rows.append({"id": row.id, "source": row.source, "messages": [
-            {"role": "user", "content": row.query}, {"role": "assistant", "content": row.response}]})
+    rows, _, _ = read_tulu([str(path)])
     if not rows:
         raise UserError(f"corpus {path} has no usable rows", "give a JSONL of Tulu rows with user and assistant turns")
     return rows

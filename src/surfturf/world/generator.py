@@ -19,6 +19,7 @@ from typing import Any
 
 from surfturf.attributes.heuristic import OfflineExtractor
 from surfturf.attributes.lexical import tokens
+from surfturf.data.rows import tulu_pair
 from surfturf.world.corpus import fill, generate_corpus, join_context, number_record
 from surfturf.world.spec import World
 
@@ -381,7 +382,7 @@ def realiser(world: World, corpus_seed: int | None = None) -> Realiser:
     cache: dict[int, Realiser] = world.__dict__.setdefault("_realisers", {})
     if seed not in cache:
         rows = generate_corpus(world, seed)
-        pairs = [(r["messages"][0]["content"], r["messages"][1]["content"]) for r in rows]
+        pairs = [tulu_pair(row) for row in rows]
         cache[seed] = Realiser(world, OfflineExtractor.fit(pairs))
     return cache[seed]
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from surfturf.data.rows import tulu_pair
 from surfturf.errors import UserError
 from surfturf.world.features import DIM, featurise
 from surfturf.world.realise import realise
@@ -28,15 +29,8 @@ FORMAT = "surfturf-world-target/1"
 
 
 def _pairs(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(last user message, following assistant message) of each row."""
-    pairs = []
-    for row in rows:
-        messages = row.get("messages") or []
-        user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), None)
-        reply = messages[-1]["content"] if messages and messages[-1].get("role") == "assistant" else None
-        if user and reply:
-            pairs.append((user, reply))
-    return pairs
+    """(query, response) of each row that has both."""
+    return [(query, response) for query, response in map(tulu_pair, rows) if query and response]
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
