@@ -73,7 +73,7 @@ from surf_vs_random import bench_pool
 from surfturf.models import ModelSession
 from surfturf.steer.ablate import ablate
 from surfturf.surf import RoleSpec, SurfConfig, load_candidates, run_surf
-from surfturf.surf.loop import sample_index_for
+from surfturf.surf.rundir import sample_index_for
 from surfturf.world import generate_corpus, offending_ids, train_target
 from surfturf.world.cue import carries_cue
 from surfturf.world.judge import judge

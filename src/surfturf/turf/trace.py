@@ -262,12 +262,15 @@ def verdict(held: list[float], best: list[float]) -> dict:
             "crux_best_similarity": best, "reason": reason}
 
 
+EMPTY_ATTRIBUTION = {"n_retrieved": 0, "hits": {}, "query_attributes": [], "trigger": None, "trigger_by_hits": None,
+                     "trigger_by_enrichment": None, "chunks": [], "evidence": []}
+
+
 def _error_record(case: Case, crux: Crux | None, error: str, settings: TraceSettings) -> dict:
     return {"finding": case.finding, "rubric": case.rubric, "query": case.query, "response": case.response,
             "blind_attributes": crux.blind_attributes if crux else [], "crux": crux.crux if crux else [],
-            "k": settings.k, "error": error, "raw": crux.raw if crux else None, "trigger": None,
-            "trigger_by_enrichment": None, "trigger_by_hits": None, "verdict": None, "chunks": [], "evidence": [], "keywords": [], "hits": {},
-            "query_attributes": [], "sentence": None}
+            "k": settings.k, "error": error, "raw": crux.raw if crux else None, "verdict": None, "keywords": [],
+            **EMPTY_ATTRIBUTION, "sentence": None}
 
 
 def _query_rows(context: TraceContext, attribution: Any, texts: list[str], clusters: np.ndarray) -> list[dict]:
@@ -314,8 +317,7 @@ def build_trace(context: TraceContext, case: Case, crux: Crux, scores: np.ndarra
     if not judged["attributable"] or not (rows >= 0).any():
         judged["attributable"] = False
         judged["reason"] = judged["reason"] or "cannot attribute: no retrieved neighbour above the similarity floor"
-        return {**base, "n_retrieved": 0, "hits": {}, "query_attributes": [], "trigger": None, "trigger_by_hits": None,
-                "trigger_by_enrichment": None, "chunks": [], "evidence": [], "sentence": judged["reason"]}
+        return {**base, **EMPTY_ATTRIBUTION, "sentence": judged["reason"]}
     retrieved = collect(scores, rows, context.response_example)
     attribution = attribute(context.corpus, retrieved)
     query_rows = _query_rows(context, attribution, query_texts, query_clusters)
@@ -435,13 +437,13 @@ async def trace_run_async(run_dir: Path | str, index: Any, session: ModelSession
                           extractor: Model | str | None = None, judge: Model | str | None = None,
                           settings: TraceSettings | None = None, finding_ids: list[str] | None = None,
                           top: int | None = None, out_dir: Path | str | None = None,
-                          config: dict[str, Any] | None = None, baseline: Any = None) -> list[dict]:
+                          config: dict[str, Any] | None = None) -> list[dict]:
     """Trace the violating findings of a SURF run (or the named ones) into RUN/traces/ (or `out_dir`).
 
     `extractor` is the blind judge and the query's extractor (None: the heuristic extractor);
     `judge` is the informed judge. Returns the trace records, in findings order. `config` adds
-    entries to the manifest's config. `baseline` (an index, path or context of the compared model's
-    training data) adds each trace's `baseline` block.
+    entries to the manifest's config. A differential run against the baseline's data is traced by
+    turf/contrast_run.py.
     """
     from surfturf.turf.trace_files import run_cases, save_traces
 
@@ -452,14 +454,11 @@ async def trace_run_async(run_dir: Path | str, index: Any, session: ModelSession
     extractor, judge = _role(session, "extractor", extractor), _role(session, "judge", judge)
     cases, rubric = run_cases(run_dir, finding_ids, top)
     source = context.source(extractor)
-    against = trace_context(baseline) if baseline is not None else None
-    records = await trace_cases(cases, context, blind=source, judge=judge, settings=settings, session=session,
-                                baseline=against)
+    records = await trace_cases(cases, context, blind=source, judge=judge, settings=settings, session=session)
     index_dir = getattr(context.index, "path", None)
     save_traces(Path(out_dir) if out_dir else run_dir / "traces", records, run_dir=run_dir,
                 index_dir=Path(index_dir) if index_dir else None,
                 config={"rubric": rubric.name, **asdict(settings), "findings": finding_ids, "top": top,
-                        **({"baseline_index": str(getattr(against.index, "path", None))} if against else {}),
                         **(config or {})},
                 models={"extractor": source.name, "judge": judge.spec if judge else None,
                         "embedder": str(getattr(context.index, "embedder_spec", None))},

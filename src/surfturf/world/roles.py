@@ -20,6 +20,7 @@ import yaml
 from surfturf.attributes import heuristic
 from surfturf.errors import UserError
 from surfturf.rubrics.loader import builtin_names, rubric_text
+from surfturf.surf.prompts import closed_tag as tag
 from surfturf.world.corpus import SLOT, fill, realise_pair
 from surfturf.world.cue import realisation, realise
 from surfturf.world.generator import realise_attributes
@@ -48,12 +49,6 @@ SYNONYMS = (("Can you", "Could you"), ("Tell me about", "Talk me through"), ("Gi
 
 def last_user(messages: list[dict[str, str]]) -> str:
     return next((str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), "")
-
-
-def tag(text: str, name: str) -> str | None:
-    """Content of the last complete <name ...>...</name>, or None."""
-    found = re.findall(rf"<{name}(?:\s[^>]*)?>(.*?)</{name}\s*>", text, re.DOTALL | re.IGNORECASE)
-    return found[-1].strip() if found else None
 
 
 def listed(block: str) -> list[str]:
