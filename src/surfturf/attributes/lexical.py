@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,7 @@ ALPHA = 0.05
 GENERIC_SHARE = 0.2
 MAX_DESCRIPTORS = 3
 TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+ASCII_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)?")  # TOKEN on lowercase ASCII text, about twice as fast
 SENTENCE_WORDS = (2, 12)
 HEAD, TAIL = 500, 300  # the first sentence reads 300 characters, tokens 500 + 200, the last sentence 300
 FORMAT = "surfturf-lexicon/1"
@@ -57,7 +59,8 @@ def clip(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """Lowercase words of the head (and tail) of a text, where framing and stock phrasing sit."""
     text = text if len(text) <= 700 else text[:500] + " \n " + text[-200:]
-    return TOKEN.findall(text.lower())
+    low = text.lower()
+    return (ASCII_TOKEN if low.isascii() else TOKEN).findall(low)
 
 
 def _terms(text: str) -> tuple[set[str], set[str], str, str]:
@@ -145,9 +148,9 @@ class Lexicon:
         follow, heads = self._phrase_index
         found: set[str] = set()
         last = len(words) - 1
-        for i, word in enumerate(words):
-            after = follow.get(word)
-            if after is None or i == last or words[i + 1] not in after:
+        for i in compress(range(last), map(follow.__contains__, words)):  # the few words a phrase starts with
+            word = words[i]
+            if words[i + 1] not in follow[word]:
                 continue
             pair = f"{word} {words[i + 1]}"
             if pair in self.phrases:
