@@ -29,6 +29,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
+import string
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,13 +40,15 @@ from typing import Any
 import numpy as np
 from scipy.stats import poisson
 
-from surfturf.attributes.surface import first_sentence, last_sentence
+from surfturf.attributes.surface import ascii_runs, byte_table, first_sentence, last_sentence
 
 ALPHA = 0.05
 GENERIC_SHARE = 0.2
 MAX_DESCRIPTORS = 3
 TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 ASCII_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)?")  # TOKEN on lowercase ASCII text, about twice as fast
+ALNUM_BYTES = byte_table(string.ascii_lowercase + string.digits + "'")  # TOKEN's runs on lowercase ASCII text
+LONE_APOSTROPHE = re.compile(r"'(?:(?<![a-z0-9]')|(?![a-z0-9])|[a-z0-9]+')")  # as surface.LONE_APOSTROPHE
 SENTENCE_WORDS = (2, 12)
 HEAD, TAIL = 500, 300  # the first sentence reads 300 characters, tokens 500 + 200, the last sentence 300
 FORMAT = "surfturf-lexicon/1"
@@ -60,7 +63,9 @@ def tokens(text: str) -> list[str]:
     """Lowercase words of the head (and tail) of a text, where framing and stock phrasing sit."""
     text = text if len(text) <= 700 else text[:500] + " \n " + text[-200:]
     low = text.lower()
-    return (ASCII_TOKEN if low.isascii() else TOKEN).findall(low)
+    if not low.isascii():
+        return TOKEN.findall(low)
+    return ASCII_TOKEN.findall(low) if "'" in low and LONE_APOSTROPHE.search(low) else ascii_runs(low, ALNUM_BYTES)
 
 
 def _terms(text: str) -> tuple[set[str], set[str], str, str]:
