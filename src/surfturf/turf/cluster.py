@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from surfturf.models.providers.base import normalise
+
 ASSIGN_BLOCK_ROWS = 65536
 # Training: Lloyd iterations on a uniform sample of k*TRAIN_POINTS_PER_CENTROID rows, with a swap
 # round (_swap) after every iteration from FIRST_SWAP on but the last; then one mean update with ALL
@@ -64,20 +66,11 @@ def default_k(n_attributes: int) -> int:
     return int(max(1, min(round(k), n_attributes // 4 or 1)))
 
 
-def _normalised(block: np.ndarray) -> np.ndarray:
-    block = np.ascontiguousarray(block, dtype=np.float32)
-    norms = np.linalg.norm(block, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return block / norms
-
-
 def _read_unit(vectors: np.ndarray, start: int, buffer: np.ndarray) -> np.ndarray:
     """Rows start.. of `vectors` as unit float32 rows, converted in place in `buffer` (reused)."""
     block = buffer[:min(len(buffer), vectors.shape[0] - start)]
     block[...] = vectors[start:start + len(block)]
-    norms = np.sqrt(np.einsum("ij,ij->i", block, block))
-    block /= np.where(norms > 0, norms, 1.0)[:, None]
-    return block
+    return normalise(block, out=block)
 
 
 @dataclass
@@ -154,7 +147,7 @@ def _sample(vectors: np.ndarray, k: int, points_per_centroid: int, rng: np.rando
     sample = np.empty((size, vectors.shape[1]), dtype=np.float32)
     for start in range(0, size, ASSIGN_BLOCK_ROWS):
         chunk = rows[start:start + ASSIGN_BLOCK_ROWS]
-        sample[start:start + len(chunk)] = _normalised(vectors[chunk])
+        sample[start:start + len(chunk)] = normalise(vectors[chunk])
     sample_weights = np.ones(size) if weights is None else np.asarray(weights, dtype=np.float64)[picked]
     return sample, sample_weights
 
@@ -166,8 +159,7 @@ def _means(rows: np.ndarray, weights: np.ndarray, clusters: np.ndarray, previous
     k = previous.shape[0]
     members = sparse.csr_matrix((weights.astype(np.float32), (clusters, np.arange(len(rows)))), shape=(k, len(rows)))
     sums = np.asarray(members @ rows)
-    norms = np.linalg.norm(sums, axis=1)
-    return np.where(norms[:, None] > 0, sums / np.where(norms > 0, norms, 1.0)[:, None], previous).astype(np.float32)
+    return normalise(sums, sums.dtype, empty=previous).astype(np.float32)
 
 
 def _cosines(rows: np.ndarray, centroids: np.ndarray, clusters: np.ndarray) -> np.ndarray:
@@ -321,13 +313,12 @@ def mean_directions(vectors: np.ndarray, clusters: np.ndarray, previous: np.ndar
     k = previous.shape[0]
     sums = np.zeros(previous.shape, dtype=np.float64)
     for start in range(0, vectors.shape[0], ASSIGN_BLOCK_ROWS):
-        block = _normalised(vectors[start:start + ASSIGN_BLOCK_ROWS])
+        block = normalise(vectors[start:start + ASSIGN_BLOCK_ROWS])
         labels = clusters[start:start + len(block)]
         members = sparse.csr_matrix((_block_weights(weights, start, len(block)), (labels, np.arange(len(block)))),
                                     shape=(k, len(block)))
         sums += members @ block
-    norms = np.linalg.norm(sums, axis=1)
-    return np.where(norms[:, None] > 0, sums / np.where(norms > 0, norms, 1.0)[:, None], previous).astype(np.float32)
+    return normalise(sums, sums.dtype, empty=previous).astype(np.float32)
 
 
 def _block_weights(weights: np.ndarray | None, start: int, size: int) -> np.ndarray:
@@ -366,8 +357,7 @@ def _scan_update_assign(vectors: np.ndarray, centroids: np.ndarray, nearest: _Ne
         members = sparse.csr_matrix((_block_weights(weights, start, len(block)), (ids[:, 0], np.arange(len(block)))),
                                     shape=(k, len(block)))
         sums += members @ block
-    norms = np.linalg.norm(sums, axis=1)
-    centroids = np.where(norms[:, None] > 0, sums / np.where(norms > 0, norms, 1.0)[:, None], centroids)
+    centroids = normalise(sums, sums.dtype, empty=centroids)
     nearest.set(centroids)
     clusters = np.empty(n, dtype=np.int32)
     similarity = np.empty(n, dtype=np.float32)
@@ -397,7 +387,7 @@ def _search_worst_fit(vectors: np.ndarray, centroids: np.ndarray, clusters: np.n
     index.add(centroids)
     for start in range(0, len(rows), ASSIGN_BLOCK_ROWS):
         chunk = rows[start:start + ASSIGN_BLOCK_ROWS]
-        block = _normalised(vectors[chunk])
+        block = normalise(vectors[chunk])
         with _threads_for(len(chunk) * len(centroids)):
             sims, ids = index.search(block, 1)
         clusters[chunk] = ids[:, 0]

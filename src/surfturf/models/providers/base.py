@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from surfturf.models.specs import Endpoint
 from surfturf.models.types import GenerateConfig, Message
@@ -190,8 +191,15 @@ def transport_error(error: BaseException) -> ProviderError:
     return ProviderError("timeout", "no response in time")
 
 
-def normalise(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows stay zero), as float32."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms == 0, 1.0, norms)
+def normalise(vectors: np.ndarray, dtype: npt.DTypeLike = np.float32, out: np.ndarray | None = None,
+              empty: np.ndarray | None = None) -> np.ndarray:
+    """The rows of a matrix (or one vector) scaled to unit L2 length, as `dtype`: the one home of
+    vector normalisation, for embedders, clustering, search and the world's features alike.
+
+    A zero row stays zero, or takes `empty`'s row (a centroid without members keeps its place);
+    `out` receives the result (a buffer reused block after block).
+    """
+    vectors = np.asarray(vectors, dtype=dtype)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True) if vectors.ndim == 2 else np.linalg.norm(vectors)
+    unit = np.divide(vectors, np.where(norms == 0, 1.0, norms), out=out)
+    return unit if empty is None else np.where(norms > 0, unit, empty)
