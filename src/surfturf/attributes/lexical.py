@@ -195,7 +195,9 @@ class Lexicon:
         phrases = sorted(self._phrases_in(words), key=lambda g: (-g.count(" "), -self.phrases[g], g))
         covered: list[str] = []  # a phrase inside one already named adds nothing
         for gram in phrases:
-            if len(out) >= limit or any(gram in c for c in covered):
+            if len(out) >= limit:
+                break
+            if any(gram in c for c in covered):
                 continue
             out.append(f"{the} contains the phrase '{gram}'")
             covered.append(gram)

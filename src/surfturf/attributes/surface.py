@@ -146,10 +146,7 @@ class Gated:
 
     def search(self, text: str, low: str | None = None) -> re.Match[str] | None:
         low = text.lower() if low is None else low
-        for needle in self.needles:
-            if needle in low:
-                return self.pattern.search(text)
-        return None
+        return self.pattern.search(text) if any(map(low.__contains__, self.needles)) else None
 
 
 CODE_ASK_GATE = Gated(CODE_ASK, ("code", "function", "program", "script", "python", "java", "c++", "sql", "implement",
@@ -344,7 +341,7 @@ def calls(text: str) -> list[str]:
 
 def _has_parts(text: str, first: str, second: str) -> bool:
     """Whether parts `first` and `second` ("1", "2" or "a", "b") can both be there: a cheap gate."""
-    return any(first + mark in text for mark in ".)") and any(second + mark in text for mark in ".)")
+    return (first + "." in text or first + ")" in text) and (second + "." in text or second + ")" in text)
 
 
 def numbered_parts(text: str) -> int:
@@ -389,7 +386,7 @@ def question_form(text: str) -> str | None:
 
 def last_sentence(text: str) -> str:
     line = text.strip()[-300:].rsplit("\n", 1)[-1]  # the last line, then its last sentence
-    ends = [m.end() for m in LAST_SPLIT.finditer(line)] if any(mark in line for mark in ".!?") else []
+    ends = [m.end() for m in LAST_SPLIT.finditer(line)] if any(map(line.__contains__, ".!?")) else []
     return line[ends[-1]:].strip() if ends else line.strip()
 
 
@@ -536,7 +533,7 @@ def describe(text: str, kind: str) -> list[str]:
     elif digits and ARITHMETIC.search(text):
         out.append(f"{the} contains an arithmetic expression.")
     quote_head = text[:600]
-    if any(mark in quote_head for mark in QUOTE_MARKS) and QUOTED.search(quote_head):
+    if any(map(quote_head.__contains__, QUOTE_MARKS)) and QUOTED.search(quote_head):
         out.append(f"{the} contains a quotation.")
     out += _marks(text, the, HABIT_MARKS)
     if not text.isascii() and CURLY.search(text):
