@@ -145,7 +145,8 @@ def test_fast_scan_assignment_on_hierarchical_clusters(monkeypatch) -> None:
 def test_kmeans_runs_on_a_gpu_only_when_faiss_can(monkeypatch) -> None:
     import faiss
 
-    assert cluster.kmeans_device() == ("gpu" if hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() else "cpu")
+    can = hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
+    assert cluster.kmeans_device() == ("gpu" if can else "cpu")
     monkeypatch.setattr(faiss, "get_num_gpus", lambda: 1)
     monkeypatch.delattr(faiss, "StandardGpuResources", raising=False)
     assert cluster.kmeans_device() == "cpu"  # a CPU-only FAISS build that reports a GPU cannot use it
