@@ -196,10 +196,17 @@ def normalise(vectors: np.ndarray, dtype: npt.DTypeLike = np.float32, out: np.nd
     """The rows of a matrix (or one vector) scaled to unit L2 length, as `dtype`: the one home of
     vector normalisation, for embedders, clustering, search and the world's features alike.
 
-    A zero row stays zero, or takes `empty`'s row (a centroid without members keeps its place);
-    `out` receives the result (a buffer reused block after block).
+    A zero row stays zero, or takes `empty`'s row (a centroid without members keeps its place).
+    With `out` (a matrix's buffer reused block after block, e.g. `out=vectors` in place) the norms
+    come from one einsum pass rather than np.linalg.norm's block-sized temporary of squares; the
+    two round the last bit differently, and each caller keeps the one its stored figures were made with.
     """
     vectors = np.asarray(vectors, dtype=dtype)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True) if vectors.ndim == 2 else np.linalg.norm(vectors)
+    if out is not None:
+        norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))[:, None]
+    elif vectors.ndim == 2:
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    else:
+        norms = np.linalg.norm(vectors)
     unit = np.divide(vectors, np.where(norms == 0, 1.0, norms), out=out)
     return unit if empty is None else np.where(norms > 0, unit, empty)
