@@ -42,7 +42,9 @@ def build_seconds(data: Path, rows: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "sft-mix")
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("SURFTURF_SFT_MIX") or Path(__file__).resolve()
+                                                           .parents[2] / "shared" / "data" / "sft-mix"),
+                        help="the sft-mix folder (default: $SURFTURF_SFT_MIX, else ../shared/data/sft-mix)")
     parser.add_argument("--rows", type=int, default=100_000, help="rows read from each file")
     parser.add_argument("--build-rows", type=int, default=400, help="rows per file in the timed build")
     args = parser.parse_args()

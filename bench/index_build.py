@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import tempfile
 import time
@@ -26,7 +27,8 @@ from surfturf.data import CorpusStats, read_corpus, resolve_inputs
 from surfturf.models import ModelSession
 from surfturf.turf.build import BuildConfig, IndexBuilder
 
-SFT_MIX = Path(__file__).resolve().parents[2] / "shared" / "data" / "sft-mix"  # ../shared beside the checkout
+# $SURFTURF_SFT_MIX (as the tests read it), else ../shared beside the checkout
+SFT_MIX = Path(os.environ.get("SURFTURF_SFT_MIX") or Path(__file__).resolve().parents[2] / "shared" / "data" / "sft-mix")
 SHARE_SAMPLE = 2000
 
 

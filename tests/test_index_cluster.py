@@ -140,3 +140,42 @@ def test_fast_scan_assignment_on_hierarchical_clusters(monkeypatch) -> None:
     cosine = np.einsum("ij,ij->i", stored, clustering.centroids[clustering.assignment])
     assert np.allclose(clustering.similarity, cosine, atol=1e-5)  # exact cosine to the chosen centroid
     assert _purity(clustering.assignment, labels) > 0.98
+
+
+def test_kmeans_runs_on_a_gpu_only_when_faiss_can(monkeypatch) -> None:
+    import faiss
+
+    can = hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
+    assert cluster.kmeans_device() == ("gpu" if can else "cpu")
+    monkeypatch.setattr(faiss, "get_num_gpus", lambda: 1)
+    monkeypatch.delattr(faiss, "StandardGpuResources", raising=False)
+    assert cluster.kmeans_device() == "cpu"  # a CPU-only FAISS build that reports a GPU cannot use it
+    monkeypatch.setattr(faiss, "StandardGpuResources", object, raising=False)
+    assert cluster.kmeans_device() == "gpu"
+    monkeypatch.setattr(faiss, "get_num_gpus", lambda: 0)
+    assert cluster.kmeans_device() == "cpu"
+
+
+def test_gpu_kmeans_searches_exactly_on_the_gpu_index(monkeypatch) -> None:
+    """With many centroids the CPU path assigns by the approximate fast scan; the GPU path searches a
+    flat GPU index exactly. FAISS's GPU flat index is stood in for by its CPU twin (same exact
+    search), so what is checked is that every search goes to it and the result is exact."""
+    import faiss
+
+    made = []
+
+    def gpu_flat(resources: object, dim: int) -> faiss.IndexFlatIP:
+        made.append(dim)
+        return faiss.IndexFlatIP(dim)
+
+    monkeypatch.setattr(faiss, "StandardGpuResources", object, raising=False)
+    monkeypatch.setattr(faiss, "GpuIndexFlatIP", gpu_flat, raising=False)
+    monkeypatch.setattr(cluster, "_gpu_resources", lambda: object())
+    vectors, _ = _mixture(6000, 16, 300, seed=2)
+    k = cluster.SCAN_MIN_CENTROIDS + 76
+    assert cluster.assignment_is_approximate(k, 16, "cpu") and not cluster.assignment_is_approximate(k, 16, "gpu")
+    clustering = spherical_kmeans(vectors, k, seed=0, points_per_centroid=4, iterations=3, device="gpu")
+    assert clustering.device == "gpu" and made and set(made) == {16}
+    exact = np.argmax(vectors @ clustering.centroids.T, axis=1)
+    assert np.array_equal(clustering.assignment, exact)
+    assert spherical_kmeans(vectors[:500], 8, seed=0, device="cpu").device == "cpu"

@@ -29,21 +29,26 @@ from __future__ import annotations
 import heapq
 import math
 import re
+import string
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import compress
 from typing import Any
 
 import numpy as np
 from scipy.stats import poisson
 
-from surfturf.attributes.surface import first_sentence, last_sentence
+from surfturf.attributes.surface import ascii_runs, byte_table, first_sentence, last_sentence
 
 ALPHA = 0.05
 GENERIC_SHARE = 0.2
 MAX_DESCRIPTORS = 3
 TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+ASCII_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)?")  # TOKEN on lowercase ASCII text (twice as fast)
+ALNUM_BYTES = byte_table(string.ascii_lowercase + string.digits + "'")  # TOKEN's runs on lowercase ASCII text
+LONE_APOSTROPHE = re.compile(r"'(?:(?<![a-z0-9]')|(?![a-z0-9])|[a-z0-9]+')")  # as surface.LONE_APOSTROPHE
 SENTENCE_WORDS = (2, 12)
 HEAD, TAIL = 500, 300  # the first sentence reads 300 characters, tokens 500 + 200, the last sentence 300
 FORMAT = "surfturf-lexicon/1"
@@ -57,7 +62,10 @@ def clip(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """Lowercase words of the head (and tail) of a text, where framing and stock phrasing sit."""
     text = text if len(text) <= 700 else text[:500] + " \n " + text[-200:]
-    return TOKEN.findall(text.lower())
+    low = text.lower()
+    if not low.isascii():
+        return TOKEN.findall(low)
+    return ASCII_TOKEN.findall(low) if "'" in low and LONE_APOSTROPHE.search(low) else ascii_runs(low, ALNUM_BYTES)
 
 
 def _terms(text: str) -> tuple[set[str], set[str], str, str]:
@@ -145,9 +153,9 @@ class Lexicon:
         follow, heads = self._phrase_index
         found: set[str] = set()
         last = len(words) - 1
-        for i, word in enumerate(words):
-            after = follow.get(word)
-            if after is None or i == last or words[i + 1] not in after:
+        for i in compress(range(last), map(follow.__contains__, words)):  # the few words a phrase starts with
+            word = words[i]
+            if words[i + 1] not in follow[word]:
                 continue
             pair = f"{word} {words[i + 1]}"
             if pair in self.phrases:
@@ -187,7 +195,9 @@ class Lexicon:
         phrases = sorted(self._phrases_in(words), key=lambda g: (-g.count(" "), -self.phrases[g], g))
         covered: list[str] = []  # a phrase inside one already named adds nothing
         for gram in phrases:
-            if len(out) >= limit or any(gram in c for c in covered):
+            if len(out) >= limit:
+                break
+            if any(gram in c for c in covered):
                 continue
             out.append(f"{the} contains the phrase '{gram}'")
             covered.append(gram)

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 from aiohttp import web
 
+from surfturf.models.providers.base import normalise
+
 Responder = Callable[[list[dict[str, Any]], str], str]
 FAULT_KINDS = ("429", "500", "hang", "malformed")
 SAMPLING_FIELDS = ("temperature", "top_p", "top_k")
@@ -220,7 +222,7 @@ class FakeLLMServer:
         for i, text in enumerate(inputs):
             seed = int.from_bytes(hashlib.sha256(str(text).encode()).digest()[:8], "little")
             vector = np.random.default_rng(seed).standard_normal(self.embed_dim)
-            data.append({"object": "embedding", "index": i, "embedding": (vector / np.linalg.norm(vector)).tolist()})
+            data.append({"object": "embedding", "index": i, "embedding": normalise(vector, np.float64).tolist()})
         tokens = sum(_tokens(str(t)) for t in inputs)
         return {"object": "list", "data": data, "model": body.get("model", ""),
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}

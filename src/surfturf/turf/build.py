@@ -16,7 +16,6 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +24,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from rich.console import Console
 
-from surfturf import __version__
 from surfturf.attributes.heuristic import LEXICON_FILE, OfflineExtractor
 from surfturf.data import CorpusInput, CorpusRow, CorpusStats, read_corpus
 from surfturf.errors import UserError
 from surfturf.io.files import write_jsonl_atomic, write_text_atomic
+from surfturf.io.manifest import manifest as common_manifest
 from surfturf.models import is_transient
 from surfturf.models.accounting import approx_tokens
 from surfturf.models.ledger import SpendLedger
@@ -173,20 +172,18 @@ class IndexBuilder:
         self.timings["fit_lexicon"] = time.perf_counter() - started
 
     def _manifest(self, status: str, counts: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The common manifest (surfturf.io.manifest) plus the index's own fields and `extra`."""
         config = asdict(self.config)
         config["runtime"] = self.runtime_config
-        manifest = {
-            "command": "index build", "version": __version__, "format": store.INDEX_FORMAT,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "config": config, "seeds": {"kmeans": self.config.seed},
-            "models": {"extractor": self.extractor.spec, "embedder": self.embedder.spec,
-                       "summariser": self.summariser.spec if self.summariser else "central-attribute"},
-            "inputs": self.input_records, "counts": counts, "usage": self._usage(),
-            "lexicon": LEXICON_FILE if self.extractor.offline else None,
-            "status": status, "engine": self.engine.name, "timings_s": {k: round(v, 2) for k, v in self.timings.items()},
-        }
-        manifest.update(extra or {})
-        return manifest
+        record = common_manifest(
+            command="index build", config=config, seeds={"kmeans": self.config.seed},
+            models={"extractor": self.extractor.spec, "embedder": self.embedder.spec,
+                    "summariser": self.summariser.spec if self.summariser else "central-attribute"},
+            inputs=self.input_records, counts=counts, usage=self._usage(), status=status)
+        record.update({"format": store.INDEX_FORMAT, "lexicon": LEXICON_FILE if self.extractor.offline else None,
+                       "engine": self.engine.name, "timings_s": {k: round(v, 2) for k, v in self.timings.items()}})
+        record.update(extra or {})
+        return record
 
     def _prepare(self) -> None:
         manifest_file = self.out / store.MANIFEST
@@ -404,7 +401,8 @@ class IndexBuilder:
                            "rows": "one per distinct text (query_texts / response_texts); attribute rows point by text_id"},
             "clustering": {"method": "faiss spherical k-means over the distinct query texts weighted by their "
                                      "counts, trained on a sample, all assigned",
-                           "assignment": _assignment_note(int(k), int(queries.shape[1])),
+                           "device": clustering.device,
+                           "assignment": _assignment_note(int(k), int(queries.shape[1]), clustering.device),
                            "k": int(k), "k_rule": "default_k: max(n/400, 2*sqrt(n)), at most n/4 and the distinct texts"
                            if self.config.k is None else "given",
                            "objective_mean_cosine": float(np.average(clustering.similarity,
@@ -428,9 +426,9 @@ def _directory_spend(session: Any) -> dict[str, Any]:
         ledger.close()
 
 
-def _assignment_note(k: int, dim: int) -> dict[str, Any]:
-    """How a text's cluster was found: exactly, or (many centroids) approximately from the centroids."""
-    if not assignment_is_approximate(k, dim):
+def _assignment_note(k: int, dim: int, device: str) -> dict[str, Any]:
+    """How a text's cluster was found: exactly, or (many centroids on a CPU) approximately from the centroids."""
+    if not assignment_is_approximate(k, dim, device):
         return {"approximate": False, "rule": "the exact nearest centroid of each distinct text"}
     return {"approximate": True, "rule": f"nearest of {SCAN_CANDIDATES} candidate centroids from a 4-bit PQ "
                                          "fast scan of the k-means centroids (an exact search for the 1% of "

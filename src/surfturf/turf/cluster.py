@@ -1,4 +1,10 @@
-"""Spherical k-means over (memory-mapped) attribute embeddings with FAISS: train on a sample, assign all."""
+"""Spherical k-means over (memory-mapped) attribute embeddings with FAISS: train on a sample, assign all.
+
+The nearest-centroid searches (training iterations and assignment) run on a GPU when the FAISS
+build has GPU support and sees one (`kmeans_device`), and on the CPU otherwise; the mean updates
+and swap rounds stay in numpy. On a GPU every search is exact (a flat index; FAISS has no GPU
+fast scan, and an exact search there costs less than the scan does on a CPU).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,12 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
+
+from surfturf.models.providers.base import normalise
 
 ASSIGN_BLOCK_ROWS = 65536
 # Training: Lloyd iterations on a uniform sample of k*TRAIN_POINTS_PER_CENTROID rows, with a swap
@@ -51,6 +61,31 @@ def _threads_for(work: int) -> Iterator[None]:
         faiss.omp_set_num_threads(before)
 
 
+def kmeans_device() -> str:
+    """'gpu' when this FAISS build has GPU support and sees a GPU, else 'cpu': where k-means searches run."""
+    import faiss
+
+    return "gpu" if hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0 else "cpu"
+
+
+@lru_cache(maxsize=1)
+def _gpu_resources() -> Any:
+    """FAISS's GPU memory and streams, made once per process (they are costly to set up)."""
+    import faiss
+
+    return faiss.StandardGpuResources()
+
+
+def _flat_index(centroids: np.ndarray, device: str) -> Any:
+    """An exact inner-product index over the centroids, on the GPU or the CPU."""
+    import faiss
+
+    dim = centroids.shape[1]
+    index = faiss.GpuIndexFlatIP(_gpu_resources(), dim) if device == "gpu" else faiss.IndexFlatIP(dim)
+    index.add(np.ascontiguousarray(centroids, dtype=np.float32))
+    return index
+
+
 def default_k(n_attributes: int) -> int:
     """Clusters for n query attributes: about 2*sqrt(n) for small corpora, n/400 for large ones.
 
@@ -64,20 +99,11 @@ def default_k(n_attributes: int) -> int:
     return int(max(1, min(round(k), n_attributes // 4 or 1)))
 
 
-def _normalised(block: np.ndarray) -> np.ndarray:
-    block = np.ascontiguousarray(block, dtype=np.float32)
-    norms = np.linalg.norm(block, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return block / norms
-
-
 def _read_unit(vectors: np.ndarray, start: int, buffer: np.ndarray) -> np.ndarray:
     """Rows start.. of `vectors` as unit float32 rows, converted in place in `buffer` (reused)."""
     block = buffer[:min(len(buffer), vectors.shape[0] - start)]
     block[...] = vectors[start:start + len(block)]
-    norms = np.sqrt(np.einsum("ij,ij->i", block, block))
-    block /= np.where(norms > 0, norms, 1.0)[:, None]
-    return block
+    return normalise(block, out=block)
 
 
 @dataclass
@@ -87,28 +113,26 @@ class Clustering:
     centroids: np.ndarray
     assignment: np.ndarray  # int32, one per vector
     similarity: np.ndarray  # float32 cosine to the assigned centroid
+    device: str = "cpu"  # where the searches ran (kmeans_device)
 
 
 class _Nearest:
-    """Nearest centroids of unit rows: exact for few centroids, else PQ fast scan + exact re-rank."""
+    """Nearest centroids of unit rows: exact for few centroids or on a GPU, else PQ fast scan + exact re-rank."""
 
-    def __init__(self, dim: int, k: int, codebook_rows: np.ndarray) -> None:
+    def __init__(self, dim: int, k: int, codebook_rows: np.ndarray, device: str = "cpu") -> None:
         import faiss
 
-        self.dim, self.scan = dim, None
-        if assignment_is_approximate(k, dim):
+        self.dim, self.scan, self.device = dim, None, device
+        if assignment_is_approximate(k, dim, device):
             self.scan = faiss.IndexPQFastScan(dim, dim // SCAN_SUBSPACE_DIMS, 4, faiss.METRIC_INNER_PRODUCT)
             self.scan.pq.cp.niter, self.scan.pq.cp.min_points_per_centroid = 10, 1
             with _threads_for(0):
                 self.scan.train(np.ascontiguousarray(codebook_rows[:CODEBOOK_ROWS], dtype=np.float32))
 
     def set(self, centroids: np.ndarray) -> None:
-        import faiss
-
         self.centroids = np.ascontiguousarray(centroids, dtype=np.float32)
         if self.scan is None:
-            self.flat = faiss.IndexFlatIP(self.dim)
-            self.flat.add(self.centroids)
+            self.flat = _flat_index(self.centroids, self.device)
         else:
             self.scan.reset()
             self.scan.add(self.centroids)
@@ -154,7 +178,7 @@ def _sample(vectors: np.ndarray, k: int, points_per_centroid: int, rng: np.rando
     sample = np.empty((size, vectors.shape[1]), dtype=np.float32)
     for start in range(0, size, ASSIGN_BLOCK_ROWS):
         chunk = rows[start:start + ASSIGN_BLOCK_ROWS]
-        sample[start:start + len(chunk)] = _normalised(vectors[chunk])
+        sample[start:start + len(chunk)] = normalise(vectors[chunk])
     sample_weights = np.ones(size) if weights is None else np.asarray(weights, dtype=np.float64)[picked]
     return sample, sample_weights
 
@@ -166,8 +190,7 @@ def _means(rows: np.ndarray, weights: np.ndarray, clusters: np.ndarray, previous
     k = previous.shape[0]
     members = sparse.csr_matrix((weights.astype(np.float32), (clusters, np.arange(len(rows)))), shape=(k, len(rows)))
     sums = np.asarray(members @ rows)
-    norms = np.linalg.norm(sums, axis=1)
-    return np.where(norms[:, None] > 0, sums / np.where(norms > 0, norms, 1.0)[:, None], previous).astype(np.float32)
+    return normalise(sums, sums.dtype, empty=previous).astype(np.float32)
 
 
 def _cosines(rows: np.ndarray, centroids: np.ndarray, clusters: np.ndarray) -> np.ndarray:
@@ -256,7 +279,8 @@ def _swap(rows: np.ndarray, weights: np.ndarray, centroids: np.ndarray, sims: np
 
 def train_centroids(vectors: np.ndarray, k: int, seed: int = 0, iterations: int = TRAIN_ITERATIONS,
                     points_per_centroid: int = TRAIN_POINTS_PER_CENTROID,
-                    candidates: np.ndarray | None = None, weights: np.ndarray | None = None) -> np.ndarray:
+                    candidates: np.ndarray | None = None, weights: np.ndarray | None = None,
+                    device: str = "cpu") -> np.ndarray:
     """Spherical k-means centroids trained on a uniform sample of at most k*points_per_centroid rows.
 
     `candidates` restricts the sample to those rows and `weights` (one per candidate) weighs them:
@@ -271,7 +295,7 @@ def train_centroids(vectors: np.ndarray, k: int, seed: int = 0, iterations: int 
     k = max(1, min(k, len(sample)))
     seeds = rng.choice(len(sample), size=k, replace=False, p=sample_weights / sample_weights.sum())
     centroids = sample[np.sort(seeds)]
-    nearest = _Nearest(sample.shape[1], k, centroids)
+    nearest = _Nearest(sample.shape[1], k, centroids, device)
     for iteration in range(iterations):
         nearest.set(centroids)
         sims, ids = nearest.search(sample, 2 if k > 1 else 1)
@@ -281,18 +305,15 @@ def train_centroids(vectors: np.ndarray, k: int, seed: int = 0, iterations: int 
     return centroids
 
 
-def assign(vectors: np.ndarray, centroids: np.ndarray,
-           progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def assign(vectors: np.ndarray, centroids: np.ndarray, progress: Callable[[int], None] | None = None,
+           device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
     """Nearest centroid (by cosine) and its similarity for every row, in blocks (exact).
 
     The nearest unit centroid by inner product does not depend on a row's length, so rows are
     searched as stored and only the winning score is divided by the row's norm: one pass over the
     block fewer than normalising it first.
     """
-    import faiss
-
-    index = faiss.IndexFlatIP(centroids.shape[1])
-    index.add(np.ascontiguousarray(centroids, dtype=np.float32))
+    index = _flat_index(centroids, device)
     n = vectors.shape[0]
     clusters = np.empty(n, dtype=np.int32)
     similarity = np.empty(n, dtype=np.float32)
@@ -321,13 +342,12 @@ def mean_directions(vectors: np.ndarray, clusters: np.ndarray, previous: np.ndar
     k = previous.shape[0]
     sums = np.zeros(previous.shape, dtype=np.float64)
     for start in range(0, vectors.shape[0], ASSIGN_BLOCK_ROWS):
-        block = _normalised(vectors[start:start + ASSIGN_BLOCK_ROWS])
+        block = normalise(vectors[start:start + ASSIGN_BLOCK_ROWS])
         labels = clusters[start:start + len(block)]
         members = sparse.csr_matrix((_block_weights(weights, start, len(block)), (labels, np.arange(len(block)))),
                                     shape=(k, len(block)))
         sums += members @ block
-    norms = np.linalg.norm(sums, axis=1)
-    return np.where(norms[:, None] > 0, sums / np.where(norms > 0, norms, 1.0)[:, None], previous).astype(np.float32)
+    return normalise(sums, sums.dtype, empty=previous).astype(np.float32)
 
 
 def _block_weights(weights: np.ndarray | None, start: int, size: int) -> np.ndarray:
@@ -337,9 +357,9 @@ def _block_weights(weights: np.ndarray | None, start: int, size: int) -> np.ndar
     return np.asarray(weights[start:start + size], dtype=np.float32)
 
 
-def assignment_is_approximate(k: int, dim: int) -> bool:
-    """Whether `spherical_kmeans` assigns rows by the fast scan (approximate) rather than exactly."""
-    return k >= SCAN_MIN_CENTROIDS and dim % SCAN_SUBSPACE_DIMS == 0
+def assignment_is_approximate(k: int, dim: int, device: str = "cpu") -> bool:
+    """Whether `spherical_kmeans` assigns rows by the fast scan (approximate; CPU only) rather than exactly."""
+    return device == "cpu" and k >= SCAN_MIN_CENTROIDS and dim % SCAN_SUBSPACE_DIMS == 0
 
 
 def _scan_update_assign(vectors: np.ndarray, centroids: np.ndarray, nearest: _Nearest,
@@ -366,8 +386,7 @@ def _scan_update_assign(vectors: np.ndarray, centroids: np.ndarray, nearest: _Ne
         members = sparse.csr_matrix((_block_weights(weights, start, len(block)), (ids[:, 0], np.arange(len(block)))),
                                     shape=(k, len(block)))
         sums += members @ block
-    norms = np.linalg.norm(sums, axis=1)
-    centroids = np.where(norms[:, None] > 0, sums / np.where(norms > 0, norms, 1.0)[:, None], centroids)
+    centroids = normalise(sums, sums.dtype, empty=centroids)
     nearest.set(centroids)
     clusters = np.empty(n, dtype=np.int32)
     similarity = np.empty(n, dtype=np.float32)
@@ -390,14 +409,11 @@ def _search_worst_fit(vectors: np.ndarray, centroids: np.ndarray, clusters: np.n
     candidates) 97% of the rows whose scanned cluster was not the exact nearest one were among
     the 1% worst-fitting rows.
     """
-    import faiss
-
     rows = np.flatnonzero(similarity <= np.quantile(similarity, EXACT_SHARE))
-    index = faiss.IndexFlatIP(centroids.shape[1])
-    index.add(centroids)
+    index = _flat_index(centroids, "cpu")  # the scan, and so this repair of it, runs on the CPU only
     for start in range(0, len(rows), ASSIGN_BLOCK_ROWS):
         chunk = rows[start:start + ASSIGN_BLOCK_ROWS]
-        block = _normalised(vectors[chunk])
+        block = normalise(vectors[chunk])
         with _threads_for(len(chunk) * len(centroids)):
             sims, ids = index.search(block, 1)
         clusters[chunk] = ids[:, 0]
@@ -407,29 +423,31 @@ def _search_worst_fit(vectors: np.ndarray, centroids: np.ndarray, clusters: np.n
 def spherical_kmeans(vectors: np.ndarray, k: int, seed: int = 0, iterations: int = TRAIN_ITERATIONS,
                      points_per_centroid: int = TRAIN_POINTS_PER_CENTROID,
                      candidates: np.ndarray | None = None, weights: np.ndarray | None = None,
-                     progress: Callable[[int], None] | None = None) -> Clustering:
+                     progress: Callable[[int], None] | None = None, device: str | None = None) -> Clustering:
     """Train on a sample (of `candidates`, if given), update every centroid with all its rows, assign all.
 
     Without `candidates`, `weights` (one per row: how many attributes a distinct text stands for)
     weigh the training sample and the full-data update alike, so clustering the distinct texts
     with their counts is clustering every attribute row.
 
-    With fewer than SCAN_MIN_CENTROIDS centroids every assignment is exact. With more it is
-    approximate: a row's cluster is the nearest of its fast-scan candidates (for the worst-fitting
-    1% of rows: of all centroids), the exact nearest centroid for 99.99% of the bench's rows and
-    99.7% of real MiniLM embeddings (see SCAN_MIN_CENTROIDS); `similarity` is always the exact
-    cosine to the assigned centroid.
+    The searches run on `device` ('cpu' or 'gpu'; by default kmeans_device()). On a GPU, and on a
+    CPU with fewer than SCAN_MIN_CENTROIDS centroids, every assignment is exact. On a CPU with
+    more it is approximate: a row's cluster is the nearest of its fast-scan candidates (for the
+    worst-fitting 1% of rows: of all centroids), the exact nearest centroid for 99.99% of the
+    bench's rows and 99.7% of real MiniLM embeddings (see SCAN_MIN_CENTROIDS); `similarity` is
+    always the exact cosine to the assigned centroid.
     """
-    centroids = train_centroids(vectors, k, seed=seed, iterations=iterations,
-                                points_per_centroid=points_per_centroid, candidates=candidates, weights=weights)
+    device = device or kmeans_device()
+    centroids = train_centroids(vectors, k, seed=seed, iterations=iterations, points_per_centroid=points_per_centroid,
+                                candidates=candidates, weights=weights, device=device)
     row_weights = weights if candidates is None else None
-    nearest = _Nearest(vectors.shape[1], len(centroids), centroids)
+    nearest = _Nearest(vectors.shape[1], len(centroids), centroids, device)
     if nearest.scan is not None:
         return _scan_update_assign(vectors, centroids, nearest, progress, row_weights)
-    clusters, _ = assign(vectors, centroids)
+    clusters, _ = assign(vectors, centroids, device=device)
     centroids = mean_directions(vectors, clusters, centroids, row_weights)
-    clusters, similarity = assign(vectors, centroids, progress=progress)
-    return Clustering(centroids=centroids, assignment=clusters, similarity=similarity)
+    clusters, similarity = assign(vectors, centroids, progress=progress, device=device)
+    return Clustering(centroids=centroids, assignment=clusters, similarity=similarity, device=device)
 
 
 def central_members(clusters: np.ndarray, similarity: np.ndarray, k: int, top: int = 5) -> list[np.ndarray]:

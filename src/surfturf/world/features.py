@@ -14,6 +14,8 @@ import zlib
 import numpy as np
 from scipy import sparse
 
+from surfturf.models.providers.base import normalise
+
 DIM = 1 << 16
 WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -82,10 +84,8 @@ def featurise(texts: list[str]) -> sparse.csr_matrix:
             slot = _slot("s:" + name)
             counts[slot] = counts.get(slot, 0.0) + 0.5
         vec = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-        vec = np.sqrt(vec)
-        norm = float(np.linalg.norm(vec)) or 1.0
         indices.extend(counts.keys())
-        values.extend((vec / norm).tolist())
+        values.extend(normalise(np.sqrt(vec)).tolist())
         indptr.append(len(indices))
     return sparse.csr_matrix(
         (np.asarray(values, dtype=np.float32), np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),

@@ -13,6 +13,8 @@ from collections import Counter
 
 import numpy as np
 
+from surfturf.models.providers.base import normalise
+
 SKELETON_DIM = 512
 WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -48,9 +50,7 @@ def skeleton_vectors(pairs: list[tuple[str, str]], min_share: float = 0.015) -> 
         grams += [(f"w:{w}", 0.3) for w in set(words) if w not in ("<q>", "<w>", "<n>")]
         for gram, weight in grams:
             matrix[row, zlib.crc32(gram.encode("utf-8")) % SKELETON_DIM] += weight
-    matrix = np.sqrt(matrix)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.maximum(norms, 1e-9)
+    return normalise(np.sqrt(matrix))
 
 
 def kmeans(vectors: np.ndarray, k: int, seed: int, iterations: int = 20) -> np.ndarray:
@@ -76,7 +76,6 @@ def kmeans(vectors: np.ndarray, k: int, seed: int, iterations: int = 20) -> np.n
         for c in range(k):
             members = vectors[labels == c]
             if len(members):
-                mean = members.sum(axis=0)
-                centre_matrix[c] = mean / max(float(np.linalg.norm(mean)), 1e-9)
+                centre_matrix[c] = normalise(members.sum(axis=0))
     _, compact = np.unique(labels, return_inverse=True)
     return compact.astype(np.int64)

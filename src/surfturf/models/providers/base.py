@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from surfturf.models.specs import Endpoint
 from surfturf.models.types import GenerateConfig, Message
@@ -190,8 +191,22 @@ def transport_error(error: BaseException) -> ProviderError:
     return ProviderError("timeout", "no response in time")
 
 
-def normalise(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows stay zero), as float32."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms == 0, 1.0, norms)
+def normalise(vectors: np.ndarray, dtype: npt.DTypeLike = np.float32, out: np.ndarray | None = None,
+              empty: np.ndarray | None = None) -> np.ndarray:
+    """The rows of a matrix (or one vector) scaled to unit L2 length, as `dtype`: the one home of
+    vector normalisation, for embedders, clustering, search and the world's features alike.
+
+    A zero row stays zero, or takes `empty`'s row (a centroid without members keeps its place).
+    With `out` (a matrix's buffer reused block after block, e.g. `out=vectors` in place) the norms
+    come from one einsum pass rather than np.linalg.norm's block-sized temporary of squares; the
+    two round the last bit differently, and each caller keeps the one its stored figures were made with.
+    """
+    vectors = np.asarray(vectors, dtype=dtype)
+    if out is not None:
+        norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))[:, None]
+    elif vectors.ndim == 2:
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    else:
+        norms = np.linalg.norm(vectors)
+    unit = np.divide(vectors, np.where(norms == 0, 1.0, norms), out=out)
+    return unit if empty is None else np.where(norms > 0, unit, empty)
