@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from surfturf.models import ModelSession
-from surfturf.models.limits import REGISTRY
 from surfturf.models.providers.base import Provider, ServerLimits
 from surfturf.testing.server import FakeLLMServer
 
@@ -85,7 +84,6 @@ async def test_concurrency_is_capped_at_the_servers_slots(
         assert all(r.ok for r in results) and fake_llm.max_in_flight == 2 and asked == [1]
     finally:
         await session.aclose()
-        REGISTRY.slots.pop(model.endpoint.slot_key, None)
 
 
 async def test_failing_discovery_keeps_the_configured_bound(
@@ -103,4 +101,27 @@ async def test_failing_discovery_keeps_the_configured_bound(
         assert all(r.ok for r in results) and fake_llm.max_in_flight == 4
     finally:
         await session.aclose()
-        REGISTRY.slots.pop(model.endpoint.slot_key, None)
+
+
+async def test_a_server_at_a_reused_address_is_asked_again(
+    fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once every session on an address has closed, the next one asks again: a restarted server, or another
+    one on a reused port, may serve a different number of slots."""
+    answers = iter([ServerLimits(slots=1, context_tokens=2048), ServerLimits(slots=3, context_tokens=2048)])
+
+    async def changing(self: Provider) -> ServerLimits:
+        return next(answers)
+
+    fake_llm.set_latency(50.0)
+    seen = []
+    for _ in range(2):
+        session = ModelSession(max_concurrency=16)
+        model = session.model("target", "llamacpp/t", base_url=fake_llm.base_url)
+        monkeypatch.setattr(type(model.provider), "server_limits", changing)
+        fake_llm.reset_counts()
+        results = await asyncio.gather(*(model.generate(f"q{i}") for i in range(9)))
+        await session.aclose()
+        assert all(r.ok for r in results)
+        seen.append(fake_llm.max_in_flight)
+    assert seen == [1, 3]

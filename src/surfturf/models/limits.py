@@ -54,10 +54,15 @@ class EndpointSlots:
             self._requests[limit] += 1
 
     def unregister(self, limit: int) -> None:
+        """Drop one session's bound; when the last session leaves, forget what the server said, since the next
+        server at this address (a restart, a reused port) may serve a different number of slots."""
         with self._lock:
             self._requests[limit] -= 1
             if self._requests[limit] <= 0:
                 del self._requests[limit]
+            if not self._requests:
+                self._server_slots = None
+                self.discovery_claimed = False
             self._hand_over_locked()
 
     def _limit_locked(self) -> int:
