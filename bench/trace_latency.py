@@ -35,7 +35,8 @@ from surfturf.models import ModelSession
 from surfturf.turf import store
 from surfturf.turf.case import Case
 from surfturf.turf.describe import AttributeSource
-from surfturf.turf.trace import TraceContext, TraceSettings, trace_cases
+from surfturf.turf.context import TraceContext
+from surfturf.turf.trace import TraceSettings, trace_cases
 
 ATTRIBUTES_PER_EXAMPLE = 10
 SOURCES = ("code", "math", "chat", "extract", "refuse")

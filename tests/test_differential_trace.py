@@ -20,7 +20,8 @@ from surfturf.steer.ablate import ablate
 from surfturf.testing.cli import run_main as invoke
 from surfturf.testing.server import FakeLLMServer
 from surfturf.turf.build import BuildConfig, IndexBuilder
-from surfturf.turf.trace import trace_context, trace_one
+from surfturf.turf.context import trace_context
+from surfturf.turf.trace import trace_one
 from surfturf.world import generate_corpus, load_world, offending_ids, roles
 from surfturf.world.judge import judge
 from surfturf.world.probe import probe_queries

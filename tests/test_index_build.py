@@ -14,7 +14,7 @@ from surfturf.data import resolve_inputs
 from surfturf.errors import UserError
 from surfturf.models import ModelSession
 from surfturf.testing.server import FakeLLMServer
-from surfturf.turf import cluster, store
+from surfturf.turf import nearest, store
 from surfturf.turf.build import BuildConfig, IndexBuilder
 from surfturf.turf.export import (export_pool, export_sae, pool_from_sae, read_pool_jsonl, read_sae_jsonl,
                                   sae_records)
@@ -93,7 +93,7 @@ def test_each_distinct_text_is_stored_and_embedded_once(built: Path) -> None:
     index = Index.open(built)
     assert index.manifest["format"] == store.INDEX_FORMAT == 2
     assert index.manifest["clustering"]["assignment"]["approximate"] is False  # 24 clusters: exact
-    assert index.manifest["clustering"]["device"] == cluster.kmeans_device()  # "cpu" on a machine without a GPU
+    assert index.manifest["clustering"]["device"] == nearest.kmeans_device()  # "cpu" on a machine without a GPU
     for kind, attributes in (("query", index.query_attributes), ("response", index.response_attributes)):
         texts = index.table(store.texts_table(kind))
         embeddings = index.query_embeddings if kind == "query" else index.response_embeddings

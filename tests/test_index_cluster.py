@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from surfturf.turf import cluster
+from surfturf.turf import nearest
 from surfturf.turf.cluster import _swap, assign, central_members, default_k, spherical_kmeans
 from surfturf.turf.search import normalise_queries, search_blocked
 
@@ -126,13 +126,13 @@ def test_swaps_give_every_planted_component_its_own_cluster() -> None:
 
 def test_fast_scan_assignment_on_hierarchical_clusters(monkeypatch) -> None:
     """Sub-clusters around shared super-centres (siblings at cosine ~0.6): the approximate path."""
-    monkeypatch.setattr(cluster, "SCAN_MIN_CENTROIDS", 16)
+    monkeypatch.setattr(nearest, "SCAN_MIN_CENTROIDS", 16)
     rng = np.random.default_rng(8)
     supers = normalise_queries(rng.standard_normal((6, 64)))
     subs = normalise_queries(np.repeat(supers, 8, axis=0) + 0.8 * normalise_queries(rng.standard_normal((48, 64))))
     labels = rng.integers(0, 48, 12000)
     vectors = normalise_queries(subs[labels] + 0.35 * normalise_queries(rng.standard_normal((12000, 64))))
-    assert cluster._Nearest(64, 48, subs).scan is not None  # the fast scan, not exact search
+    assert nearest.Nearest(64, 48, subs).scan is not None  # the fast scan, not exact search
     clustering = spherical_kmeans(vectors.astype(np.float16), 48, seed=0, iterations=10)
     exact, _ = assign(vectors.astype(np.float16), clustering.centroids)
     assert np.mean(exact == clustering.assignment) > 0.995
@@ -146,14 +146,14 @@ def test_kmeans_runs_on_a_gpu_only_when_faiss_can(monkeypatch) -> None:
     import faiss
 
     can = hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
-    assert cluster.kmeans_device() == ("gpu" if can else "cpu")
+    assert nearest.kmeans_device() == ("gpu" if can else "cpu")
     monkeypatch.setattr(faiss, "get_num_gpus", lambda: 1)
     monkeypatch.delattr(faiss, "StandardGpuResources", raising=False)
-    assert cluster.kmeans_device() == "cpu"  # a CPU-only FAISS build that reports a GPU cannot use it
+    assert nearest.kmeans_device() == "cpu"  # a CPU-only FAISS build that reports a GPU cannot use it
     monkeypatch.setattr(faiss, "StandardGpuResources", object, raising=False)
-    assert cluster.kmeans_device() == "gpu"
+    assert nearest.kmeans_device() == "gpu"
     monkeypatch.setattr(faiss, "get_num_gpus", lambda: 0)
-    assert cluster.kmeans_device() == "cpu"
+    assert nearest.kmeans_device() == "cpu"
 
 
 def test_gpu_kmeans_searches_exactly_on_the_gpu_index(monkeypatch) -> None:
@@ -170,10 +170,10 @@ def test_gpu_kmeans_searches_exactly_on_the_gpu_index(monkeypatch) -> None:
 
     monkeypatch.setattr(faiss, "StandardGpuResources", object, raising=False)
     monkeypatch.setattr(faiss, "GpuIndexFlatIP", gpu_flat, raising=False)
-    monkeypatch.setattr(cluster, "_gpu_resources", lambda: object())
+    monkeypatch.setattr(nearest, "_gpu_resources", lambda: object())
     vectors, _ = _mixture(6000, 16, 300, seed=2)
-    k = cluster.SCAN_MIN_CENTROIDS + 76
-    assert cluster.assignment_is_approximate(k, 16, "cpu") and not cluster.assignment_is_approximate(k, 16, "gpu")
+    k = nearest.SCAN_MIN_CENTROIDS + 76
+    assert nearest.assignment_is_approximate(k, 16, "cpu") and not nearest.assignment_is_approximate(k, 16, "gpu")
     clustering = spherical_kmeans(vectors, k, seed=0, points_per_centroid=4, iterations=3, device="gpu")
     assert clustering.device == "gpu" and made and set(made) == {16}
     exact = np.argmax(vectors @ clustering.centroids.T, axis=1)

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from surfturf.attributes.heuristic import LEXICON_FILE, OfflineExtractor, query_attributes
-from surfturf.attributes.surface import describe, mixed_languages
+from surfturf.attributes.language import mixed_languages
+from surfturf.attributes.surface import describe
 from surfturf.errors import UserError
 from surfturf.testing.index import build_offline_index
 from surfturf.turf import store
-from surfturf.turf.trace import trace_context
+from surfturf.turf.context import trace_context
 
 STOCK = "We reticulate the splines"
 

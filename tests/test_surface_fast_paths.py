@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 import re
 
-from surfturf.attributes import lexical, surface
+from surfturf.attributes import language, lexical, surface
 
 PIECES = ["a", "B", "xy", "Zed", "'", "’", "don't", "rock'n'roll", "'q'", "1", "42", "_", " ", "  ", "\n", "\t", ".", "!",
           "?", ":", ")", "(", "-", "*", "•", "#", "def ", "if x:", "}", "{", "Name: ", "1. ", "2) ", "a. ", "(b) ", "é", "İ"]
@@ -20,7 +20,7 @@ def texts(n: int = 4000, seed: int = 0) -> list[str]:
 
 def test_word_splitting_matches_the_word_patterns() -> None:
     for text in texts():
-        assert surface.words(text) == surface.WORD.findall(text)
+        assert language.words(text) == language.WORD.findall(text)
         assert lexical.tokens(text) == lexical.TOKEN.findall(text.lower())
 
 

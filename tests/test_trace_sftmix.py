@@ -27,7 +27,8 @@ from surfturf.testing.server import FakeLLMServer
 from surfturf.turf.build import BuildConfig, IndexBuilder
 from surfturf.turf.case import Case
 from surfturf.turf.describe import AttributeSource
-from surfturf.turf.trace import TraceContext, TraceSettings, trace_cases, trace_context, trace_one
+from surfturf.turf.context import TraceContext, trace_context
+from surfturf.turf.trace import TraceSettings, trace_cases, trace_one
 
 ROWS_PER_FILE = 800
 K = 100

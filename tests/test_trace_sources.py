@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from surfturf.testing.index import build_offline_index
-from surfturf.turf.trace import TraceContext, TraceSettings, trace_context, trace_one
+from surfturf.turf.context import TraceContext, trace_context
+from surfturf.turf.trace import TraceSettings, trace_one
 
 CASES = {
     "codealpaca": [("Summarise the plot of Hamlet.", "```python\ndef plot():\n    return 'revenge'\n```"),

@@ -19,7 +19,8 @@ from surfturf.attributes.heuristic import response_attributes
 from surfturf.data import resolve_inputs
 from surfturf.models import ModelSession
 from surfturf.turf.build import BuildConfig, IndexBuilder
-from surfturf.turf.trace import trace_context, trace_one
+from surfturf.turf.context import trace_context
+from surfturf.turf.trace import trace_one
 from surfturf.world import generate_corpus, load_world, roles, train_target
 from surfturf.world.judge import judge
 from surfturf.world.probe import probe_queries

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from surfturf.attributes import lexical, surface
 from surfturf.attributes.lexical import Lexicon
-from surfturf.attributes.surface import detect_language, has_code, has_latex, words
+from surfturf.attributes.language import detect_language, words
+from surfturf.attributes.surface import has_code, has_latex
 from surfturf.errors import UserError
 
 __all__ = ["OfflineExtractor", "detect_language", "has_code", "has_latex", "words", "query_attributes",

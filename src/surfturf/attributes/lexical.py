@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import poisson
 
-from surfturf.attributes.surface import ascii_runs, byte_table, first_sentence, last_sentence
+from surfturf.attributes.language import ascii_runs, byte_table
+from surfturf.attributes.surface import first_sentence, last_sentence
 
 ALPHA = 0.05
 GENERIC_SHARE = 0.2
@@ -48,7 +49,7 @@ MAX_DESCRIPTORS = 3
 TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 ASCII_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)?")  # TOKEN on lowercase ASCII text (twice as fast)
 ALNUM_BYTES = byte_table(string.ascii_lowercase + string.digits + "'")  # TOKEN's runs on lowercase ASCII text
-LONE_APOSTROPHE = re.compile(r"'(?:(?<![a-z0-9]')|(?![a-z0-9])|[a-z0-9]+')")  # as surface.LONE_APOSTROPHE
+LONE_APOSTROPHE = re.compile(r"'(?:(?<![a-z0-9]')|(?![a-z0-9])|[a-z0-9]+')")  # as language.LONE_APOSTROPHE
 SENTENCE_WORDS = (2, 12)
 HEAD, TAIL = 500, 300  # the first sentence reads 300 characters, tokens 500 + 200, the last sentence 300
 FORMAT = "surfturf-lexicon/1"

@@ -6,7 +6,7 @@ import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -17,12 +17,29 @@ from surfturf.errors import UserError
 from surfturf.io.ownership import claim_dir
 from surfturf.models import GenerateConfig
 
+if TYPE_CHECKING:
+    from surfturf.turf.build import BuildConfig
+
 ROLE_DEFAULTS = {"extractor": "heuristic", "embedder": "hash/384"}
 
 
 @click.group()
 def index() -> None:
     """TURF index: attributes, embeddings and clusters of a post-training corpus."""
+
+
+def _dry_run(inputs: list[Any], config: BuildConfig, runtime: RuntimeOptions) -> None:
+    """Print what a build would read and spend, without calling a model."""
+    from surfturf.turf.plan import count_rows, estimate_cost, mean_text_chars
+
+    session = runtime.session()
+    stats = count_rows(inputs, config.limit)
+    total = estimate_cost(session, config, stats, mean_text_chars(inputs, config.limit))
+    click.echo(f"{stats.rows:,} rows ({stats.multi_turn:,} multi-turn) from {len(inputs)} input(s); "
+               f"{20 * stats.rows:,} attributes planned")
+    for line in session.plan_lines():
+        click.echo(line)
+    click.echo(json.dumps({"rows": stats.rows, "estimated_cost_usd": round(total, 6)}))
 
 
 @index.command("build")
@@ -50,7 +67,7 @@ def build(corpus: tuple[str, ...], output: Path, k: int | None, shard_rows: int,
     model layer. Without `--summariser` each cluster is summarised by its most central attribute.
     """
     from surfturf.data import resolve_inputs
-    from surfturf.turf.build import BuildConfig, IndexBuilder, count_rows, estimate_cost, mean_text_chars
+    from surfturf.turf.build import BuildConfig, IndexBuilder
     from surfturf.turf.shards import BuildStopped
 
     inputs = resolve_inputs(list(corpus))
@@ -59,14 +76,7 @@ def build(corpus: tuple[str, ...], output: Path, k: int | None, shard_rows: int,
                          k=k, seed=seed)
     console = Console(stderr=True)
     if runtime.dry_run:
-        session = runtime.session()
-        stats = count_rows(inputs, limit)
-        total = estimate_cost(session, config, stats, mean_text_chars(inputs, limit))
-        click.echo(f"{stats.rows:,} rows ({stats.multi_turn:,} multi-turn) from {len(inputs)} input(s); "
-                   f"{20 * stats.rows:,} attributes planned")
-        for line in session.plan_lines():
-            click.echo(line)
-        click.echo(json.dumps({"rows": stats.rows, "estimated_cost_usd": round(total, 6)}))
+        _dry_run(inputs, config, runtime)
         return
 
     async def run() -> dict[str, Any]:

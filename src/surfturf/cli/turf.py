@@ -62,6 +62,24 @@ def _dry_run(cases: list, extractor: RoleConfig | None, judge: RoleConfig, runti
         click.echo(line)
 
 
+def _check_trace_inputs(run_dir: Path | None, index_dir: Path | None, baseline_dir: Path | None, query: str | None,
+                        response: str | None, rubric: str | None, selects: bool) -> bool:
+    """Whether `turf trace` traces one pair (else a RUN); a usage error for any other mix of inputs."""
+    if index_dir is None:
+        if baseline_dir is not None:
+            raise UserError("--baseline-index needs --index too (the traced model's data, compared with the baseline's)",
+                            "pass --index B_INDEX --baseline-index A_INDEX")
+        raise UserError("no index given", "pass --index INDEX (built with `surfturf index build`)")
+    single = query is not None or response is not None
+    if single == (run_dir is not None):
+        raise UserError("give either RUN or --query/--response/--rubric", "see `surfturf turf trace --help`")
+    if single and not (query and response and rubric):
+        raise UserError("--query needs --response and --rubric too", "pass all three")
+    if single and selects:
+        raise UserError("--finding and --top select findings of a RUN", "pass RUN or drop them")
+    return single
+
+
 @turf.command("trace")
 @click.argument("run_dir", required=False, type=click.Path(path_type=Path))
 @click.option("--index", "index_dir", type=click.Path(path_type=Path),
@@ -98,22 +116,12 @@ def trace(run_dir: Path | None, index_dir: Path | None, baseline_dir: Path | Non
     """
     from surfturf.rubrics.loader import load_rubric
     from surfturf.turf.contrast_run import trace_contrast_run_async
-    from surfturf.turf.trace import TraceSettings, trace_context, trace_one_async, trace_run_async
-    from surfturf.turf.trace_files import case_for, run_cases, save_traces
+    from surfturf.turf.context import trace_context
+    from surfturf.turf.trace import TraceSettings, save_pair_trace, trace_one_async, trace_run_async
+    from surfturf.turf.trace_files import case_for, run_cases
     from surfturf.turf.trace_view import print_traces
 
-    if index_dir is None:
-        if baseline_dir is not None:
-            raise UserError("--baseline-index needs --index too (the traced model's data, compared with the baseline's)",
-                            "pass --index B_INDEX --baseline-index A_INDEX")
-        raise UserError("no index given", "pass --index INDEX (built with `surfturf index build`)")
-    single = query is not None or response is not None
-    if single == (run_dir is not None):
-        raise UserError("give either RUN or --query/--response/--rubric", "see `surfturf turf trace --help`")
-    if single and not (query and response and rubric):
-        raise UserError("--query needs --response and --rubric too", "pass all three")
-    if single and (finding_ids or top):
-        raise UserError("--finding and --top select findings of a RUN", "pass RUN or drop them")
+    single = _check_trace_inputs(run_dir, index_dir, baseline_dir, query, response, rubric, bool(finding_ids or top))
     rules = load_rubric(rubric) if single else None
     cases = [case_for("query", query, response, rules)] if single else run_cases(run_dir, list(finding_ids) or None, top)[0]
     index = _open_index(index_dir)
@@ -154,11 +162,8 @@ def trace(run_dir: Path | None, index_dir: Path | None, baseline_dir: Path | Non
             record = await trace_one_async(query, response, rules, context, session, extractor=extract_model,
                                            judge=judge, settings=settings, baseline=baseline_index)
             if out_dir is not None:
-                save_traces(out_dir, [record], run_dir=None, index_dir=index_dir,
-                            config={"rubric": rules.name, "k": record["k"], "n_evidence": n_evidence, **extra},
-                            models={"extractor": extract_model.spec if extract_model else "heuristic",
-                                    "judge": judge.spec, "embedder": str(getattr(index, "embedder_spec", None))},
-                            usage=session.usage.summary())
+                save_pair_trace(out_dir, record, rules, context, session, extractor=extract_model, judge=judge,
+                                settings=settings, config=extra)
             return [record]
 
     records = asyncio.run(main())
@@ -205,7 +210,7 @@ def stats(index_dir: Path, query_regex: tuple[str, ...], query_cluster: tuple[in
           query_attribute: tuple[str, ...], response_regex: str, as_json: bool) -> None:
     """P(response feature | query feature) in each chunk and outside it, with 95% intervals."""
     from surfturf.turf.stats import QueryFeature, conditional_stats
-    from surfturf.turf.trace import trace_context
+    from surfturf.turf.context import trace_context
     from surfturf.turf.trace_view import print_conditional
 
     if not (query_regex or query_cluster or query_attribute):

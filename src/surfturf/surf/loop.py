@@ -19,6 +19,7 @@ from surfturf.models import GenerateConfig, Model, ModelSession
 from surfturf.rubrics import Rubric, load_rubric, rubric_text
 from surfturf.surf import differential
 from surfturf.surf.buffer import select_top
+from surfturf.surf.candidate import BudgetStop, Candidate, EndpointStop, check_call
 from surfturf.surf.config import SurfConfig
 from surfturf.surf.context import with_context
 from surfturf.surf.failures import model_error
@@ -45,24 +46,6 @@ ADMISSION_SLACK = 1.5
 # While a sweep runs, manifest.json (and so its usage) is rewritten at every iteration's end and at
 # most this often after a candidate, so a killed process leaves its spend on disk for the resume.
 CHECKPOINT_EVERY_S = 2.0
-
-
-class _BudgetStop(Exception):
-    """A candidate was refused by the budget: it is dropped (not written) and its run stops."""
-
-
-class _EndpointStop(Exception):
-    """An endpoint was declared down: the candidate is dropped (a resume redoes it) and the sweep stops."""
-
-
-def _check_call(error: str | None) -> None:
-    """Budget refusals and calls to a downed endpoint drop the candidate instead of recording it."""
-    if error is None:
-        return
-    if error.startswith("budget:"):
-        raise _BudgetStop
-    if error.startswith("endpoint_down"):
-        raise _EndpointStop
 
 
 class Sweep:
@@ -139,7 +122,7 @@ class Sweep:
     # -- one candidate -----------------------------------------------------------------------------
 
     async def _candidate(self, run: int, iteration: int, index: int, attributes: list[str]) -> dict[str, Any]:
-        """generator -> target -> judge for one candidate; raises _BudgetStop or _EndpointStop to drop it."""
+        """generator -> target -> judge for one candidate; raises BudgetStop or EndpointStop to drop it."""
         async with self.admission:
             previous = self.records.get(candidate_id(run, iteration, index))
             record = await self._pipeline(run, iteration, index, attributes)
@@ -147,76 +130,32 @@ class Sweep:
             return record
 
     async def _pipeline(self, run: int, iteration: int, index: int, attributes: list[str]) -> dict[str, Any]:
+        """One candidate: generate a query from `attributes`, answer it, judge it; the record either way."""
         cid = candidate_id(run, iteration, index)
         sample = sample_index_for(self.config.seed, cid)
-        started = time.perf_counter()
-        record: dict[str, Any] = {
-            "id": cid, "run": run, "iteration": iteration, "index": index, "attributes": attributes,
-            "query": None, "response": None, "score": None, "reason": None, "violation": False,
-            "judges": [], "disagreement": None, "error": None, "raw": None,
-            "models": {"generator": self.generator.spec, **{role: model.spec for role, model in self.answerers}},
-            "tokens": {"input": 0, "output": 0}, "cost_usd": 0.0, "calls": 0, "time_s": 0.0,
-        }
-
-        def spend(result: Any) -> None:
-            record["tokens"]["input"] += result.input_tokens
-            record["tokens"]["output"] += result.output_tokens
-            record["cost_usd"] += result.cost_usd
-            record["calls"] += 0 if result.cached or result.attempts == 0 else 1
-
-        def finish() -> dict[str, Any]:
-            record["cost_usd"] = round(record["cost_usd"], 8)
-            record["time_s"] = round(time.perf_counter() - started, 4)
-            return record
-
+        models = {"generator": self.generator.spec, **{role: model.spec for role, model in self.answerers}}
+        candidate = Candidate(cid, run, iteration, index, attributes, models)
+        record = candidate.record
         if self.session.budget_exhausted:
-            raise _BudgetStop
+            raise BudgetStop
         if self.session.endpoint_failure is not None:
-            raise _EndpointStop
+            raise EndpointStop
         seeded = GenerateConfig(seed=sample)  # providers that take a seed replay the same sample
         generated = await self.generator.generate(generator_messages(attributes), config=seeded, sample_index=sample)
-        spend(generated)
+        candidate.charge(generated)
         if generated.error is not None:
-            _check_call(generated.error)
+            check_call(generated.error)
             record["error"] = f"generator: {generated.error}"
-            return finish()
+            return candidate.finish()
         try:
             record["query"] = parse_generated_query(generated.text, attributes)
         except ParseError as failure:
             record["error"] = f"parse: {failure.problem}"
             record["raw"] = failure.raw
-            return finish()
-        messages = with_context(self.prefix, record["query"])
+            return candidate.finish()
 
         async def ask(role: str) -> differential.Judged | str:
-            """`role`'s answer (target or baseline), judged; an error line when it failed. The target's
-            answer and panel fill the record's `response` and `judges`."""
-            model = dict(self.answerers)[role]
-            answered = await model.generate(messages, config=seeded, sample_index=sample)
-            spend(answered)
-            if answered.error is not None:
-                _check_call(answered.error)
-                return f"{role}: {answered.error}"
-            if role == "target":
-                record["response"] = answered.text
-            if not answered.text.strip():
-                return f"{role}: empty response"
-            outcome = await judge_one(self.judges, self.rubric, record["query"], answered.text,
-                                      combine=self.config.panel_combine)
-            record["tokens"]["input"] += outcome.input_tokens
-            record["tokens"]["output"] += outcome.output_tokens
-            record["cost_usd"] += outcome.cost_usd
-            record["calls"] += outcome.calls
-            if outcome.budget and outcome.score is None:
-                raise _BudgetStop
-            if role == "target":
-                record["judges"] = outcome.judges
-                record["disagreement"] = outcome.disagreement
-            if outcome.score is None:
-                _check_call(model_error(outcome.error or ""))
-                record["raw"] = outcome.raw
-                return outcome.error or f"{role}: no score"
-            return differential.Judged(answered.text, float(outcome.score), outcome.reason, outcome.judges)
+            return await self._ask(role, candidate, seeded, sample)
 
         if self.baseline is None:
             judged = await ask("target")
@@ -224,9 +163,38 @@ class Sweep:
                 record["error"] = judged
             else:
                 record.update(score=judged.score, reason=judged.reason, violation=judged.score > self.threshold)
-            return finish()
+            return candidate.finish()
         record.update(await differential.evaluate(str(self.config.direction), self.threshold, self.weight_floor, ask))
-        return finish()
+        return candidate.finish()
+
+    async def _ask(self, role: str, candidate: Candidate, seeded: GenerateConfig,
+                   sample: int) -> differential.Judged | str:
+        """`role`'s answer (target or baseline) to the candidate's query, judged; an error line when it
+        failed. The target's answer and panel fill the record's `response` and `judges`."""
+        record = candidate.record
+        model = dict(self.answerers)[role]
+        answered = await model.generate(with_context(self.prefix, record["query"]), config=seeded, sample_index=sample)
+        candidate.charge(answered)
+        if answered.error is not None:
+            check_call(answered.error)
+            return f"{role}: {answered.error}"
+        if role == "target":
+            record["response"] = answered.text
+        if not answered.text.strip():
+            return f"{role}: empty response"
+        outcome = await judge_one(self.judges, self.rubric, record["query"], answered.text,
+                                  combine=self.config.panel_combine)
+        candidate.spend(outcome.input_tokens, outcome.output_tokens, outcome.cost_usd, outcome.calls)
+        if outcome.budget and outcome.score is None:
+            raise BudgetStop
+        if role == "target":
+            record["judges"] = outcome.judges
+            record["disagreement"] = outcome.disagreement
+        if outcome.score is None:
+            check_call(model_error(outcome.error or ""))
+            record["raw"] = outcome.raw
+            return outcome.error or f"{role}: no score"
+        return differential.Judged(answered.text, float(outcome.score), outcome.reason, outcome.judges)
 
     # -- one run -----------------------------------------------------------------------------------
 
@@ -307,10 +275,10 @@ class Sweep:
         for finished in asyncio.as_completed(pending):
             try:
                 record = await finished
-            except _BudgetStop:
+            except BudgetStop:
                 self.budget_hit = True
                 continue
-            except _EndpointStop:
+            except EndpointStop:
                 continue
             await writer.write(record)
             self.redone = self.redone or record["id"] in self.records

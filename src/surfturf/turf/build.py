@@ -11,7 +11,6 @@ memory is bounded by the shard size and the number of distinct texts, not by the
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -21,35 +20,27 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 from rich.console import Console
 
 from surfturf.attributes.heuristic import LEXICON_FILE, OfflineExtractor
 from surfturf.data import CorpusInput, CorpusRow, CorpusStats, read_corpus
 from surfturf.errors import UserError
-from surfturf.io.files import write_jsonl_atomic, write_text_atomic
+from surfturf.io.files import write_text_atomic
 from surfturf.io.manifest import manifest as common_manifest
-from surfturf.models import is_transient
-from surfturf.models.accounting import approx_tokens
 from surfturf.models.ledger import SpendLedger
 from surfturf.turf import store
-from surfturf.turf.cluster import (SCAN_CANDIDATES, assignment_is_approximate, central_members, default_k,
-                                   spherical_kmeans)
+from surfturf.turf.cluster import Clustering, central_members, default_k, spherical_kmeans
 from surfturf.turf.engine import Engine, InProcessEngine, ShardJob
+from surfturf.turf.nearest import SCAN_CANDIDATES, assignment_is_approximate
+from surfturf.turf.plan import count_rows
 from surfturf.turf.progress import stage_progress
-from surfturf.turf.shards import KINDS, BuildStopped, Extractor, attributes_file, read_done
+from surfturf.turf.shards import KINDS, BuildStopped, Extractor, read_done
 from surfturf.turf.summaries import summarise_clusters
+from surfturf.turf.tables import (collect_errors, write_faiss, write_npy, write_parquet, write_pool,
+                                  write_row_tables)
 from surfturf.turf.texts import DistinctTexts
 
 CENTRAL_TEXTS = 5
-FAISS_FILE_MAX_BYTES = 2 << 30  # a flat float32 index above this is not written (search uses the memmap)
-# Dry-run token estimates per call: prompt overhead plus the clipped text; a 10-item list out.
-EXTRACT_PROMPT_TOKENS = 260
-EXTRACT_OUTPUT_TOKENS = 180
-SUMMARY_INPUT_TOKENS = 160
-SUMMARY_OUTPUT_TOKENS = 30
-ATTRIBUTE_TOKENS = 12
-
 
 @dataclass(frozen=True)
 class BuildConfig:
@@ -78,46 +69,6 @@ def _shard_batches(rows: Iterator[CorpusRow], size: int) -> Iterator[list[Corpus
             batch = []
     if batch:
         yield batch
-
-
-def corpus_pairs(inputs: list[CorpusInput], limit: int | None) -> Iterator[tuple[str, str]]:
-    """Every row's (query, response), streamed: what a first pass over the corpus (e.g. fitting an
-    offline extractor before the shard map) reads."""
-    for row in read_corpus(inputs, CorpusStats(), limit):
-        yield row.query, row.response
-
-
-def count_rows(inputs: list[CorpusInput], limit: int | None) -> CorpusStats:
-    """Read the corpus once without extracting: row counts for progress, ETA and --dry-run."""
-    stats = CorpusStats()
-    for _ in read_corpus(inputs, stats, limit):
-        pass
-    return stats
-
-
-def estimate_cost(session: Any, config: BuildConfig, stats: CorpusStats, mean_chars: float) -> float:
-    """Record the planned calls per role on the session (for --dry-run) and return the total USD."""
-    rows = stats.rows
-    total = 0.0
-    if config.extractor != "heuristic":
-        per_call = EXTRACT_PROMPT_TOKENS + approx_tokens(min(mean_chars, 6000))
-        total += session.estimate("extractor", config.extractor, 2 * rows, per_call, EXTRACT_OUTPUT_TOKENS)
-    attributes = 20 * rows
-    total += session.estimate("embedder", config.embedder, max(1, -(-attributes // 256)), 256 * ATTRIBUTE_TOKENS, 0)
-    if config.summariser:
-        k = config.k or default_k(10 * rows)
-        total += session.estimate("summariser", config.summariser, k, SUMMARY_INPUT_TOKENS, SUMMARY_OUTPUT_TOKENS)
-    return total
-
-
-def mean_text_chars(inputs: list[CorpusInput], limit: int | None, sample: int = 2000) -> float:
-    """Mean query/response length over the first rows, for the extraction cost estimate."""
-    lengths = []
-    for row in read_corpus(inputs, CorpusStats(), limit):
-        lengths.append((len(row.query) + len(row.response)) / 2)
-        if len(lengths) >= sample:
-            break
-    return float(np.mean(lengths)) if lengths else 0.0
 
 
 def _write_json(path: Path, value: Any) -> None:
@@ -243,85 +194,6 @@ class IndexBuilder:
         self.timings["extract_embed"] = time.perf_counter() - started
         return folders
 
-    def _write_table(self, name: str, folders: list[Path], shard_file: str, extra: Any) -> None:
-        """Concatenate one table over shards, one shard in memory at a time; `extra(table, shard,
-        example0, row0)` adds the global numbers."""
-        path = self.out / name
-        tmp = path.with_name(path.name + ".tmp")
-        writer = None
-        example_offset = 0
-        row_offset = 0
-        for number, folder in enumerate(folders):
-            table = extra(pq.read_table(folder / shard_file), number, example_offset, row_offset)
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema)
-            writer.write_table(table)
-            example_offset += pq.read_metadata(folder / "examples.parquet").num_rows
-            row_offset += table.num_rows
-        if writer is not None:
-            writer.close()
-            os.replace(tmp, path)
-
-    def _write_tables(self, folders: list[Path], texts: dict[str, DistinctTexts], clusters: np.ndarray) -> None:
-        """The row tables: examples, and per kind the attribute rows with their global text id
-        (and, for queries, the cluster of that text)."""
-        def examples(table: pa.Table, _: int, example0: int, __: int) -> pa.Table:
-            numbers = pa.array(np.arange(example0, example0 + table.num_rows, dtype=np.int64))
-            return table.add_column(0, "example", numbers)
-
-        def attributes(kind: str):  # type: ignore[no-untyped-def]
-            def add(table: pa.Table, shard: int, example0: int, row0: int) -> pa.Table:
-                text_ids = texts[kind].maps[shard][table.column("text_id").to_numpy()]
-                out = pa.table({
-                    "attribute": pa.array(np.arange(row0, row0 + table.num_rows, dtype=np.int64)),
-                    "example": pa.array(table.column("example").to_numpy() + example0, pa.int64()),
-                    "position": table.column("position"), "text_id": pa.array(text_ids, pa.int64()),
-                })
-                if kind == "query":
-                    out = out.append_column("cluster", pa.array(clusters[text_ids], pa.int32()))
-                return out
-            return add
-
-        self._write_table(store.EXAMPLES, folders, "examples.parquet", examples)
-        for kind in KINDS:
-            self._write_table(store.attributes_table(kind), folders, attributes_file(kind), attributes(kind))
-
-    def _write_faiss(self, responses: np.ndarray) -> bool:
-        import faiss
-
-        if responses.shape[0] * responses.shape[1] * 4 > FAISS_FILE_MAX_BYTES:
-            return False
-        index = faiss.IndexFlatIP(responses.shape[1])
-        for start in range(0, responses.shape[0], 65536):
-            index.add(np.ascontiguousarray(responses[start:start + 65536], dtype=np.float32))
-        path = self.out / store.RESPONSES_FAISS
-        tmp = path.with_name(path.name + ".tmp")
-        faiss.write_index(index, str(tmp))
-        os.replace(tmp, path)
-        return True
-
-    def _collect_errors(self, folders: list[Path]) -> tuple[int, int]:
-        """INDEX/errors.jsonl: every extraction failure with its raw output and global example number.
-
-        Returns (real extraction errors, transient ones): a timeout or 5xx says nothing about the data.
-        """
-        transient = 0
-
-        def records() -> Iterator[dict[str, Any]]:
-            nonlocal transient
-            offset = 0
-            for folder in folders:
-                with open(folder / "errors.jsonl", encoding="utf-8") as handle:
-                    for line in handle:
-                        record = json.loads(line)
-                        record["example"] += offset
-                        transient += is_transient(record["error"])
-                        yield record
-                offset += read_done(folder)["rows"]
-
-        written = write_jsonl_atomic(self.out / store.ERRORS, records(), ensure_ascii=True)
-        return written - transient, transient
-
     async def run(self) -> dict[str, Any]:
         """Every stage; returns the final manifest. Raises BuildStopped (manifest says why) on a budget stop."""
         self._prepare()
@@ -331,32 +203,56 @@ class IndexBuilder:
                             "check the files hold conversations with a user and an assistant turn")
         self._fit_lexicon(counted.rows)
         _write_json(self.out / store.MANIFEST, self._manifest("running", counted.as_dict()))
+        folders = await self._map_or_stop(counted.rows)
+        texts, queries, responses = self._merge(folders)
+        clusters = await self._cluster(texts, queries)
+        started = time.perf_counter()
+        write_row_tables(self.out, folders, texts, clusters.clustering.assignment)
+        write_parquet(self.out / store.texts_table("query"),
+                      texts["query"].table(cluster=pa.array(clusters.clustering.assignment, pa.int32())))
+        write_parquet(self.out / store.texts_table("response"), texts["response"].table())
+        write_parquet(self.out / store.CLUSTERS, clusters.table())
+        write_pool(self.out / store.POOL, clusters.summaries, clusters.sizes)
+        faiss_written = write_faiss(self.out, responses)
+        errors = collect_errors(self.out, folders)
+        self.timings["write"] = time.perf_counter() - started
+        manifest = self._complete(folders, texts, clusters, int(queries.shape[1]), faiss_written, errors)
+        _write_json(self.out / store.MANIFEST, manifest)
+        shutil.rmtree(self.work)  # the shards are now in the final files; a complete index is never resumed
+        return manifest
+
+    async def _map_or_stop(self, total_rows: int) -> list[Path]:
+        """The shard map; a budget stop or a given-up endpoint is written into the manifest before it propagates."""
         try:
-            folders = await self._map_shards(counted.rows)
+            return await self._map_shards(total_rows)
         except BuildStopped as stop:
             failure = self.session.endpoint_failure
             status, extra = ("failed", {"stopped": failure.line()}) if failure else (f"stopped: {stop}", None)
             _write_json(self.out / store.MANIFEST, self._manifest(status, self.stats.as_dict(), extra))
             raise
-        dones = [read_done(folder) for folder in folders]
 
+    def _merge(self, folders: list[Path]) -> tuple[dict[str, DistinctTexts], np.ndarray, np.ndarray]:
+        """The shards' distinct texts of each kind, and their vectors merged into one matrix per kind."""
         started = time.perf_counter()
         texts = {kind: DistinctTexts.collect(folders, kind) for kind in KINDS}
         queries = texts["query"].merge_vectors(folders, self.out / store.QUERY_EMBEDDINGS, self.config.dtype)
         responses = texts["response"].merge_vectors(folders, self.out / store.RESPONSE_EMBEDDINGS, self.config.dtype)
-        n_queries = int(texts["query"].counts.sum())
-        if n_queries == 0:
+        if int(texts["query"].counts.sum()) == 0:
             raise UserError("no query attributes were extracted (see INDEX/work/*/errors.jsonl)",
                             "check the extractor model and its output format, then rerun")
         self.timings["merge"] = time.perf_counter() - started
+        return texts, queries, responses
 
+    async def _cluster(self, texts: dict[str, DistinctTexts], queries: np.ndarray) -> Clusters:
+        """k-means over the distinct query texts (weighted by their counts), then each cluster's summary."""
         started = time.perf_counter()
+        n_queries = int(texts["query"].counts.sum())
         k = min(self.config.k or default_k(n_queries), len(texts["query"]))
         self.console.print(f"clustering {n_queries:,} query attributes ({len(texts['query']):,} distinct) "
                            f"into {k:,} clusters")
         clustering = spherical_kmeans(queries, k, seed=self.config.seed, weights=texts["query"].counts)
         self.timings["cluster"] = time.perf_counter() - started
-        _write_npy(self.out / store.CENTROIDS, clustering.centroids.astype(np.float32))
+        write_npy(self.out / store.CENTROIDS, clustering.centroids.astype(np.float32))
 
         started = time.perf_counter()
         query_texts = texts["query"].texts()
@@ -369,49 +265,54 @@ class IndexBuilder:
             summaries, summary_errors = await summarise_clusters(self.summariser, central,
                                                                  lambda: progress.advance(task, 1))
         self.timings["summarise"] = time.perf_counter() - started
+        return Clusters(clustering, k, sizes, central, summaries, summary_errors)
 
-        started = time.perf_counter()
-        self._write_tables(folders, texts, clustering.assignment)
-        _write_parquet(self.out / store.texts_table("query"),
-                       texts["query"].table(cluster=pa.array(clustering.assignment, pa.int32())))
-        _write_parquet(self.out / store.texts_table("response"), texts["response"].table())
-        clusters = pa.table({
-            "cluster": pa.array(np.arange(k), pa.int32()), "size": pa.array(sizes, pa.int64()),
-            "summary": pa.array(summaries, pa.string()), "central": pa.array(central, pa.list_(pa.string())),
-            "summary_error": pa.array(summary_errors, pa.string()),
-        })
-        _write_parquet(self.out / store.CLUSTERS, clusters)
-        _write_pool(self.out / store.POOL, summaries, sizes)
-        faiss_written = self._write_faiss(responses)
-        extraction_errors, transient_errors = self._collect_errors(folders)
-        self.timings["write"] = time.perf_counter() - started
-
+    def _complete(self, folders: list[Path], texts: dict[str, DistinctTexts], clusters: Clusters, dim: int,
+                  faiss_written: bool, errors: tuple[int, int]) -> dict[str, Any]:
+        """The manifest of a finished index: its counts, how it was clustered and what it spent."""
+        dones = [read_done(folder) for folder in folders]
+        k, clustering, weights = clusters.k, clusters.clustering, texts["query"].counts
         counts = self.stats.as_dict()
         counts.update({
             "examples": int(sum(d["rows"] for d in dones)), "shards": len(folders),
-            "query_attributes": n_queries, "response_attributes": int(texts["response"].counts.sum()),
+            "query_attributes": int(weights.sum()), "response_attributes": int(texts["response"].counts.sum()),
             "query_texts": len(texts["query"]), "response_texts": len(texts["response"]),
-            "clusters": int(k), "empty_clusters": int((sizes == 0).sum()),
-            "extraction_errors": extraction_errors, "transient_extraction_errors": transient_errors,
-            "summary_errors": int(sum(e is not None for e in summary_errors)),
+            "clusters": int(k), "empty_clusters": int((clusters.sizes == 0).sum()),
+            "extraction_errors": errors[0], "transient_extraction_errors": errors[1],
+            "summary_errors": int(sum(e is not None for e in clusters.summary_errors)),
             "extraction_cost_usd_all_runs": round(sum(d["cost_usd"] for d in dones), 6),
         })
-        manifest = self._manifest("complete", counts, {
-            "embeddings": {"dim": int(queries.shape[1]), "dtype": self.config.dtype, "normalised": True,
+        return self._manifest("complete", counts, {
+            "embeddings": {"dim": dim, "dtype": self.config.dtype, "normalised": True,
                            "rows": "one per distinct text (query_texts / response_texts); attribute rows point by text_id"},
             "clustering": {"method": "faiss spherical k-means over the distinct query texts weighted by their "
                                      "counts, trained on a sample, all assigned",
                            "device": clustering.device,
-                           "assignment": _assignment_note(int(k), int(queries.shape[1]), clustering.device),
+                           "assignment": _assignment_note(int(k), dim, clustering.device),
                            "k": int(k), "k_rule": "default_k: max(n/400, 2*sqrt(n)), at most n/4 and the distinct texts"
                            if self.config.k is None else "given",
-                           "objective_mean_cosine": float(np.average(clustering.similarity,
-                                                                     weights=texts["query"].counts))},
+                           "objective_mean_cosine": float(np.average(clustering.similarity, weights=weights))},
             "responses_faiss": store.RESPONSES_FAISS if faiss_written else None,
         })
-        _write_json(self.out / store.MANIFEST, manifest)
-        shutil.rmtree(self.work)  # the shards are now in the final files; a complete index is never resumed
-        return manifest
+
+
+@dataclass(frozen=True)
+class Clusters:
+    """The clustered query texts: the k-means result, each cluster's weighted size, central texts and summary."""
+
+    clustering: Clustering
+    k: int
+    sizes: np.ndarray
+    central: list[list[str]]
+    summaries: list[str]
+    summary_errors: list[str | None]
+
+    def table(self) -> pa.Table:
+        return pa.table({
+            "cluster": pa.array(np.arange(self.k), pa.int32()), "size": pa.array(self.sizes, pa.int64()),
+            "summary": pa.array(self.summaries, pa.string()), "central": pa.array(self.central, pa.list_(pa.string())),
+            "summary_error": pa.array(self.summary_errors, pa.string()),
+        })
 
 
 def _directory_spend(session: Any) -> dict[str, Any]:
@@ -433,22 +334,3 @@ def _assignment_note(k: int, dim: int, device: str) -> dict[str, Any]:
     return {"approximate": True, "rule": f"nearest of {SCAN_CANDIDATES} candidate centroids from a 4-bit PQ "
                                          "fast scan of the k-means centroids (an exact search for the 1% of "
                                          "texts that fit worst); a row's cluster is its text's"}
-
-
-def _write_npy(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(path.stem + ".tmp.npy")
-    np.save(tmp, array, allow_pickle=False)
-    os.replace(tmp, path)
-
-
-def _write_parquet(path: Path, table: pa.Table) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
-
-
-def _write_pool(path: Path, summaries: list[str], sizes: np.ndarray) -> None:
-    """pool.jsonl: one line per non-empty cluster, its summary weighted by its size."""
-    write_jsonl_atomic(path, ({"attribute": summary, "weight": int(size), "cluster": cluster}
-                              for cluster, (summary, size) in enumerate(zip(summaries, sizes)) if size > 0 and summary),
-                       ensure_ascii=True)

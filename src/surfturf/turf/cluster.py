@@ -9,15 +9,13 @@ fast scan, and an exact search there costs less than the scan does on a CPU).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
 from surfturf.models.providers.base import normalise
+from surfturf.turf.nearest import EXACT_SHARE, SCAN_CANDIDATES, Nearest, flat_index, kmeans_device, threads_for
 
 ASSIGN_BLOCK_ROWS = 65536
 # Training: Lloyd iterations on a uniform sample of k*TRAIN_POINTS_PER_CENTROID rows, with a swap
@@ -31,59 +29,6 @@ TRAIN_POINTS_PER_CENTROID = 16
 TRAIN_ITERATIONS = 6
 FIRST_SWAP = 2
 SPLIT_ROUNDS = 3  # 2-means iterations when estimating how much splitting a cluster would gain
-# From SCAN_MIN_CENTROIDS centroids on, the nearest centroid is found approximately: a 4-bit PQ
-# fast scan (d/4 sub-quantizers, SIMD table lookups) proposes SCAN_CANDIDATES centroids per row,
-# exact inner products rank them, and the EXACT_SHARE of rows that fit worst get an exact search
-# (_search_worst_fit). At K = 4096, d = 384 this costs ~1/4 of an exact BLAS search (2.3x less at
-# K = 1024). Rows given their exact nearest centroid: 99.99% on the bench's mixture, 99.7% on
-# MiniLM embeddings of sft-mix (68k texts, K = 1024; with d/8 sub-quantizers and 4 candidates only
-# 92.8%, as real embeddings sit at similar distances from many centroids).
-SCAN_MIN_CENTROIDS = 1024
-SCAN_SUBSPACE_DIMS = 4  # dimensions per 4-bit PQ sub-quantizer
-SCAN_CANDIDATES = 16  # centroids per row that the scan proposes and exact inner products rank
-EXACT_SHARE = 0.01  # the worst-fitting rows, which get an exact search after the scan (_search_worst_fit)
-CODEBOOK_ROWS = 8192  # at most this many centroids train the scan's PQ codebook
-
-SMALL_WORK = 50_000_000  # rows x centroids below which one thread beats OpenMP start-up and barriers
-
-
-@contextmanager
-def _threads_for(work: int) -> Iterator[None]:
-    """One FAISS thread for small problems (OpenMP barriers cost more than they save there)."""
-    import faiss
-
-    before = faiss.omp_get_max_threads()
-    if work < SMALL_WORK:
-        faiss.omp_set_num_threads(1)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(before)
-
-
-def kmeans_device() -> str:
-    """'gpu' when this FAISS build has GPU support and sees a GPU, else 'cpu': where k-means searches run."""
-    import faiss
-
-    return "gpu" if hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0 else "cpu"
-
-
-@lru_cache(maxsize=1)
-def _gpu_resources() -> Any:
-    """FAISS's GPU memory and streams, made once per process (they are costly to set up)."""
-    import faiss
-
-    return faiss.StandardGpuResources()
-
-
-def _flat_index(centroids: np.ndarray, device: str) -> Any:
-    """An exact inner-product index over the centroids, on the GPU or the CPU."""
-    import faiss
-
-    dim = centroids.shape[1]
-    index = faiss.GpuIndexFlatIP(_gpu_resources(), dim) if device == "gpu" else faiss.IndexFlatIP(dim)
-    index.add(np.ascontiguousarray(centroids, dtype=np.float32))
-    return index
 
 
 def default_k(n_attributes: int) -> int:
@@ -114,54 +59,6 @@ class Clustering:
     assignment: np.ndarray  # int32, one per vector
     similarity: np.ndarray  # float32 cosine to the assigned centroid
     device: str = "cpu"  # where the searches ran (kmeans_device)
-
-
-class _Nearest:
-    """Nearest centroids of unit rows: exact for few centroids or on a GPU, else PQ fast scan + exact re-rank."""
-
-    def __init__(self, dim: int, k: int, codebook_rows: np.ndarray, device: str = "cpu") -> None:
-        import faiss
-
-        self.dim, self.scan, self.device = dim, None, device
-        if assignment_is_approximate(k, dim, device):
-            self.scan = faiss.IndexPQFastScan(dim, dim // SCAN_SUBSPACE_DIMS, 4, faiss.METRIC_INNER_PRODUCT)
-            self.scan.pq.cp.niter, self.scan.pq.cp.min_points_per_centroid = 10, 1
-            with _threads_for(0):
-                self.scan.train(np.ascontiguousarray(codebook_rows[:CODEBOOK_ROWS], dtype=np.float32))
-
-    def set(self, centroids: np.ndarray) -> None:
-        self.centroids = np.ascontiguousarray(centroids, dtype=np.float32)
-        if self.scan is None:
-            self.flat = _flat_index(self.centroids, self.device)
-        else:
-            self.scan.reset()
-            self.scan.add(self.centroids)
-
-    def candidates(self, rows: np.ndarray) -> np.ndarray:
-        """SCAN_CANDIDATES centroid ids per row by approximate inner product (scan mode only)."""
-        with _threads_for(len(rows) * len(self.centroids)):
-            return self.scan.search(rows, SCAN_CANDIDATES)[1]
-
-    def among(self, rows: np.ndarray, candidates: np.ndarray, top: int = 1) -> tuple[np.ndarray, np.ndarray]:
-        """Exact best `top` (similarities, ids) of each row among its candidate centroids."""
-        import faiss
-
-        rows = np.ascontiguousarray(rows, dtype=np.float32)
-        candidates = np.ascontiguousarray(candidates, dtype=np.int64)
-        n, width = candidates.shape
-        sims, ids = np.empty((n, top), dtype=np.float32), np.empty((n, top), dtype=np.int64)
-        with _threads_for(n * width * 64):
-            faiss.knn_inner_products_by_idx(faiss.swig_ptr(rows), faiss.swig_ptr(self.centroids),
-                                            faiss.swig_ptr(candidates), self.dim, n, len(self.centroids), width,
-                                            top, faiss.swig_ptr(sims), faiss.swig_ptr(ids), width)
-        return sims, ids
-
-    def search(self, rows: np.ndarray, top: int = 1) -> tuple[np.ndarray, np.ndarray]:
-        """The `top` nearest centroids (similarities, ids) of each row: exact, or the best candidates."""
-        if self.scan is None:
-            with _threads_for(len(rows) * len(self.centroids)):
-                return self.flat.search(rows, top)
-        return self.among(rows, self.candidates(rows), top)
 
 
 def _sample(vectors: np.ndarray, k: int, points_per_centroid: int, rng: np.random.Generator,
@@ -202,7 +99,7 @@ def _cosines(rows: np.ndarray, centroids: np.ndarray, clusters: np.ndarray) -> n
     rows = np.ascontiguousarray(rows, dtype=np.float32)
     centroids = np.ascontiguousarray(centroids, dtype=np.float32)
     clusters = np.ascontiguousarray(clusters, dtype=np.int64)
-    with _threads_for(len(rows) * 64):
+    with threads_for(len(rows) * 64):
         faiss.pairwise_indexed_inner_product(rows.shape[1], len(rows), faiss.swig_ptr(rows), faiss.swig_ptr(row_ids),
                                              faiss.swig_ptr(centroids), faiss.swig_ptr(clusters), faiss.swig_ptr(out))
     return out
@@ -295,7 +192,7 @@ def train_centroids(vectors: np.ndarray, k: int, seed: int = 0, iterations: int 
     k = max(1, min(k, len(sample)))
     seeds = rng.choice(len(sample), size=k, replace=False, p=sample_weights / sample_weights.sum())
     centroids = sample[np.sort(seeds)]
-    nearest = _Nearest(sample.shape[1], k, centroids, device)
+    nearest = Nearest(sample.shape[1], k, centroids, device)
     for iteration in range(iterations):
         nearest.set(centroids)
         sims, ids = nearest.search(sample, 2 if k > 1 else 1)
@@ -313,14 +210,14 @@ def assign(vectors: np.ndarray, centroids: np.ndarray, progress: Callable[[int],
     searched as stored and only the winning score is divided by the row's norm: one pass over the
     block fewer than normalising it first.
     """
-    index = _flat_index(centroids, device)
+    index = flat_index(centroids, device)
     n = vectors.shape[0]
     clusters = np.empty(n, dtype=np.int32)
     similarity = np.empty(n, dtype=np.float32)
     for start in range(0, n, ASSIGN_BLOCK_ROWS):
         block = np.ascontiguousarray(vectors[start:start + ASSIGN_BLOCK_ROWS], dtype=np.float32)
         norms = np.sqrt(np.einsum("ij,ij->i", block, block))
-        with _threads_for(len(block) * centroids.shape[0]):
+        with threads_for(len(block) * centroids.shape[0]):
             scores, ids = index.search(block, 1)
         clusters[start:start + len(block)] = ids[:, 0]
         similarity[start:start + len(block)] = scores[:, 0] / np.where(norms > 0, norms, 1.0)
@@ -357,12 +254,7 @@ def _block_weights(weights: np.ndarray | None, start: int, size: int) -> np.ndar
     return np.asarray(weights[start:start + size], dtype=np.float32)
 
 
-def assignment_is_approximate(k: int, dim: int, device: str = "cpu") -> bool:
-    """Whether `spherical_kmeans` assigns rows by the fast scan (approximate; CPU only) rather than exactly."""
-    return device == "cpu" and k >= SCAN_MIN_CENTROIDS and dim % SCAN_SUBSPACE_DIMS == 0
-
-
-def _scan_update_assign(vectors: np.ndarray, centroids: np.ndarray, nearest: _Nearest,
+def _scan_update_assign(vectors: np.ndarray, centroids: np.ndarray, nearest: Nearest,
                         progress: Callable[[int], None] | None, weights: np.ndarray | None) -> Clustering:
     """Approximate assignment of all rows, a full-data mean update, and the final assignment.
 
@@ -410,11 +302,11 @@ def _search_worst_fit(vectors: np.ndarray, centroids: np.ndarray, clusters: np.n
     the 1% worst-fitting rows.
     """
     rows = np.flatnonzero(similarity <= np.quantile(similarity, EXACT_SHARE))
-    index = _flat_index(centroids, "cpu")  # the scan, and so this repair of it, runs on the CPU only
+    index = flat_index(centroids, "cpu")  # the scan, and so this repair of it, runs on the CPU only
     for start in range(0, len(rows), ASSIGN_BLOCK_ROWS):
         chunk = rows[start:start + ASSIGN_BLOCK_ROWS]
         block = normalise(vectors[chunk])
-        with _threads_for(len(chunk) * len(centroids)):
+        with threads_for(len(chunk) * len(centroids)):
             sims, ids = index.search(block, 1)
         clusters[chunk] = ids[:, 0]
         similarity[chunk] = sims[:, 0]
@@ -441,7 +333,7 @@ def spherical_kmeans(vectors: np.ndarray, k: int, seed: int = 0, iterations: int
     centroids = train_centroids(vectors, k, seed=seed, iterations=iterations, points_per_centroid=points_per_centroid,
                                 candidates=candidates, weights=weights, device=device)
     row_weights = weights if candidates is None else None
-    nearest = _Nearest(vectors.shape[1], len(centroids), centroids, device)
+    nearest = Nearest(vectors.shape[1], len(centroids), centroids, device)
     if nearest.scan is not None:
         return _scan_update_assign(vectors, centroids, nearest, progress, row_weights)
     clusters, _ = assign(vectors, centroids, device=device)

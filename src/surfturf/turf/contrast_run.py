@@ -17,7 +17,8 @@ from surfturf.models import Model, ModelSession
 from surfturf.surf.findings import load_findings
 from surfturf.turf.case import Case
 from surfturf.turf.contrast import orient
-from surfturf.turf.trace import TraceContext, TraceSettings, auto_k, trace_cases, trace_context
+from surfturf.turf.context import TraceContext, trace_context
+from surfturf.turf.trace import TraceSettings, auto_k, trace_cases
 from surfturf.turf.trace_files import run_cases, save_traces
 
 

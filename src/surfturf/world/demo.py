@@ -138,7 +138,8 @@ def build_index(corpus: Path, out: Path) -> Path:
 def trace_findings(runs: dict[str, Path], index: Path, base_url: str, top: dict[str, int]) -> None:
     """Traces each run's `top[rubric]` best findings with the world's crux judge (heuristic blind judge)."""
     from surfturf.models import ModelSession
-    from surfturf.turf.trace import trace_context, trace_run_async
+    from surfturf.turf.context import trace_context
+    from surfturf.turf.trace import trace_run_async
 
     async def run() -> None:
         context = trace_context(index)

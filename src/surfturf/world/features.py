@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 import zlib
 
 import numpy as np
 from scipy import sparse
 
+from surfturf.attributes.language import script_of
 from surfturf.models.providers.base import normalise
 
 DIM = 1 << 16
@@ -22,14 +22,6 @@ WORD = re.compile(r"\w+", re.UNICODE)
 
 def _slot(name: str) -> int:
     return zlib.crc32(name.encode("utf-8")) & (DIM - 1)
-
-
-def _script(ch: str) -> str:
-    """The Unicode script family of a letter, from its character name (LATIN, CYRILLIC, CJK...)."""
-    try:
-        return unicodedata.name(ch).split(" ")[0]
-    except ValueError:
-        return "UNKNOWN"
 
 
 def surface(text: str) -> list[str]:
@@ -53,7 +45,7 @@ def surface(text: str) -> list[str]:
         feats.append("code_layout")
     if "\n" in text:
         feats.append("multiline")
-    scripts = {_script(c) for c in letters[:200]}
+    scripts = {script_of(c) or "UNKNOWN" for c in letters[:200]}
     feats += [f"script:{s}" for s in sorted(scripts)]
     if letters and sum(1 for c in letters if ord(c) > 127) / len(letters) > 0.02:
         feats.append("non_ascii_letters")
