@@ -25,6 +25,7 @@ from surfturf.attributes.patterns import (
 HEAD = 1200  # detectors read the head and tail of long texts: that is where form and framing show
 TAIL = 300
 
+
 def clip(text: str) -> str:
     return text if len(text) <= HEAD + TAIL else text[:HEAD] + "\n" + text[-TAIL:]
 

@@ -16,6 +16,7 @@ from surfturf.attributes.pools import AttributePool
 from surfturf.errors import UserError
 from surfturf.io.files import JsonlAppender, write_json_atomic, write_jsonl_atomic
 from surfturf.models import GenerateConfig, Model, ModelSession
+from surfturf.models.types import Message
 from surfturf.rubrics import Rubric, load_rubric, rubric_text
 from surfturf.surf import differential
 from surfturf.surf.buffer import select_top
@@ -154,8 +155,10 @@ class Sweep:
             record["raw"] = failure.raw
             return candidate.finish()
 
+        messages = with_context(self.prefix, record["query"])
+
         async def ask(role: str) -> differential.Judged | str:
-            return await self._ask(role, candidate, seeded, sample)
+            return await self._ask(role, candidate, messages, seeded, sample)
 
         if self.baseline is None:
             judged = await ask("target")
@@ -167,13 +170,14 @@ class Sweep:
         record.update(await differential.evaluate(str(self.config.direction), self.threshold, self.weight_floor, ask))
         return candidate.finish()
 
-    async def _ask(self, role: str, candidate: Candidate, seeded: GenerateConfig,
+    async def _ask(self, role: str, candidate: Candidate, messages: list[Message], seeded: GenerateConfig,
                    sample: int) -> differential.Judged | str:
-        """`role`'s answer (target or baseline) to the candidate's query, judged; an error line when it
-        failed. The target's answer and panel fill the record's `response` and `judges`."""
+        """`role`'s answer (target or baseline) to the candidate's query (`messages`, in the target's
+        context), judged; an error line when it failed. The target's answer and panel fill the record's
+        `response` and `judges`."""
         record = candidate.record
         model = dict(self.answerers)[role]
-        answered = await model.generate(with_context(self.prefix, record["query"]), config=seeded, sample_index=sample)
+        answered = await model.generate(messages, config=seeded, sample_index=sample)
         candidate.charge(answered)
         if answered.error is not None:
             check_call(answered.error)
@@ -339,6 +343,7 @@ class Sweep:
         write_json_atomic(self.out_dir / "manifest.json", self.manifest(status))
         return SurfSummary.of(self.out_dir, status, self.stopped, records, findings, self.usage()["total"]["cost_usd"],
                               list(outcomes))
+
 
 async def run_surf(
     config: SurfConfig,

@@ -42,6 +42,7 @@ from surfturf.turf.texts import DistinctTexts
 
 CENTRAL_TEXTS = 5
 
+
 @dataclass(frozen=True)
 class BuildConfig:
     """Everything that decides an index's content; the first five must match for a rerun to resume."""

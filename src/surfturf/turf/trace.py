@@ -337,7 +337,7 @@ async def trace_run_async(run_dir: Path | str, index: Any, session: ModelSession
     entries to the manifest's config. A differential run against the baseline's data is traced by
     turf/contrast_run.py.
     """
-    from surfturf.turf.trace_files import run_cases, save_traces
+    from surfturf.turf.trace_files import run_cases
 
     run_dir = Path(run_dir)
     context = trace_context(index)
@@ -347,32 +347,30 @@ async def trace_run_async(run_dir: Path | str, index: Any, session: ModelSession
     cases, rubric = run_cases(run_dir, finding_ids, top)
     source = context.source(extractor)
     records = await trace_cases(cases, context, blind=source, judge=judge, settings=settings, session=session)
-    index_dir = getattr(context.index, "path", None)
-    save_traces(Path(out_dir) if out_dir else run_dir / "traces", records, run_dir=run_dir,
-                index_dir=Path(index_dir) if index_dir else None,
-                config={"rubric": rubric.name, **asdict(settings), "findings": finding_ids, "top": top,
-                        **(config or {})},
-                models=_models(source, judge, context), usage=session.usage.summary())
+    _save(Path(out_dir) if out_dir else run_dir / "traces", records, context, session, source, judge,
+          run_dir=run_dir, config={"rubric": rubric.name, **asdict(settings), "findings": finding_ids, "top": top,
+                                   **(config or {})})
     return records
 
 
-def _models(source: AttributeSource, judge: Model | None, context: TraceContext) -> dict[str, str | None]:
-    """The manifest's models block: who extracted, who judged, and the index's embedder."""
-    return {"extractor": source.name, "judge": judge.spec if judge else None,
-            "embedder": str(getattr(context.index, "embedder_spec", None))}
+def _save(out_dir: Path, records: list[dict], context: TraceContext, session: ModelSession, source: AttributeSource,
+          judge: Model | None, *, run_dir: Path | None, config: dict[str, Any]) -> None:
+    """Write traces with their manifest: the index they ran against, who extracted and judged, the spend."""
+    from surfturf.turf.trace_files import save_traces
+
+    index_dir = getattr(context.index, "path", None)
+    save_traces(out_dir, records, run_dir=run_dir, index_dir=Path(index_dir) if index_dir else None, config=config,
+                models={"extractor": source.name, "judge": judge.spec if judge else None,
+                        "embedder": str(getattr(context.index, "embedder_spec", None))},
+                usage=session.usage.summary())
 
 
 def save_pair_trace(out_dir: Path, record: dict, rubric: Rubric, context: TraceContext, session: ModelSession, *,
                     extractor: Model | None, judge: Model | None, settings: TraceSettings,
                     config: dict[str, Any] | None = None) -> None:
     """Write one pair's trace (from trace_one_async) with its manifest, as a run's traces are written."""
-    from surfturf.turf.trace_files import save_traces
-
-    index_dir = getattr(context.index, "path", None)
-    save_traces(out_dir, [record], run_dir=None, index_dir=Path(index_dir) if index_dir else None,
-                config={"rubric": rubric.name, "k": record["k"], "n_evidence": settings.n_evidence,
-                        **(config or {})},
-                models=_models(context.source(extractor), judge, context), usage=session.usage.summary())
+    _save(out_dir, [record], context, session, context.source(extractor), judge, run_dir=None,
+          config={"rubric": rubric.name, "k": record["k"], "n_evidence": settings.n_evidence, **(config or {})})
 
 
 async def trace_one_async(query: str, response: str, rubric: Rubric | str, index: Any, session: ModelSession | None = None,
